@@ -1,0 +1,123 @@
+"""Configuration: read once from the environment, checked, then frozen.
+
+Every limit the service enforces comes from here, so that a bad deployment fails at
+start-up with a message naming the variable rather than at the first upload.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+from .filetypes import KNOWN_TYPES
+
+# Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
+# bodies (4/3 growth); keep a margin for the event's headers and JSON framing.
+INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
+S3_MIN_PART_BYTES = 5 * 1024 * 1024
+S3_MAX_OBJECT_BYTES = 5 * 1024**4
+S3_MAX_SINGLE_PUT_BYTES = 5 * 1024**3
+MAX_PRESIGN_TTL_SECONDS = 7 * 24 * 3600
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or has a bad value."""
+
+    def __init__(self, variable: str, message: str):
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Config:
+    bucket: str
+    inline_max_bytes: int = 4 * 1024 * 1024
+    max_upload_bytes: int = 5 * 1024**3
+    multipart_threshold_bytes: int = 100 * 1024 * 1024
+    allowed_extensions: tuple[str, ...] = ("png", "jpg", "jpeg", "gif", "pdf", "doc", "docx")
+    presign_ttl_seconds: int = 900
+    cors_allowed_origins: tuple[str, ...] = ("*",)
+    incoming_prefix: str = "incoming/"
+    files_prefix: str = "files/"
+    records_prefix: str = "records/"
+
+    def __post_init__(self) -> None:
+        if not self.bucket:
+            raise ConfigError("UPLOAD_BUCKET", "is required (the bucket that holds every upload)")
+        if not 1 <= self.inline_max_bytes <= INLINE_CEILING_BYTES:
+            raise ConfigError(
+                "INLINE_MAX_BYTES",
+                f"must be between 1 and {INLINE_CEILING_BYTES} (API Gateway/Lambda payload limit)",
+            )
+        if not 1 <= self.max_upload_bytes <= S3_MAX_OBJECT_BYTES:
+            raise ConfigError("MAX_UPLOAD_BYTES", f"must be between 1 and {S3_MAX_OBJECT_BYTES}")
+        if self.multipart_threshold_bytes < S3_MIN_PART_BYTES:
+            raise ConfigError(
+                "MULTIPART_THRESHOLD_BYTES", f"must be at least {S3_MIN_PART_BYTES} (S3's smallest part)"
+            )
+        if self.multipart_threshold_bytes > S3_MAX_SINGLE_PUT_BYTES:
+            raise ConfigError(
+                "MULTIPART_THRESHOLD_BYTES",
+                f"must be at most {S3_MAX_SINGLE_PUT_BYTES} (S3's largest single upload)",
+            )
+        if not self.allowed_extensions:
+            raise ConfigError("ALLOWED_EXTENSIONS", "must name at least one extension")
+        unknown = [e for e in self.allowed_extensions if e not in KNOWN_TYPES]
+        if unknown:
+            raise ConfigError(
+                "ALLOWED_EXTENSIONS",
+                f"unknown extension(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_TYPES))}",
+            )
+        if not 1 <= self.presign_ttl_seconds <= MAX_PRESIGN_TTL_SECONDS:
+            raise ConfigError(
+                "PRESIGN_TTL_SECONDS", f"must be between 1 and {MAX_PRESIGN_TTL_SECONDS} (S3's limit)"
+            )
+        if not self.cors_allowed_origins:
+            raise ConfigError("CORS_ALLOWED_ORIGINS", "must name at least one origin, or *")
+        for origin in self.cors_allowed_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ConfigError(
+                    "CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin"
+                )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
+        env = os.environ if environ is None else environ
+        return cls(
+            bucket=env.get("UPLOAD_BUCKET", "").strip(),
+            inline_max_bytes=_int(env, "INLINE_MAX_BYTES", cls.inline_max_bytes),
+            max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", cls.max_upload_bytes),
+            multipart_threshold_bytes=_int(
+                env, "MULTIPART_THRESHOLD_BYTES", cls.multipart_threshold_bytes
+            ),
+            allowed_extensions=_list(env, "ALLOWED_EXTENSIONS", cls.allowed_extensions, lower=True),
+            presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
+            cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
+        )
+
+    def types_for(self, extension: str) -> tuple[str, ...]:
+        """MIME types libmagic may report for an allowed extension."""
+        return KNOWN_TYPES[extension].mime_types
+
+    @property
+    def allowed_mime_types(self) -> frozenset[str]:
+        return frozenset(t for e in self.allowed_extensions for t in KNOWN_TYPES[e].mime_types)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a whole number") from None
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...], lower: bool = False) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    items = [i.strip().lstrip(".") if lower else i.strip().rstrip("/") for i in raw.split(",")]
+    items = [i.lower() if lower else i for i in items if i]
+    return tuple(dict.fromkeys(items))

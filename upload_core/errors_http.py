@@ -1,0 +1,57 @@
+"""The one place where errors become HTTP responses in the contract's JSON shape."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .errors import InternalError, UploadError
+
+log = logging.getLogger(__name__)
+
+
+def render(err: UploadError):
+    response = jsonify(err.body())
+    response.status_code = err.status
+    return response
+
+
+def _http_error(exc: HTTPException):
+    code = exc.code or 500
+    if code == 404:
+        err = UploadError("not_found", f"No route for {request.method} {request.path}")
+    elif code == 405:
+        allowed = sorted(exc.valid_methods or []) if hasattr(exc, "valid_methods") else []
+        err = UploadError(
+            "method_not_allowed", f"{request.method} is not allowed on {request.path}", allowed_methods=allowed
+        )
+    elif code == 413:
+        limit = current_app.extensions["upload_config"].inline_max_bytes
+        err = UploadError(
+            "too_large_for_inline",
+            f"The request body is over {limit} bytes, the inline limit. For a larger file, POST JSON "
+            "{filename, size, content_type} to /uploads for a presigned upload.",
+            max_inline_bytes=limit,
+        )
+    elif 400 <= code < 500:
+        err = UploadError("invalid_request", exc.description or "Malformed request")
+    else:
+        log.error("HTTP %s: %s", code, exc)
+        err = InternalError()
+    err.status = code if code in (404, 405, 413) else (400 if 400 <= code < 500 else 500)
+    response = render(err)
+    if code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _unexpected(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return render(InternalError())
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(UploadError, render)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,184 @@
+"""The OpenAPI 3.1 document of every route the app serves (a test holds the two equal)."""
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_CODES = [
+    "invalid_request", "no_file", "empty_filename", "invalid_filename", "empty_file",
+    "too_large_for_inline", "too_large", "extension_not_allowed", "content_type_not_allowed",
+    "content_mismatch", "unsafe_content", "not_found", "method_not_allowed", "not_ready",
+    "rejected", "storage_unavailable", "internal_error",
+]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,64}$"}}
+
+
+def document(base_path: str = "") -> dict[str, Any]:
+    error_text = {
+        400: "invalid_request, no_file, empty_filename, invalid_filename or empty_file",
+        404: "not_found: unknown upload or route",
+        405: "method_not_allowed",
+        409: "not_ready (pending) or rejected",
+        413: "too_large_for_inline (carries max_inline_bytes) or too_large",
+        415: "extension_not_allowed (carries allowed_extensions), content_type_not_allowed or content_mismatch",
+        422: "unsafe_content: macros, a zip bomb, script or active content",
+        503: "storage_unavailable: S3 failed, nothing was stored",
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Serverless upload service",
+            "version": "1.0.0",
+            "description": (
+                "Small files are uploaded inline (multipart/form-data); larger ones go straight to S3 "
+                "through presigned requests that pin the key, the content type and the size. Every "
+                "object is validated after it lands (libmagic, extension, declared size, unsafe "
+                "content) before it can be downloaded. Every error has the shape "
+                '{"error": {"code", "message", ...}} with a stable code.'
+            ),
+        },
+        "servers": [{"url": base_path or "/"}],
+        "paths": {
+            "/": {"get": {
+                "summary": "The upload page",
+                "operationId": "page",
+                "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+            }},
+            "/assets/{name}": {"get": {
+                "summary": "The upload page's script and stylesheet",
+                "operationId": "asset",
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"enum": ["upload.js", "upload.css"]}}],
+                "responses": {"200": {"description": "The asset"}, **_errors(404)},
+            }},
+            "/healthz": {"get": {
+                "summary": "Liveness; touches no AWS service",
+                "operationId": "healthz",
+                "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "OK")},
+            }},
+            "/openapi.json": {"get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+            }},
+            "/uploads": {"post": {
+                "summary": "Upload inline (multipart) or ask for a presigned upload (JSON)",
+                "operationId": "createUpload",
+                "description": (
+                    "multipart/form-data: one or more parts named `file`, validated at once and stored "
+                    "(status accepted). With one part the body is the upload; with several it is "
+                    "{results: [...]}, one entry per part in order, each an upload or {filename, error}; "
+                    "201 when at least one was accepted, else the status of the first error.\n\n"
+                    "application/json {filename, size, content_type?, method?}: every check that can be made "
+                    "before the bytes exist, then an `upload` object: method PUT (default; send the raw "
+                    "bytes with exactly `headers`, Content-Length is signed too) or POST (a form with "
+                    "`fields` first and the file last; the policy pins key, type and exact size). "
+                    "Status stays pending until the validator has seen the bytes."
+                ),
+                "requestBody": {"required": True, "content": {
+                    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}}},
+                    "application/json": {"schema": _ref("PresignRequest")},
+                }},
+                "responses": {
+                    "201": _json({"oneOf": [_ref("Upload"), _ref("PresignedUpload"), _ref("InlineResults")]}, "Created"),
+                    **_errors(400, 413, 415, 422, 503),
+                },
+            }},
+            "/uploads/{id}": {
+                "parameters": [_ID],
+                "get": {
+                    "summary": "The upload resource",
+                    "operationId": "getUpload",
+                    "responses": {"200": _json(_ref("Upload"), "The upload"), **_errors(404, 503)},
+                },
+                "delete": {
+                    "summary": "Remove the upload's objects and record",
+                    "operationId": "deleteUpload",
+                    "responses": {"204": {"description": "Deleted"}, **_errors(404, 503)},
+                },
+            },
+            "/uploads/{id}/content": {
+                "parameters": [_ID],
+                "get": {
+                    "summary": "Download an accepted upload",
+                    "operationId": "getContent",
+                    "description": "303 to a short-lived presigned GET that serves the file as an attachment "
+                    "(Content-Disposition with an RFC 6266 filename*).",
+                    "responses": {
+                        "303": {"description": "Redirect to the content", "headers": {"Location": {"schema": {"type": "string"}}}},
+                        **_errors(404, 409, 503),
+                    },
+                },
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {"code": {"enum": ERROR_CODES}, "message": {"type": "string"}},
+                        "additionalProperties": True,
+                    }},
+                },
+                "Reason": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                "Upload": {
+                    "type": "object",
+                    "required": ["id", "status", "filename", "size", "content_type", "created_at", "links"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "status": {"enum": ["pending", "accepted", "rejected"]},
+                        "filename": {"type": "string"},
+                        "size": {"type": ["integer", "null"]},
+                        "content_type": {"type": "string"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "reason": _ref("Reason"),
+                        "links": {"type": "object", "properties": {"self": {"type": "string"}, "content": {"type": "string"}}},
+                    },
+                },
+                "PresignRequest": {
+                    "type": "object",
+                    "required": ["filename", "size"],
+                    "properties": {
+                        "filename": {"type": "string"},
+                        "size": {"type": "integer", "minimum": 1},
+                        "content_type": {"type": "string"},
+                        "method": {"enum": ["PUT", "POST"], "default": "PUT"},
+                    },
+                },
+                "PresignedUpload": {
+                    "allOf": [_ref("Upload"), {"type": "object", "properties": {"upload": {
+                        "type": "object",
+                        "properties": {
+                            "method": {"enum": ["PUT", "POST", "multipart"]},
+                            "url": {"type": "string"},
+                            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "expires_at": {"type": "string", "format": "date-time"},
+                        },
+                    }}}],
+                },
+                "InlineResults": {"type": "object", "properties": {"results": {"type": "array", "items": {
+                    "oneOf": [_ref("Upload"), {"type": "object", "properties": {
+                        "filename": {"type": ["string", "null"]}, "error": {"type": "object"}}}]}}}},
+            },
+            "responses": {
+                f"E{status}": _json(_ref("Error"), text) for status, text in error_text.items()
+            },
+        },
+    }

@@ -1,0 +1,68 @@
+"""The upload record: everything the service knows about one upload.
+
+It is stored as a small JSON object beside the upload's bytes in S3 (S3 is the only
+store), and rendered as the API's upload resource.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: str
+    status: str
+    filename: str
+    size: int | None
+    content_type: str
+    method: str  # inline | PUT | POST | multipart
+    created_at: str = field(default_factory=utc_now)
+    reason: dict[str, str] | None = None
+    validated_at: str | None = None
+    multipart_upload_id: str | None = None
+    # An issued upload keeps what was declared, so the validator can compare.
+    declared_size: int | None = None
+
+    def accepted(self, content_type: str, size: int) -> "Upload":
+        return replace(self, status=ACCEPTED, content_type=content_type, size=size, validated_at=utc_now())
+
+    def rejected(self, reason: dict[str, str]) -> "Upload":
+        return replace(self, status=REJECTED, reason=reason, validated_at=utc_now())
+
+    @property
+    def final(self) -> bool:
+        return self.status != PENDING
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Upload":
+        raw = json.loads(data)
+        known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
+        return cls(**known)
+
+    def resource(self, base_path: str) -> dict[str, Any]:
+        """The public view (API.md's upload resource)."""
+        self_link = f"{base_path}/uploads/{self.id}"
+        body: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "filename": self.filename,
+            "size": self.size,
+            "content_type": self.content_type,
+            "created_at": self.created_at,
+        }
+        if self.status == REJECTED and self.reason:
+            body["reason"] = self.reason
+        body["links"] = {"self": self_link, "content": f"{self_link}/content"}
+        return body

@@ -1,0 +1,36 @@
+"""libmagic, loaded once and lazily.
+
+The service always uses pylibmagic's bundled libmagic (5.41), locally, in CI and in
+the Lambda package, so the type a test sees is the type production sees. pylibmagic
+must be imported before `magic`: it points python-magic's loader at its library.
+Loading is deferred to the first sniff to keep a Lambda cold start short.
+"""
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_magic = None
+
+
+def _load():
+    global _magic
+    with _lock:
+        if _magic is None:
+            import pylibmagic  # noqa: F401  (must precede `import magic`)
+            import magic
+
+            _magic = magic.Magic(mime=True)
+    return _magic
+
+
+def detect_mime(head: bytes) -> str:
+    """The MIME type libmagic reports for the first bytes of a file."""
+    return (_magic or _load()).from_buffer(head)
+
+
+def libmagic_version() -> int:
+    _load()
+    import magic
+
+    return magic.version()

@@ -1,0 +1,305 @@
+"""S3Store: every S3 call the service makes, in one place.
+
+Key layout (object keys never contain a client's name):
+    incoming/ID   what a presigned client wrote; never served, only validated
+    files/ID      validated content: the only prefix that is ever served
+    records/ID.json   the upload record (status, name, sizes, reason)
+
+The boto3 client is made on first use and reused across warm invocations, so importing
+the service touches no network.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import threading
+from typing import Any, Callable
+
+from .config import Config
+from .errors import StorageUnavailable
+from .records import Upload
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK = 64 * 1024
+
+
+class ObjectChanged(Exception):
+    """The object is not the version that was read first (it was overwritten)."""
+
+
+class S3Store:
+    def __init__(self, config: Config, client_factory: Callable[[], Any] | None = None):
+        self.config = config
+        self.bucket = config.bucket
+        self._factory = client_factory or _default_client
+        self._client = None
+        self._lock = threading.Lock()
+        self.bytes_read = 0  # bytes fetched by ranged reads; the benchmark reports it
+
+    @property
+    def client(self):
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._factory()
+        return self._client
+
+    # keys -------------------------------------------------------------------
+    def incoming_key(self, upload_id: str) -> str:
+        return f"{self.config.incoming_prefix}{upload_id}"
+
+    def file_key(self, upload_id: str) -> str:
+        return f"{self.config.files_prefix}{upload_id}"
+
+    def record_key(self, upload_id: str) -> str:
+        return f"{self.config.records_prefix}{upload_id}.json"
+
+    def id_from_incoming_key(self, key: str) -> str | None:
+        prefix = self.config.incoming_prefix
+        return key[len(prefix):] if key.startswith(prefix) and "/" not in key[len(prefix):] else None
+
+    # records ----------------------------------------------------------------
+    def get_record(self, upload_id: str) -> Upload | None:
+        with _storage_errors():
+            try:
+                obj = self.client.get_object(Bucket=self.bucket, Key=self.record_key(upload_id))
+            except self.client.exceptions.NoSuchKey:
+                return None
+            return Upload.from_bytes(obj["Body"].read())
+
+    def put_record(self, upload: Upload) -> None:
+        with _storage_errors():
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.record_key(upload.id),
+                Body=upload.to_bytes(),
+                ContentType="application/json",
+            )
+
+    # inline -----------------------------------------------------------------
+    def store_accepted(self, upload: Upload, data: bytes) -> None:
+        """Store validated bytes and their record; on failure leave nothing behind."""
+        try:
+            with _storage_errors():
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.file_key(upload.id),
+                    Body=data,
+                    ContentType=upload.content_type,
+                )
+            self.put_record(upload)
+        except StorageUnavailable:
+            self._best_effort_delete(self.file_key(upload.id), self.record_key(upload.id))
+            raise
+
+    # presigning -------------------------------------------------------------
+    def presign_put(self, upload_id: str, content_type: str, size: int) -> dict[str, Any]:
+        """A PUT URL whose signature covers the key, Content-Type and Content-Length."""
+        with _storage_errors():
+            url = self.client.generate_presigned_url(
+                "put_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": self.incoming_key(upload_id),
+                    "ContentType": content_type,
+                    "ContentLength": size,
+                },
+                ExpiresIn=self.config.presign_ttl_seconds,
+            )
+        return {"method": "PUT", "url": url, "fields": {}, "headers": {"Content-Type": content_type}}
+
+    def presign_post(
+        self, upload_id: str, content_type: str, min_size: int, max_size: int
+    ) -> dict[str, Any]:
+        """A form POST whose policy pins the key, the content type and the size range."""
+        key = self.incoming_key(upload_id)
+        with _storage_errors():
+            post = self.client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=key,
+                Fields={"Content-Type": content_type},
+                Conditions=[
+                    {"bucket": self.bucket},
+                    ["eq", "$key", key],
+                    ["eq", "$Content-Type", content_type],
+                    ["content-length-range", min_size, max_size],
+                ],
+                ExpiresIn=self.config.presign_ttl_seconds,
+            )
+        return {"method": "POST", "url": post["url"], "fields": post["fields"], "headers": {}}
+
+    def presign_get(self, upload: Upload, disposition: str) -> str:
+        with _storage_errors():
+            return self.client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": self.file_key(upload.id),
+                    "ResponseContentDisposition": disposition,
+                    "ResponseContentType": upload.content_type,
+                },
+                ExpiresIn=self.config.presign_ttl_seconds,
+            )
+
+    # validation -------------------------------------------------------------
+    def read_incoming_head(self, upload_id: str, length: int) -> tuple[bytes, int, str] | None:
+        """First `length` bytes of an incoming object, its total size and ETag; None if gone."""
+        with _storage_errors():
+            try:
+                obj = self.client.get_object(
+                    Bucket=self.bucket, Key=self.incoming_key(upload_id), Range=f"bytes=0-{length - 1}"
+                )
+            except self.client.exceptions.NoSuchKey:
+                return None
+            except self.client.exceptions.ClientError as exc:
+                if _code(exc) == "InvalidRange":  # a zero-byte object
+                    head = self.client.head_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
+                    return b"", head["ContentLength"], head["ETag"]
+                raise
+            data = obj["Body"].read()
+        self.bytes_read += len(data)
+        total = _total_size(obj)
+        return data, total, obj["ETag"]
+
+    def incoming_reader(self, upload_id: str, size: int, etag: str) -> "RangedReader":
+        return RangedReader(self, self.incoming_key(upload_id), size, etag)
+
+    def promote(self, upload: Upload, etag: str) -> None:
+        """Copy validated incoming bytes to the served prefix, only if they are still the
+        bytes that were validated (CopySourceIfMatch)."""
+        with _storage_errors():
+            try:
+                self.client.copy(
+                    {"Bucket": self.bucket, "Key": self.incoming_key(upload.id)},
+                    self.bucket,
+                    self.file_key(upload.id),
+                    ExtraArgs={
+                        "CopySourceIfMatch": etag,
+                        "ContentType": upload.content_type,
+                        "MetadataDirective": "REPLACE",
+                    },
+                )
+            except self.client.exceptions.ClientError as exc:
+                if _code(exc) in ("PreconditionFailed", "412"):
+                    raise ObjectChanged(upload.id) from None
+                raise
+
+    def delete_incoming(self, upload_id: str) -> None:
+        with _storage_errors():
+            self.client.delete_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
+
+    def delete_upload(self, upload: Upload) -> None:
+        """Remove every object of an upload; the record goes last so a retry finds it."""
+        with _storage_errors():
+            for key in (self.incoming_key(upload.id), self.file_key(upload.id)):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            self.client.delete_object(Bucket=self.bucket, Key=self.record_key(upload.id))
+
+    def _best_effort_delete(self, *keys: str) -> None:
+        for key in keys:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            except Exception:  # noqa: BLE001 - cleanup after a failure already reported
+                log.warning("cleanup of %s failed", key, exc_info=True)
+
+
+class RangedReader(io.RawIOBase):
+    """A seekable, read-only view of one S3 object version, fetched by ranged GETs in
+    blocks, so zipfile can read a central directory without the whole object."""
+
+    def __init__(self, store: S3Store, key: str, size: int, etag: str):
+        self._store, self._key, self._size, self._etag = store, key, size, etag
+        self._pos = 0
+        self._block_start, self._block = -1, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer) -> int:
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        end = self._pos + want
+        if not (self._block_start <= self._pos and end <= self._block_start + len(self._block)):
+            start = self._pos
+            stop = min(self._size, max(end, start + READ_BLOCK))
+            self._block = self._fetch(start, stop)
+            self._block_start = start
+        offset = self._pos - self._block_start
+        chunk = self._block[offset:offset + want]
+        buffer[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
+    def _fetch(self, start: int, stop: int) -> bytes:
+        client = self._store.client
+        with _storage_errors():
+            try:
+                obj = client.get_object(
+                    Bucket=self._store.bucket, Key=self._key, Range=f"bytes={start}-{stop - 1}", IfMatch=self._etag
+                )
+            except client.exceptions.ClientError as exc:
+                if _code(exc) in ("PreconditionFailed", "412", "NoSuchKey"):
+                    raise ObjectChanged(self._key) from None
+                raise
+            data = obj["Body"].read()
+        self._store.bytes_read += len(data)
+        return data
+
+
+def _total_size(obj: dict) -> int:
+    content_range = obj.get("ContentRange")  # "bytes 0-65535/1234567"
+    if content_range and "/" in content_range:
+        return int(content_range.rsplit("/", 1)[1])
+    return int(obj["ContentLength"])
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+class _storage_errors:
+    """Turn boto3/botocore failures into StorageUnavailable (503); let ours through."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, (StorageUnavailable, ObjectChanged)):
+            return False
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, (BotoCoreError, ClientError)):
+            log.error("S3 call failed: %s", exc)
+            raise StorageUnavailable() from exc
+        return False
+
+
+def _default_client():
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return boto3.client(
+        "s3",
+        region_name=region,
+        config=BotoConfig(
+            signature_version="s3v4",
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=5,
+            read_timeout=30,
+        ),
+    )

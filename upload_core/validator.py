@@ -1,0 +1,107 @@
+"""The S3-event function: validate each object that landed under the incoming prefix.
+
+For each object: read its first bytes (and, for OOXML, its zip directory) with ranged
+GETs, apply the same rules as the inline path plus the declared size, then
+- accept: copy the exact validated version (CopySourceIfMatch) to files/ID, the only
+  served prefix, record `accepted`, delete the incoming object;
+- reject: record `rejected` with the reason, delete the incoming object.
+The record is written after the copy and before the delete, so a crash at any point
+leaves either a pending upload that a retry completes, or a final one: never a rejected
+file that can be served, never an accepted one lost. Repeated and late events find a
+final record (or no object) and change nothing.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from .config import Config
+from .errors import StorageUnavailable, UploadError
+from .events import S3ObjectRecord, s3_records
+from .naming import is_valid_id
+from .rules import SNIFF_BYTES, Sample, check_content
+from .storage import ObjectChanged, S3Store
+
+log = logging.getLogger(__name__)
+
+ACCEPTED, REJECTED, SKIPPED = "accepted", "rejected", "skipped"
+
+
+class ValidationIncomplete(RuntimeError):
+    """Some records could not be processed (S3 failed); raised after all the others were,
+    so that Lambda retries the event. Finished records are skipped on the retry."""
+
+
+def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> dict[str, int]:
+    summary = {"processed": 0, ACCEPTED: 0, REJECTED: 0, SKIPPED: 0}
+    failures: list[str] = []
+    for record in s3_records(event):
+        summary["processed"] += 1
+        if isinstance(record, Exception):
+            log.warning("skipped: %s", record)
+            summary[SKIPPED] += 1
+            continue
+        try:
+            outcome = validate_object(record, store, config)
+        except (StorageUnavailable, Exception) as exc:  # noqa: BLE001 - keep the others going
+            log.exception("failed on %s: %s", record.key, exc)
+            failures.append(record.key)
+            continue
+        summary[outcome] += 1
+    if failures:
+        raise ValidationIncomplete(f"{len(failures)} record(s) failed: {failures}; summary so far {summary}")
+    return summary
+
+
+def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> str:
+    if not record.created or record.bucket != store.bucket:
+        log.info("skipped %s %s: not an ObjectCreated event for this bucket", record.event_name, record.key)
+        return SKIPPED
+    upload_id = store.id_from_incoming_key(record.key)
+    if upload_id is None or not is_valid_id(upload_id):
+        log.info("skipped %s: not an incoming upload key", record.key)
+        return SKIPPED
+
+    upload = store.get_record(upload_id)
+    if upload is None or upload.final:
+        # Unknown, or decided already: a repeated or late event, or bytes sent again to a
+        # URL after its upload was decided. Such bytes are never served; drop them.
+        store.delete_incoming(upload_id)
+        state = upload.status if upload else "unknown"
+        log.info("skipped %s: upload is %s", upload_id, state)
+        return SKIPPED
+
+    head = store.read_incoming_head(upload_id, SNIFF_BYTES)
+    if head is None:
+        log.info("skipped %s: object is gone", upload_id)
+        return SKIPPED
+    data, size, etag = head
+    sample = Sample(head=data, size=size, source=store.incoming_reader(upload_id, size, etag))
+    try:
+        detected = check_content(upload.filename, sample, config, declared_size=upload.declared_size)
+    except ObjectChanged:
+        log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
+        return SKIPPED
+    except UploadError as err:
+        store.put_record(upload.rejected(err.reason()))
+        store.delete_incoming(upload_id)
+        log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
+        return REJECTED
+
+    accepted = upload.accepted(detected, size)
+    try:
+        store.promote(accepted, etag)
+    except ObjectChanged:
+        log.info("skipped %s: object changed before it was copied; its own event follows", upload_id)
+        return SKIPPED
+    store.put_record(accepted)
+    store.delete_incoming(upload_id)
+    log.info("accepted %s as %s, %d bytes", upload_id, detected, size)
+    return ACCEPTED
+
+
+def make_validate_handler(store: S3Store, config: Config):
+    def validate(event: Mapping[str, Any], context: Any) -> dict[str, int]:
+        return validate_event(event, store, config)
+
+    return validate
