@@ -1,0 +1,44 @@
+import pytest
+
+from upload_core.config import Config, ConfigError
+
+
+def test_defaults_follow_the_contract():
+    config = Config.from_env({"UPLOAD_BUCKET": "b"})
+    assert config.inline_max_bytes == 4194304
+    assert config.max_upload_bytes == 5368709120
+    assert config.multipart_threshold_bytes == 104857600
+    assert config.allowed_extensions == ("png", "jpg", "jpeg", "gif", "pdf", "doc", "docx")
+    assert config.presign_ttl_seconds == 900
+    assert config.cors_allowed_origins == ("*",)
+
+
+def test_lists_are_trimmed_and_lowercased():
+    config = Config.from_env(
+        {"UPLOAD_BUCKET": "b", "ALLOWED_EXTENSIONS": " PNG, .pdf ,,docx", "CORS_ALLOWED_ORIGINS": "https://a.example/, http://localhost:5173"}
+    )
+    assert config.allowed_extensions == ("png", "pdf", "docx")
+    assert config.cors_allowed_origins == ("https://a.example", "http://localhost:5173")
+
+
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({}, "UPLOAD_BUCKET"),
+        ({"INLINE_MAX_BYTES": "-1"}, "INLINE_MAX_BYTES"),
+        ({"INLINE_MAX_BYTES": "10000000"}, "INLINE_MAX_BYTES"),
+        ({"INLINE_MAX_BYTES": "4MB"}, "INLINE_MAX_BYTES"),
+        ({"MAX_UPLOAD_BYTES": "0"}, "MAX_UPLOAD_BYTES"),
+        ({"MULTIPART_THRESHOLD_BYTES": "1024"}, "MULTIPART_THRESHOLD_BYTES"),
+        ({"ALLOWED_EXTENSIONS": "png,exe"}, "ALLOWED_EXTENSIONS"),
+        ({"PRESIGN_TTL_SECONDS": "0"}, "PRESIGN_TTL_SECONDS"),
+        ({"PRESIGN_TTL_SECONDS": "999999999"}, "PRESIGN_TTL_SECONDS"),
+        ({"CORS_ALLOWED_ORIGINS": "evil.example"}, "CORS_ALLOWED_ORIGINS"),
+    ],
+)
+def test_bad_values_fail_at_start_naming_the_variable(env, variable):
+    full = {"UPLOAD_BUCKET": "b", **env} if variable != "UPLOAD_BUCKET" else env
+    with pytest.raises(ConfigError) as info:
+        Config.from_env(full)
+    assert info.value.variable == variable
+    assert variable in str(info.value)

@@ -1,0 +1,80 @@
+import pytest
+
+from upload_core.errors import UploadError
+from upload_core.naming import (
+    MAX_NAME_BYTES,
+    content_disposition,
+    extension_of,
+    is_valid_id,
+    new_id,
+    sanitize_filename,
+)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("report.pdf", "report.pdf"),
+        ("отчёт.pdf", "отчёт.pdf"),
+        ("報告書.docx", "報告書.docx"),
+        ("e\u0301te\u0301.png", "\u00e9t\u00e9.png"),  # NFD -> NFC
+        ("../../etc/passwd.png", "passwd.png"),
+        ("/etc/shadow.pdf", "shadow.pdf"),
+        ("C:\\Users\\me\\photo.jpg", "photo.jpg"),
+        ("a\x00b.png", "ab.png"),
+        ("line\nbreak\r.gif", "linebreak.gif"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),  # bidi override removed: the real extension shows
+        ("zero\u200bwidth.png", "zerowidth.png"),
+        ("...hidden.png", "hidden.png"),
+        ("  spaced   out  .pdf", "spaced out.pdf"),
+        ('what?<is>:this|"*.png', "what__is__this___.png"),
+        ("trailing.dots...", "trailing.dots"),
+    ],
+)
+def test_names_are_made_safe_and_stay_readable(raw, expected):
+    assert sanitize_filename(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["CON.pdf", "nul.png", "com1.docx", "LPT9", "aux", "...", "///", "\x00\x01", ". - ."])
+def test_names_with_nothing_usable_left_are_refused(raw):
+    with pytest.raises(UploadError) as info:
+        sanitize_filename(raw)
+    assert info.value.code == "invalid_filename"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", None])
+def test_empty_names_are_refused(raw):
+    with pytest.raises(UploadError) as info:
+        sanitize_filename(raw)
+    assert info.value.code == "empty_filename"
+
+
+def test_long_names_are_cut_on_a_character_boundary_keeping_the_extension():
+    name = sanitize_filename("я" * 400 + ".docx")
+    assert name.endswith(".docx")
+    assert len(name.encode("utf-8")) <= MAX_NAME_BYTES
+    name.encode("utf-8").decode("utf-8")  # no split character
+
+
+def test_ids_are_unguessable_and_url_safe():
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(is_valid_id(i) and len(i) >= 22 for i in ids)
+    assert not is_valid_id("../records/x")
+    assert not is_valid_id("short")
+
+
+def test_extension_is_the_last_suffix_lowercased():
+    assert extension_of("photo.final.PNG") == "png"
+    assert extension_of("README") == ""
+    assert extension_of("archive.tar.gz") == "gz"
+
+
+def test_content_disposition_gives_rfc6266_filename_star_and_ascii_fallback():
+    header = content_disposition("отчёт 2026.pdf")
+    assert header.startswith("attachment; ")
+    assert "filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%202026.pdf" in header
+    assert 'filename="2026.pdf"' in header or 'filename="download.pdf"' in header
+    assert content_disposition("résumé.docx") == (
+        "attachment; filename=\"resume.docx\"; filename*=UTF-8''r%C3%A9sum%C3%A9.docx"
+    )
