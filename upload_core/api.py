@@ -49,8 +49,13 @@ def create_upload():
 
 
 def _inline_uploads():
-    if "boundary" not in request.mimetype_params:
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
         raise BadRequest("invalid_request", "multipart/form-data without a boundary")
+    # Werkzeug quietly drops a truncated last part; a body without its closing
+    # delimiter is malformed, not a form without files. (Flask caps the body size.)
+    if b"--" + boundary.encode("latin-1") + b"--" not in request.get_data(cache=True):
+        raise BadRequest("invalid_request", "The multipart body is truncated (no closing boundary)")
     parts = request.files.getlist("file")
     if not parts:
         raise BadRequest("no_file", "No part named 'file' in the form")
