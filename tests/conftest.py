@@ -126,3 +126,25 @@ def live_app(live):
     from upload_core import create_app
 
     return create_app()
+
+
+def import_handler():
+    """Import (or re-import) handler so it reads the environment the test set up."""
+    import importlib
+    import sys
+
+    if "handler" in sys.modules:
+        return importlib.reload(sys.modules["handler"])
+    return importlib.import_module("handler")
+
+
+@pytest.fixture
+def handler(bucket):
+    """The Lambda entry points, imported after moto and the environment are in place."""
+    return import_handler()
+
+
+@pytest.fixture
+def live_handler(live):
+    """The Lambda entry points against moto's S3 server."""
+    return import_handler()

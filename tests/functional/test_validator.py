@@ -1,0 +1,194 @@
+"""handler.validate on real-shaped S3 events (tests/events), S3 in-process."""
+import pytest
+
+from tests import samples
+from tests.conftest import BUCKET, keys, load_event
+
+
+@pytest.fixture
+def client(handler):
+    return handler.app.test_client()
+
+
+@pytest.fixture
+def landed(client, s3):
+    """Ask for a presigned upload of `name` declaring `size`, then land `data` as a client would."""
+
+    def land(name: str, data: bytes, size: int | None = None) -> str:
+        body = client.post("/uploads", json={"filename": name, "size": len(data) if size is None else size})
+        assert body.status_code == 201, body.get_json()
+        upload_id = body.get_json()["id"]
+        s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=data)
+        return upload_id
+
+    return land
+
+
+def created(key: str, file="s3_object_created.json") -> dict:
+    return load_event(file, bucket=BUCKET, key=key)
+
+
+def status(client, upload_id):
+    return client.get(f"/uploads/{upload_id}").get_json()
+
+
+def test_an_accepted_object_becomes_downloadable(handler, client, landed, s3):
+    upload_id = landed("photo.png", samples.png())
+    summary = handler.validate(created(f"incoming/{upload_id}"), None)
+    assert summary == {"processed": 1, "accepted": 1, "rejected": 0, "skipped": 0}
+    upload = status(client, upload_id)
+    assert upload["status"] == "accepted"
+    assert upload["content_type"] == "image/png"
+    assert keys(s3) == [f"files/{upload_id}", f"records/{upload_id}.json"]
+    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == samples.png()
+    assert client.get(f"/uploads/{upload_id}/content").status_code == 303
+
+
+def test_url_encoded_keys_are_decoded(handler, client, landed):
+    upload_id = landed("paper.pdf", samples.pdf())
+    assert handler.validate(created(f"incoming%2F{upload_id}"), None)["accepted"] == 1
+    assert status(client, upload_id)["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    "name, make, code",
+    [
+        ("photo.png", lambda: samples.SCRIPT, "content_type_not_allowed"),
+        ("photo.png", samples.pdf, "content_mismatch"),
+        ("report.docx", samples.plain_zip, "content_mismatch"),
+        ("report.docx", samples.docx_with_macros, "unsafe_content"),
+        ("paper.pdf", samples.pdf_with_javascript, "unsafe_content"),
+    ],
+)
+def test_a_rejected_object_is_never_downloadable(handler, client, landed, s3, name, make, code):
+    upload_id = landed(name, make())
+    summary = handler.validate(created(f"incoming/{upload_id}"), None)
+    assert summary["rejected"] == 1
+    upload = status(client, upload_id)
+    assert upload["status"] == "rejected"
+    assert upload["reason"]["code"] == code
+    assert upload["reason"]["message"]
+    assert keys(s3) == [f"records/{upload_id}.json"]
+    response = client.get(f"/uploads/{upload_id}/content")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "rejected"
+
+
+def test_a_bigger_file_than_declared_is_rejected(handler, client, landed):
+    """What S3 would refuse on AWS (the signed Content-Length) moto lets through: caught here."""
+    upload_id = landed("photo.png", samples.png() + b"\0" * 100, size=len(samples.png()))
+    handler.validate(created(f"incoming/{upload_id}"), None)
+    assert status(client, upload_id)["reason"]["code"] == "size_mismatch"
+
+
+def test_a_docx_is_validated_from_ranged_reads(handler, client, landed, store, s3):
+    data = samples.docx()
+    upload_id = landed("report.docx", data)
+    handler.validate(created(f"incoming/{upload_id}"), None)
+    assert status(client, upload_id)["status"] == "accepted"
+
+
+def test_repeated_and_late_events_change_nothing(handler, client, landed, s3):
+    upload_id = landed("photo.png", samples.png())
+    event = load_event("s3_multipart_twice.json", bucket=BUCKET, key=f"incoming/{upload_id}")
+    assert handler.validate(event, None) == {"processed": 2, "accepted": 1, "rejected": 0, "skipped": 1}
+    before = status(client, upload_id)
+    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
+    assert status(client, upload_id) == before
+    assert keys(s3) == [f"files/{upload_id}", f"records/{upload_id}.json"]
+
+
+def test_bytes_sent_again_after_a_decision_are_dropped_unserved(handler, client, landed, s3):
+    upload_id = landed("photo.png", samples.png())
+    handler.validate(created(f"incoming/{upload_id}"), None)
+    s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=samples.SCRIPT)
+    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
+    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == samples.png()
+    assert f"incoming/{upload_id}" not in keys(s3)
+
+
+def test_a_missing_object_is_skipped(handler, client):
+    upload_id = client.post("/uploads", json={"filename": "a.png", "size": 10}).get_json()["id"]
+    assert handler.validate(created(f"incoming/{upload_id}"), None) == {
+        "processed": 1, "accepted": 0, "rejected": 0, "skipped": 1,
+    }
+    assert status(client, upload_id)["status"] == "pending"
+
+
+def test_keys_that_are_not_issued_uploads_are_skipped_and_dropped(handler, s3):
+    s3.put_object(Bucket=BUCKET, Key="incoming/AAAAAAAAAAAAAAAAAAAAAA", Body=samples.png())
+    event = created("incoming/AAAAAAAAAAAAAAAAAAAAAA")
+    event["Records"] += created("incoming/my+holiday+photo.png")["Records"]
+    event["Records"] += created("files%2Fsomething")["Records"]
+    assert handler.validate(event, None) == {"processed": 3, "accepted": 0, "rejected": 0, "skipped": 3}
+    assert keys(s3) == []
+
+
+def test_s3_test_events_and_malformed_records_are_harmless(handler, landed, client):
+    assert handler.validate(load_event("s3_test_event.json"), None)["processed"] == 0
+    upload_id = landed("a.png", samples.png())
+    event = created(f"incoming/{upload_id}")
+    event["Records"].insert(0, {"eventName": "ObjectCreated:Put", "s3": {}})
+    assert handler.validate(event, None) == {"processed": 2, "accepted": 1, "rejected": 0, "skipped": 1}
+
+
+def test_one_failing_record_does_not_lose_the_others(handler, client, landed, monkeypatch):
+    from upload_core.errors import StorageUnavailable
+    from upload_core.validator import ValidationIncomplete
+
+    good, flaky, bad = landed("a.png", samples.png()), landed("b.png", samples.png()), landed("c.png", samples.SCRIPT)
+    event = created(f"incoming/{good}")
+    event["Records"] += created(f"incoming/{flaky}")["Records"] + created(f"incoming/{bad}")["Records"]
+    store = handler.app.extensions["upload_store"]
+    real = store.read_incoming_head
+
+    def sometimes_down(upload_id, length):
+        if upload_id == flaky:
+            raise StorageUnavailable()
+        return real(upload_id, length)
+
+    monkeypatch.setattr(store, "read_incoming_head", sometimes_down)
+    with pytest.raises(ValidationIncomplete):  # so that Lambda retries the event
+        handler.validate(event, None)
+    assert [status(client, i)["status"] for i in (good, flaky, bad)] == ["accepted", "pending", "rejected"]
+
+    monkeypatch.setattr(store, "read_incoming_head", real)
+    assert handler.validate(event, None) == {"processed": 3, "accepted": 1, "rejected": 0, "skipped": 2}
+    assert [status(client, i)["status"] for i in (good, flaky, bad)] == ["accepted", "accepted", "rejected"]
+
+
+def test_a_crash_after_the_copy_is_completed_by_the_retry(handler, client, landed, s3, monkeypatch):
+    from upload_core.errors import StorageUnavailable
+    from upload_core.validator import ValidationIncomplete
+
+    upload_id = landed("a.png", samples.png())
+    store = handler.app.extensions["upload_store"]
+    real = store.put_record
+    monkeypatch.setattr(store, "put_record", lambda upload: (_ for _ in ()).throw(StorageUnavailable()))
+    with pytest.raises(ValidationIncomplete):
+        handler.validate(created(f"incoming/{upload_id}"), None)
+    # The copy exists, but the record says pending: nothing is served.
+    assert f"files/{upload_id}" in keys(s3)
+    assert client.get(f"/uploads/{upload_id}/content").status_code == 409
+    monkeypatch.setattr(store, "put_record", real)
+    assert handler.validate(created(f"incoming/{upload_id}"), None)["accepted"] == 1
+    assert client.get(f"/uploads/{upload_id}/content").status_code == 303
+
+
+def test_an_object_overwritten_while_validated_is_left_to_its_own_event(handler, client, landed, s3, monkeypatch):
+    """The copy is pinned to the validated ETag: bytes swapped in meanwhile are never promoted."""
+    upload_id = landed("a.png", samples.png())
+    store = handler.app.extensions["upload_store"]
+    real = store.read_incoming_head
+
+    def read_then_swap(uid, length):
+        result = real(uid, length)
+        s3.put_object(Bucket=BUCKET, Key=f"incoming/{uid}", Body=samples.png() + b"<script>")
+        return result
+
+    monkeypatch.setattr(store, "read_incoming_head", read_then_swap)
+    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
+    assert f"files/{upload_id}" not in keys(s3)
+    monkeypatch.setattr(store, "read_incoming_head", real)
+    handler.validate(created(f"incoming/{upload_id}"), None)  # the swapped object's own event
+    assert status(client, upload_id)["status"] == "rejected"
