@@ -38,7 +38,8 @@ import base64, json, sys
 import handler
 png = open(sys.argv[1], 'rb').read()
 b = 'BENCHb'
-body = (f'--{b}\\r\\nContent-Disposition: form-data; name="file"; filename="p.png"\\r\\n\\r\\n').encode() + png + f'\\r\\n--{b}--\\r\\n'.encode()
+head = f'--{b}\\r\\nContent-Disposition: form-data; name="file"; filename="p.png"\\r\\n\\r\\n'
+body = head.encode() + png + f'\\r\\n--{b}--\\r\\n'.encode()
 event = json.load(open('tests/events/api_v2_healthz.json'))
 event.update(rawPath='/uploads', body=base64.b64encode(body).decode(), isBase64Encoded=True)
 event['requestContext']['http'].update(method='POST', path='/uploads')

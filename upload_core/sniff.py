@@ -17,8 +17,8 @@ def _load():
     global _magic
     with _lock:
         if _magic is None:
-            import pylibmagic  # noqa: F401  (must precede `import magic`)
             import magic
+            import pylibmagic  # noqa: F401  (must precede `import magic`)
 
             _magic = magic.Magic(mime=True)
     return _magic

@@ -1,6 +1,7 @@
 """The HTTP surface as a client sees it: errors, CORS, OpenAPI, the page."""
 import pytest
 
+
 def test_healthz_touches_no_aws(env):
     from upload_core import create_app
     from upload_core.config import Config

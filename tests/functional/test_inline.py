@@ -114,11 +114,14 @@ def test_no_part_named_file(client):
     assert response.get_json()["error"]["code"] == "no_file"
 
 
+TRUNCATED = b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n\x89PNG'
+
+
 @pytest.mark.parametrize(
     "body, content_type",
     [
         (b"garbage", "multipart/form-data"),
-        (b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n\x89PNG", "multipart/form-data; boundary=B"),
+        (TRUNCATED, "multipart/form-data; boundary=B"),
         (b"hello", "text/plain"),
         (b"", ""),
     ],
