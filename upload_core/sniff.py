@@ -17,8 +17,10 @@ def _load():
     global _magic
     with _lock:
         if _magic is None:
+            # isort: off
+            import pylibmagic  # noqa: F401  (must precede `import magic`: it points the loader at its libmagic)
             import magic
-            import pylibmagic  # noqa: F401  (must precede `import magic`)
+            # isort: on
 
             _magic = magic.Magic(mime=True)
     return _magic
