@@ -13,7 +13,7 @@ __all__ = ["create_app", "Config", "S3Store"]
 
 def create_app(config: Config | None = None, store: S3Store | None = None) -> Flask:
     """Build the app. Nothing here touches the network: the S3 client is made on first use."""
-    from . import api, cors, errors_http, page
+    from . import api, companion, cors, errors_http, multipart_api, page
 
     config = config or Config.from_env()
     store = store or S3Store(config)
@@ -27,6 +27,8 @@ def create_app(config: Config | None = None, store: S3Store | None = None) -> Fl
     app.extensions["upload_config"] = config
     app.extensions["upload_store"] = store
     app.register_blueprint(api.bp)
+    app.register_blueprint(multipart_api.bp)
+    app.register_blueprint(companion.bp)
     app.register_blueprint(page.bp)
     errors_http.register(app)
     cors.register(app, config.cors_allowed_origins)

@@ -102,6 +102,7 @@ def _presigned_upload():
         raise BadRequest("invalid_request", "'method' must be PUT or POST")
     if size < 0:
         raise BadRequest("invalid_request", "'size' must not be negative")
+    checksum, algorithm = _checksum_fields(body)
 
     name, ftype = check_name(filename, config)
     check_size(size, config)
@@ -116,15 +117,37 @@ def _presigned_upload():
         content_type=declared_type,
         method=method,
     )
+    if size >= config.multipart_threshold_bytes:
+        from .multipart_api import issue
+
+        answer = issue(upload, algorithm, _expires_at(config.presign_ttl_seconds))
+        log.info("issued %s multipart upload for %d bytes of %s", upload.id, size, declared_type)
+        return answer, 201
+    if checksum and method != "PUT":
+        raise BadRequest("invalid_request", "'checksum_sha256' is pinned on PUT uploads; leave out 'method'")
     store = _store()
     store.put_record(upload)
     if method == "PUT":
-        signed = store.presign_put(upload.id, declared_type, size)
+        signed = store.presign_put(upload.id, declared_type, size, checksum)
     else:
         signed = store.presign_post(upload.id, declared_type, size, size)
     signed["expires_at"] = _expires_at(config.presign_ttl_seconds)
     log.info("issued %s %s upload for %d bytes of %s", upload.id, method, size, declared_type)
     return {**upload.resource(_base()), "upload": signed}, 201
+
+
+def _checksum_fields(body: dict) -> tuple[str | None, str | None]:
+    """`checksum_sha256` (base64 of the file's SHA-256) pins a single PUT; it or
+    `checksum_algorithm: "SHA256"` makes a multipart upload pin each part's SHA-256."""
+    from .multipart import check_sha256
+
+    checksum = body.get("checksum_sha256")
+    if checksum is not None:
+        check_sha256(checksum, "checksum_sha256")
+    algorithm = _field(body, "checksum_algorithm", str, required=False)
+    if algorithm is not None and algorithm.upper() != "SHA256":
+        raise BadRequest("invalid_request", "'checksum_algorithm' must be SHA256")
+    return checksum, ("SHA256" if algorithm or checksum else None)
 
 
 def _field(body: dict, name: str, kind: type, required: bool = True):

@@ -25,6 +25,10 @@ class BadRequest(UploadError):
     status = 400
 
 
+class Forbidden(UploadError):
+    status = 403
+
+
 class NotFound(UploadError):
     status = 404
 

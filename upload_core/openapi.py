@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import openapi_large
+
 ERROR_CODES = [
     "invalid_request", "no_file", "empty_filename", "invalid_filename", "empty_file",
     "too_large_for_inline", "too_large", "extension_not_allowed", "content_type_not_allowed",
     "content_mismatch", "unsafe_content", "not_found", "method_not_allowed", "not_ready",
     "rejected", "storage_unavailable", "internal_error",
-]
+] + openapi_large.ERROR_CODES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -28,11 +30,13 @@ _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"
 
 def document(base_path: str = "") -> dict[str, Any]:
     error_text = {
-        400: "invalid_request, no_file, empty_filename, invalid_filename or empty_file",
+        400: "invalid_request, no_file, empty_filename, invalid_filename or empty_file; at multipart "
+        "completion parts_mismatch or size_mismatch (the upload is aborted and rejected)",
+        403: "key_not_allowed: a Companion key that this service did not issue (not incoming/ID)",
         404: "not_found: unknown upload or route",
         405: "method_not_allowed",
-        409: "not_ready (pending) or rejected",
-        413: "too_large_for_inline (carries max_inline_bytes) or too_large",
+        409: "not_ready (pending) or rejected; not_multipart or not_pending on the multipart routes",
+        413: "too_large_for_inline (carries max_inline_bytes) or too_large (carries max_upload_bytes)",
         415: "extension_not_allowed (carries allowed_extensions), content_type_not_allowed or content_mismatch",
         422: "unsafe_content: macros, a zip bomb, script or active content",
         503: "storage_unavailable: S3 failed, nothing was stored",
@@ -85,6 +89,11 @@ def document(base_path: str = "") -> dict[str, Any]:
                     "before the bytes exist, then an `upload` object: method PUT (default; send the raw "
                     "bytes with exactly `headers`, Content-Length is signed too) or POST (a form with "
                     "`fields` first and the file last; the policy pins key, type and exact size). "
+                    "At or above MULTIPART_THRESHOLD_BYTES the method is multipart: part_size (whole MiB, "
+                    "at least 5 MiB, at most 10,000 parts), part_count and the first parts' URLs (each pins "
+                    "its part's Content-Length); more from POST /uploads/{id}/parts, then POST "
+                    "/uploads/{id}/complete. checksum_sha256 pins a PUT's body; checksum_algorithm SHA256 "
+                    "pins every part's (parts are then all signed through /parts). "
                     "Status stays pending until the validator has seen the bytes."
                 ),
                 "requestBody": {"required": True, "content": {
@@ -105,11 +114,12 @@ def document(base_path: str = "") -> dict[str, Any]:
                     "responses": {"200": _json(_ref("Upload"), "The upload"), **_errors(404, 503)},
                 },
                 "delete": {
-                    "summary": "Remove the upload's objects and record",
+                    "summary": "Remove the upload's objects and record; abort an unfinished multipart upload",
                     "operationId": "deleteUpload",
                     "responses": {"204": {"description": "Deleted"}, **_errors(404, 503)},
                 },
             },
+            **openapi_large.paths(),
             "/uploads/{id}/content": {
                 "parameters": [_ID],
                 "get": {
@@ -148,6 +158,7 @@ def document(base_path: str = "") -> dict[str, Any]:
                         "content_type": {"type": "string"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "reason": _ref("Reason"),
+                        "checksum": _ref("Checksum"),
                         "links": {"type": "object", "properties": {"self": {"type": "string"}, "content": {"type": "string"}}},
                     },
                 },
@@ -159,6 +170,8 @@ def document(base_path: str = "") -> dict[str, Any]:
                         "size": {"type": "integer", "minimum": 1},
                         "content_type": {"type": "string"},
                         "method": {"enum": ["PUT", "POST"], "default": "PUT"},
+                        "checksum_sha256": {"type": "string", "description": "base64 SHA-256 of the file: pinned on a PUT"},
+                        "checksum_algorithm": {"enum": ["SHA256"], "description": "multipart: pin each part's SHA-256"},
                     },
                 },
                 "PresignedUpload": {
@@ -170,9 +183,14 @@ def document(base_path: str = "") -> dict[str, Any]:
                             "fields": {"type": "object", "additionalProperties": {"type": "string"}},
                             "headers": {"type": "object", "additionalProperties": {"type": "string"}},
                             "expires_at": {"type": "string", "format": "date-time"},
+                            "part_size": {"type": "integer"},
+                            "part_count": {"type": "integer"},
+                            "parts": {"type": "array", "items": _ref("SignedPart")},
+                            "checksum_algorithm": {"enum": ["SHA256"]},
                         },
                     }}}],
                 },
+                **openapi_large.schemas(),
                 "InlineResults": {"type": "object", "properties": {"results": {"type": "array", "items": {
                     "oneOf": [_ref("Upload"), {"type": "object", "properties": {
                         "filename": {"type": ["string", "null"]}, "error": {"type": "object"}}}]}}}},

@@ -31,9 +31,18 @@ class Upload:
     multipart_upload_id: str | None = None
     # An issued upload keeps what was declared, so the validator can compare.
     declared_size: int | None = None
+    # Multipart: the part size the upload was planned with, and the checksum algorithm
+    # its parts are pinned to (SHA256 or None).
+    part_size: int | None = None
+    checksum_algorithm: str | None = None
+    # What S3 recorded for the validated bytes: {"algorithm", "value", "type"}.
+    checksum: dict[str, str] | None = None
 
-    def accepted(self, content_type: str, size: int) -> "Upload":
-        return replace(self, status=ACCEPTED, content_type=content_type, size=size, validated_at=utc_now())
+    def accepted(self, content_type: str, size: int, checksum: dict[str, str] | None = None) -> "Upload":
+        return replace(
+            self, status=ACCEPTED, content_type=content_type, size=size, validated_at=utc_now(),
+            checksum=checksum or self.checksum,
+        )
 
     def rejected(self, reason: dict[str, str]) -> "Upload":
         return replace(self, status=REJECTED, reason=reason, validated_at=utc_now())
@@ -64,5 +73,7 @@ class Upload:
         }
         if self.status == REJECTED and self.reason:
             body["reason"] = self.reason
+        if self.checksum:
+            body["checksum"] = self.checksum
         body["links"] = {"self": self_link, "content": f"{self_link}/content"}
         return body

@@ -16,7 +16,7 @@ import logging
 from typing import Any, Mapping
 
 from .config import Config
-from .errors import StorageUnavailable, UploadError
+from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
 from .naming import is_valid_id
 from .rules import SNIFF_BYTES, Sample, check_content
@@ -43,7 +43,7 @@ def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> 
             continue
         try:
             outcome = validate_object(record, store, config)
-        except (StorageUnavailable, Exception) as exc:  # noqa: BLE001 - keep the others going
+        except Exception as exc:  # noqa: BLE001 - keep the others going; raised below
             log.exception("failed on %s: %s", record.key, exc)
             failures.append(record.key)
             continue
@@ -88,7 +88,8 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> s
         log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
         return REJECTED
 
-    accepted = upload.accepted(detected, size)
+    # What S3 recorded (a checksum the client pinned, or a multipart's composite one).
+    accepted = upload.accepted(detected, size, store.incoming_checksum(upload_id, etag))
     try:
         store.promote(accepted, etag)
     except ObjectChanged:

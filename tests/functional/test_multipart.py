@@ -1,0 +1,262 @@
+"""Multipart presigned uploads against moto's S3 server over HTTP: real part PUTs,
+completion checks, validation of the completion event (sent twice), download, abort,
+resume and checksums."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import keys
+from tests.largefiles import MiB, download, open_multipart_uploads, png_of, put, sha256_b64, validate
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def app(live, env):
+    """The app on the moto server, with multipart from 5 MiB so tests stay small."""
+    from upload_core import create_app
+
+    env.setenv("MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
+    return create_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def bucket_name(app):
+    return app.extensions["upload_config"].bucket
+
+
+def start(client, data: bytes, name: str = "scan.png", **extra) -> dict:
+    response = client.post("/uploads", json={"filename": name, "size": len(data), **extra})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def send_parts(body: dict, data: bytes, numbers=None) -> dict[int, str]:
+    part_size = body["upload"]["part_size"]
+    etags = {}
+    for part in body["upload"]["parts"]:
+        n = part["part_number"]
+        if numbers is None or n in numbers:
+            etags[n] = put(part["url"], data[(n - 1) * part_size: n * part_size], part.get("headers"))
+    return etags
+
+
+def complete(client, upload_id: str, etags: dict[int, str]):
+    parts = [{"part_number": n, "etag": e} for n, e in sorted(etags.items())]
+    return client.post(f"/uploads/{upload_id}/complete", json={"parts": parts})
+
+
+def test_round_trip_parts_complete_validate_download(client, app, live, bucket_name):
+    data = png_of(12)
+    body = start(client, data)
+    upload = body["upload"]
+    assert body["status"] == "pending"
+    assert upload["method"] == "multipart"
+    assert upload["part_size"] == 5 * MiB
+    assert upload["part_count"] == 3
+    assert [p["part_number"] for p in upload["parts"]] == [1, 2, 3]
+    assert all(f"/incoming/{body['id']}" in p["url"] for p in upload["parts"])
+
+    etags = send_parts(body, data)
+    done = complete(client, body["id"], etags)
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "pending"
+    assert open_multipart_uploads(live, bucket_name) == []
+
+    # S3 (and moto) may deliver the completion event twice: validated once.
+    assert validate(app, body["id"], event="s3_multipart_twice.json") == {
+        "processed": 2, "accepted": 1, "rejected": 0, "skipped": 1,
+    }
+    resource = client.get(f"/uploads/{body['id']}").get_json()
+    assert (resource["status"], resource["size"], resource["content_type"]) == ("accepted", len(data), "image/png")
+    assert download(client, body["id"]) == data
+    assert keys(live, bucket_name) == [f"files/{body['id']}", f"records/{body['id']}.json"]
+    # Completing again after success is harmless.
+    assert complete(client, body["id"], etags).status_code == 200
+
+
+def test_part_urls_pin_each_parts_length(client):
+    data = png_of(12)
+    parts = start(client, data)["upload"]["parts"]
+    lengths = [5 * MiB, 5 * MiB, len(data) - 10 * MiB]
+    for part, length in zip(parts, lengths, strict=True):
+        query = parse_qs(urlsplit(part["url"]).query)
+        assert query["X-Amz-SignedHeaders"] == ["content-length;host"]
+        assert query["partNumber"] == [str(part["part_number"])]
+    # moto does not check signatures; the signed length is the declared part's length.
+    assert lengths[-1] > 0
+
+
+def test_a_wrong_total_size_aborts_and_rejects(client, live, bucket_name):
+    data = png_of(12)
+    body = start(client, data + b"\0" * 100)  # declares 100 bytes more than it sends
+    etags = send_parts(body, data)
+    response = complete(client, body["id"], etags)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "size_mismatch"
+    assert error["upload_status"] == "rejected"
+    assert open_multipart_uploads(live, bucket_name) == []
+    resource = client.get(f"/uploads/{body['id']}").get_json()
+    assert resource["status"] == "rejected"
+    assert resource["reason"]["code"] == "size_mismatch"
+    assert client.get(f"/uploads/{body['id']}/content").get_json()["error"]["code"] == "rejected"
+    assert f"incoming/{body['id']}" not in keys(live, bucket_name)
+
+
+@pytest.mark.parametrize(
+    "tamper, detail",
+    [
+        (lambda etags: {**etags, 2: '"0123456789abcdef0123456789abcdef"'}, "ETag"),
+        (lambda etags: {n: e for n, e in etags.items() if n != 2}, "leaves out"),
+        (lambda etags: {**etags, 4: etags[3]}, "no part 4"),
+    ],
+    ids=["wrong-etag", "part-left-out", "part-never-sent"],
+)
+def test_a_part_list_that_differs_from_s3_aborts(client, live, bucket_name, tamper, detail):
+    data = png_of(12)
+    body = start(client, data)
+    response = complete(client, body["id"], tamper(send_parts(body, data)))
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "parts_mismatch"
+    assert detail in error["message"]
+    assert open_multipart_uploads(live, bucket_name) == []
+    assert client.get(f"/uploads/{body['id']}").get_json()["reason"]["code"] == "parts_mismatch"
+
+
+def test_delete_aborts_an_unfinished_upload(client, live, bucket_name):
+    data = png_of(12)
+    body = start(client, data)
+    send_parts(body, data, numbers={1})
+    assert open_multipart_uploads(live, bucket_name) == [f"incoming/{body['id']}"]
+    assert client.delete(f"/uploads/{body['id']}").status_code == 204
+    assert open_multipart_uploads(live, bucket_name) == []
+    assert keys(live, bucket_name) == []
+    assert client.get(f"/uploads/{body['id']}").status_code == 404
+    assert complete(client, body["id"], {1: "x"}).get_json()["error"]["code"] == "not_found"
+
+
+def test_resume_after_an_interruption_sends_only_missing_parts(client, app):
+    data = png_of(12)
+    body = start(client, data)
+    first = send_parts(body, data, numbers={1})  # then the client lost its place
+
+    held = client.get(f"/uploads/{body['id']}/parts").get_json()
+    assert held["part_size"] == 5 * MiB and held["part_count"] == 3
+    assert [(p["part_number"], p["etag"], p["size"]) for p in held["parts"]] == [(1, first[1], 5 * MiB)]
+
+    fresh = client.post(f"/uploads/{body['id']}/parts", json={"part_numbers": [2, 3]}).get_json()["parts"]
+    etags = {1: held["parts"][0]["etag"]}
+    for part in fresh:
+        n = part["part_number"]
+        etags[n] = put(part["url"], data[(n - 1) * 5 * MiB: n * 5 * MiB])
+    assert complete(client, body["id"], etags).status_code == 200
+    validate(app, body["id"], event="s3_multipart_twice.json")
+    assert download(client, body["id"]) == data
+
+
+def test_checksums_are_pinned_on_every_part_and_recorded(client, app):
+    data = png_of(12)
+    body = start(client, data, checksum_algorithm="SHA256")
+    assert body["upload"]["parts"] == []  # each URL pins a digest only the client knows
+    assert body["upload"]["checksum_algorithm"] == "SHA256"
+
+    refused = client.post(f"/uploads/{body['id']}/parts", json={"part_numbers": [1]})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_request"
+
+    chunks = {n: data[(n - 1) * 5 * MiB: n * 5 * MiB] for n in (1, 2, 3)}
+    sums = {str(n): sha256_b64(c) for n, c in chunks.items()}
+    parts = client.post(
+        f"/uploads/{body['id']}/parts", json={"part_numbers": [1, 2, 3], "checksums_sha256": sums}
+    ).get_json()["parts"]
+    etags = {}
+    for part in parts:
+        n = part["part_number"]
+        signed = parse_qs(urlsplit(part["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
+        assert "x-amz-checksum-sha256" in signed and "content-length" in signed
+        assert part["headers"]["x-amz-checksum-sha256"] == sums[str(n)]
+        etags[n] = put(part["url"], chunks[n], part["headers"])
+    assert complete(client, body["id"], etags).status_code == 200
+    validate(app, body["id"], event="s3_multipart_twice.json")
+    resource = client.get(f"/uploads/{body['id']}").get_json()
+    assert resource["status"] == "accepted"
+    assert resource["checksum"]["algorithm"] == "SHA256"
+    assert resource["checksum"]["value"]
+
+
+def test_a_single_put_can_pin_its_checksum(client, app):
+    from tests import samples
+
+    data = samples.pdf()
+    body = start(client, data, name="paper.pdf", checksum_sha256=sha256_b64(data))
+    upload = body["upload"]
+    assert upload["method"] == "PUT"
+    signed = parse_qs(urlsplit(upload["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert "x-amz-checksum-sha256" in signed
+    put(upload["url"], data, upload["headers"])
+    validate(app, body["id"])
+    resource = client.get(f"/uploads/{body['id']}").get_json()
+    assert resource["status"] == "accepted"
+    assert (resource["checksum"]["algorithm"], resource["checksum"]["value"]) == ("SHA256", sha256_b64(data))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"checksum_sha256": "not base64!"},
+        {"checksum_sha256": "AAAA"},
+        {"checksum_algorithm": "MD5"},
+        {"checksum_sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "method": "POST"},
+    ],
+)
+def test_bad_checksum_fields_are_invalid_request(client, body):
+    response = client.post("/uploads", json={"filename": "a.pdf", "size": 1000, **body})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"
+
+
+def test_parts_and_complete_on_a_single_upload_are_409(client):
+    body = start(client, b"x" * 1000, name="small.pdf")
+    for path, payload in (("parts", {"part_numbers": [1]}), ("complete", {"parts": [{"part_number": 1, "etag": "x"}]})):
+        response = client.post(f"/uploads/{body['id']}/{path}", json=payload)
+        assert response.status_code == 409
+        assert response.get_json()["error"]["code"] == "not_multipart"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"part_numbers": [0]}, {"part_numbers": [4]}, {"part_numbers": ["1"]}, {"part_numbers": []}, {},
+     {"part_numbers": list(range(1, 600))}],
+)
+def test_signing_parts_outside_the_plan_is_invalid_request(client, payload):
+    body = start(client, png_of(12))
+    response = client.post(f"/uploads/{body['id']}/parts", json=payload)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("payload", [{}, {"parts": "x"}, {"parts": [{"part_number": 1}]}, {"parts": [{"etag": "x"}]}])
+def test_a_malformed_completion_is_invalid_request(client, payload):
+    body = start(client, png_of(12))
+    response = client.post(f"/uploads/{body['id']}/complete", json=payload)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"
+
+
+def test_a_multipart_upload_that_fails_validation_is_rejected(client, app, live, bucket_name):
+    data = b"%PDF-1.4\n" + b"\0" * (6 * MiB)  # a PDF's bytes under a .png name
+    body = start(client, data)
+    assert complete(client, body["id"], send_parts(body, data)).status_code == 200
+    validate(app, body["id"], event="s3_multipart_twice.json")
+    resource = client.get(f"/uploads/{body['id']}").get_json()
+    assert resource["status"] == "rejected"
+    assert resource["reason"]["code"] in ("content_mismatch", "content_type_not_allowed")
+    assert keys(live, bucket_name) == [f"records/{body['id']}.json"]

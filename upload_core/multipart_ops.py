@@ -1,0 +1,151 @@
+"""What both HTTP faces of a multipart upload do (our /uploads/ID/... routes and the
+Companion /s3/multipart routes): start one, sign parts, list them, complete, abort.
+
+Same records, same keys (incoming/ID), same rules; the routes only parse and shape.
+Every refusal is an UploadError, so it reaches the client in the contract's JSON.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any, Iterable, Mapping
+
+from .config import Config
+from .errors import BadRequest, Conflict, NotFound, UploadError
+from .multipart import MAX_PARTS, PartPlan, completion_parts, normalize_etag
+from .records import ACCEPTED, PENDING, Upload
+from .s3_multipart import MultipartUploadGone
+from .storage import S3Store
+
+log = logging.getLogger(__name__)
+
+MAX_SIGN_BATCH = 500  # part URLs per answer: keeps a response far under Lambda's 6 MB
+
+
+def start(upload: Upload, store: S3Store, checksum_algorithm: str | None = None) -> Upload:
+    """Create the S3 multipart upload for a new record, then store the record."""
+    multipart_id = store.create_multipart(upload.id, upload.content_type, checksum_algorithm)
+    upload = replace(upload, method="multipart", multipart_upload_id=multipart_id,
+                     checksum_algorithm=checksum_algorithm)
+    try:
+        store.put_record(upload)
+    except UploadError:
+        store.abort_multipart(upload.id, multipart_id)
+        raise
+    log.info("started multipart %s (%s parts of %s bytes)", upload.id, _count(upload), upload.part_size)
+    return upload
+
+
+def require_open(upload: Upload) -> None:
+    if upload.method != "multipart" or not upload.multipart_upload_id:
+        raise Conflict("not_multipart", f"Upload {upload.id} is a {upload.method} upload, not a multipart one")
+    if upload.status != PENDING:
+        raise Conflict("not_pending", f"Upload {upload.id} is already {upload.status}", upload_status=upload.status)
+
+
+def plan_of(upload: Upload) -> PartPlan | None:
+    if upload.declared_size and upload.part_size:
+        return PartPlan(size=upload.declared_size, part_size=upload.part_size)
+    return None
+
+
+def sign(
+    upload: Upload, store: S3Store, numbers: Iterable[int], checksums: Mapping[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """Presigned part URLs; `numbers` are already whole numbers in 1..10,000."""
+    require_open(upload)
+    numbers = list(dict.fromkeys(numbers))
+    checksums = dict(checksums or {})
+    if len(numbers) > MAX_SIGN_BATCH:
+        raise BadRequest("invalid_request", f"At most {MAX_SIGN_BATCH} parts can be signed per request")
+    plan = plan_of(upload)
+    limit = plan.count if plan else MAX_PARTS
+    beyond = [n for n in numbers if n > limit]
+    if beyond:
+        raise BadRequest("invalid_request", f"Part {beyond[0]} is past the last part ({limit})", part_count=limit)
+    if upload.checksum_algorithm == "SHA256":
+        unsummed = [n for n in numbers if n not in checksums]
+        if unsummed:
+            raise BadRequest(
+                "invalid_request",
+                f"This upload pins a SHA-256 checksum on every part: give checksums_sha256 for part {unsummed[0]}",
+            )
+    elif checksums:
+        raise BadRequest("invalid_request", "Part checksums need an upload started with checksum_algorithm SHA256")
+    signed = []
+    for number in numbers:
+        part = store.presign_part(
+            upload.id, upload.multipart_upload_id, number,
+            length=plan.length(number) if plan else None, checksum_sha256=checksums.get(number),
+        )
+        signed.append({"part_number": number, **part})
+    return signed
+
+
+def held(upload: Upload, store: S3Store) -> list[dict[str, Any]]:
+    """The parts S3 already holds, for a client that lost its place."""
+    require_open(upload)
+    try:
+        return store.list_parts(upload.id, upload.multipart_upload_id)
+    except MultipartUploadGone:
+        raise _gone(upload) from None
+
+
+def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Check the client's list against S3, then complete. A mismatch aborts the upload,
+    records it rejected and raises. Completing again after a success succeeds again.
+    Returns {"checksum": what S3 recorded, or None}."""
+    if upload.method == "multipart" and upload.status == ACCEPTED:
+        return {"checksum": upload.checksum}
+    require_open(upload)
+    try:
+        parts = store.list_parts(upload.id, upload.multipart_upload_id)
+    except MultipartUploadGone:
+        if store.incoming_exists(upload.id):  # completed already; the validator is on it
+            return {"checksum": None}
+        raise _gone(upload) from None
+    try:
+        final_parts = completion_parts(listed, parts, upload.declared_size, config.max_upload_bytes)
+    except UploadError as err:
+        store.abort_multipart(upload.id, upload.multipart_upload_id)
+        store.put_record(upload.rejected(err.reason()))
+        log.info("rejected %s at completion (%s): %s", upload.id, err.code, err.message)
+        err.extra["upload_status"] = "rejected"
+        raise
+    try:
+        answer = store.complete_multipart(upload.id, upload.multipart_upload_id, final_parts)
+    except MultipartUploadGone:
+        raise _gone(upload) from None
+    log.info("completed multipart %s: %d parts, etag %s", upload.id, len(final_parts), answer["etag"])
+    return answer
+
+
+def abort(upload: Upload, store: S3Store) -> None:
+    """Abort an unfinished upload and forget its record (as DELETE /uploads/ID does)."""
+    require_open(upload)
+    store.delete_upload(upload)
+    log.info("aborted %s", upload.id)
+
+
+def parse_listed(raw: Any, number_key: str, etag_key: str) -> list[dict[str, Any]]:
+    """[{number_key, etag_key}, ...] from a request body -> [{PartNumber, ETag}]."""
+    from .multipart import check_part_number
+
+    if not isinstance(raw, list):
+        raise BadRequest("invalid_request", f"'parts' must be a list of {{{number_key}, {etag_key}}}")
+    listed = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get(etag_key), str):
+            raise BadRequest("invalid_request", f"Each part needs {number_key} and a string {etag_key}")
+        listed.append({"PartNumber": check_part_number(entry.get(number_key)),
+                       "ETag": normalize_etag(entry[etag_key])})
+    return listed
+
+
+def _gone(upload: Upload) -> NotFound:
+    return NotFound("not_found", f"The multipart upload of {upload.id} no longer exists (aborted or expired)")
+
+
+def _count(upload: Upload) -> str:
+    plan = plan_of(upload)
+    return str(plan.count) if plan else "unknown"
