@@ -20,7 +20,7 @@ MIN_PART_BYTES = 5 * MiB
 MAX_PART_BYTES = 5 * 1024 * MiB
 MAX_PARTS = 10_000
 # Parts of 16 MiB to 64 MiB keep the number of requests low and the in-flight memory of
-# a client modest; past 640 GiB the 10,000-part limit makes them bigger.
+# a client modest; past 625 GiB the 10,000-part limit makes them bigger.
 PREFERRED_PARTS = 64
 MAX_PREFERRED_PART_BYTES = 64 * MiB
 

@@ -1,0 +1,55 @@
+"""S3Store's multipart calls on moto: ListParts across pages, and promotion of a big
+object by multipart copy that still copies only the validated version."""
+from __future__ import annotations
+
+import pytest
+
+from upload_core.records import PENDING, Upload
+from upload_core.storage import ObjectChanged
+
+MiB = 1024 * 1024
+
+
+def test_list_parts_reads_every_page(store, s3, bucket):
+    upload_id = "A" * 22
+    multipart_id = store.create_multipart(upload_id, "application/pdf")
+    for number in range(1, 1003):  # ListParts answers 1,000 parts a page
+        s3.upload_part(Bucket=bucket, Key=f"incoming/{upload_id}", UploadId=multipart_id, PartNumber=number, Body=b"x")
+    parts = store.list_parts(upload_id, multipart_id)
+    assert [p["PartNumber"] for p in parts] == list(range(1, 1003))
+
+
+def test_abort_of_an_unknown_upload_is_quiet(store, bucket):
+    store.abort_multipart("A" * 22, "no-such-upload")
+
+
+@pytest.fixture
+def big_incoming(store, s3, bucket):
+    data = b"%PDF-1.4\n" + bytes(range(256)) * (12 * MiB // 256)
+    upload = Upload(id="B" * 22, status=PENDING, filename="big.pdf", size=len(data), content_type="application/pdf",
+                    method="multipart")
+    s3.put_object(Bucket=bucket, Key=f"incoming/{upload.id}", Body=data)
+    return upload, data, s3.head_object(Bucket=bucket, Key=f"incoming/{upload.id}")["ETag"]
+
+
+def test_promote_copies_a_big_object_in_parts_pinned_to_the_validated_version(
+    store, s3, bucket, big_incoming, monkeypatch
+):
+    """Past 5 GiB (S3's limit for one CopyObject) the copy is a multipart copy; stand
+    the limit lower so that a 12 MiB object takes that path."""
+    monkeypatch.setattr("upload_core.storage.SINGLE_COPY_MAX", MiB)
+    upload, data, etag = big_incoming
+    seen = []
+    store.client.meta.events.register(
+        "provide-client-params.s3.UploadPartCopy", lambda params, **kw: seen.append(params.get("CopySourceIfMatch"))
+    )
+    store.promote(upload, etag)
+    assert seen and set(seen) == {etag}  # a multipart copy, every part conditional
+    assert s3.get_object(Bucket=bucket, Key=f"files/{upload.id}")["Body"].read() == data
+
+
+def test_promote_refuses_bytes_that_changed(store, s3, bucket, big_incoming):
+    upload, _, _ = big_incoming
+    with pytest.raises(ObjectChanged):
+        store.promote(upload, '"0123456789abcdef0123456789abcdef"')
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="files/")
