@@ -1,0 +1,133 @@
+"""The CLI end to end: the app served over HTTP on 127.0.0.1 (werkzeug), S3 on moto's
+server, and a small loop feeding the validator each object that lands (what the
+bucket notification does on AWS). The CLI gets no AWS credentials, only the API's URL."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from tests import samples
+from tests.conftest import load_event
+from tests.largefiles import MiB, download, open_multipart_uploads, png_of
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def app(live, env):
+    from upload_core import create_app
+
+    env.setenv("MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
+    return create_app()
+
+
+@pytest.fixture
+def api_url(app):
+    """The app over real HTTP, with the validator run on every object that lands."""
+    from werkzeug.serving import make_server
+
+    from upload_core.validator import validate_event
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store, config = app.extensions["upload_store"], app.extensions["upload_config"]
+    stop = threading.Event()
+
+    def notify():
+        while not stop.wait(0.1):
+            listing = store.client.list_objects_v2(Bucket=store.bucket, Prefix="incoming/")
+            for obj in listing.get("Contents", []):
+                event = load_event("s3_object_created.json", bucket=store.bucket, key=obj["Key"])
+                validate_event(event, store, config)
+
+    pump = threading.Thread(target=notify, daemon=True)
+    pump.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    pump.join()
+    server.shutdown()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # no credentials at all
+    return subprocess.run([sys.executable, "-m", "upload_cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=os.getcwd())
+
+
+def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, app, tmp_path):
+    files = {"tiny.png": samples.png(), "medium.png": png_of(2), "big.png": png_of(12)}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    result = run_cli(api_url, *(str(tmp_path / n) for n in files), "--json", "--state-dir", str(tmp_path / "state"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    outcomes = {os.path.basename(o["file"]): o for o in json.loads(result.stdout)}
+    assert {n: o["status"] for n, o in outcomes.items()} == dict.fromkeys(files, "accepted")
+    client = app.test_client()
+    for name, data in files.items():
+        assert download(client, outcomes[name]["id"]) == data
+    # The presigned ones pinned SHA-256 checksums, and S3's are on the status.
+    assert outcomes["medium.png"]["detail"]["checksum"]["algorithm"] == "SHA256"
+    assert outcomes["big.png"]["detail"]["checksum"]["algorithm"] == "SHA256"
+    assert "big.png" in result.stderr  # a progress bar per file
+    assert list((tmp_path / "state").glob("*.json")) == []
+
+
+def test_exit_status_is_1_when_a_file_is_rejected(api_url, tmp_path):
+    (tmp_path / "ok.pdf").write_bytes(samples.pdf())
+    (tmp_path / "script.png").write_bytes(samples.SCRIPT)  # inline: refused at once
+    (tmp_path / "fake.png").write_bytes(b"%PDF-1.4\n" + b"\0" * (2 * MiB))  # presigned: the validator refuses
+    result = run_cli(api_url, str(tmp_path / "ok.pdf"), str(tmp_path / "script.png"), str(tmp_path / "fake.png"),
+                     "-q", "--state-dir", str(tmp_path / "state"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = {line.split()[1].rsplit("/", 1)[-1]: line for line in result.stdout.splitlines()}
+    assert lines["ok.pdf"].startswith("accepted")
+    assert lines["script.png"].startswith("rejected") and "content_type_not_allowed" in lines["script.png"]
+    assert lines["fake.png"].startswith("rejected") and "content_mismatch" in lines["fake.png"]
+
+
+def test_an_interrupted_upload_resumes_with_the_missing_parts_only(api_url, app, live, tmp_path, monkeypatch, capsys):
+    from upload_cli import main as cli
+    from upload_cli import transfer
+
+    data = png_of(12)
+    path = tmp_path / "big.png"
+    path.write_bytes(data)
+    args = [api_url, str(path), "-q", "--jobs", "1", "--state-dir", str(tmp_path / "state"), "--json"]
+    real_send = transfer._send
+    sent: list[int] = []
+
+    def broken_link(method, url, file, offset, length, headers, progress):
+        if offset >= 10 * MiB:
+            raise transfer.TransferError("connection reset")
+        sent.append(offset)
+        return real_send(method, url, file, offset, length, headers, progress)
+
+    monkeypatch.setattr(transfer, "_send", broken_link)
+    assert cli.main(args) == 1
+    first = json.loads(capsys.readouterr().out)[0]
+    assert first["status"] == "failed" and "run again to resume" in first["detail"]["message"]
+    assert len(list((tmp_path / "state").glob("*.json"))) == 1
+    bucket = app.extensions["upload_config"].bucket
+    assert len(open_multipart_uploads(live, bucket)) == 1
+
+    sent.clear()
+    monkeypatch.setattr(transfer, "_send", lambda *a: (sent.append(a[3]), real_send(*a))[1])
+    assert cli.main(args) == 0
+    second = json.loads(capsys.readouterr().out)[0]
+    assert second["status"] == "accepted"
+    assert sent == [10 * MiB]  # only part 3 went again
+    assert download(app.test_client(), second["id"]) == data
+    assert list((tmp_path / "state").glob("*.json")) == []
+
+
+def test_an_unreachable_api_fails_cleanly(tmp_path):
+    (tmp_path / "a.pdf").write_bytes(samples.pdf())
+    result = run_cli("http://127.0.0.1:9", str(tmp_path / "a.pdf"), "-q", "--state-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stdout.startswith("failed") and "unreachable" in result.stdout
+    assert "Traceback" not in result.stderr
