@@ -2,18 +2,24 @@
 works offline and under an API Gateway stage prefix."""
 from __future__ import annotations
 
+import logging
+import os
 from importlib import resources
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
+from markupsafe import escape
 
 from .errors import NotFound
 
+log = logging.getLogger(__name__)
 bp = Blueprint("page", __name__)
 
 _ASSETS = {"upload.js": "text/javascript; charset=utf-8", "upload.css": "text/css; charset=utf-8"}
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' {s3}; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self' {s3}; form-action 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "require-trusted-types-for 'script'"
 )
 
 
@@ -26,9 +32,10 @@ def index():
     config = current_app.extensions["upload_config"]
     html = (
         _read("index.html")
-        .replace("{{base}}", request.script_root)
+        .replace("{{base}}", str(escape(request.script_root)))
         .replace("{{inline_max}}", str(config.inline_max_bytes))
         .replace("{{extensions}}", ",".join("." + e for e in config.allowed_extensions))
+        .replace("{{extension_names}}", ", ".join(e.upper() for e in config.allowed_extensions))
     )
     response = Response(html, mimetype="text/html")
     # Presigned uploads go to S3 directly: the page may connect there, nowhere else.
@@ -49,11 +56,24 @@ def asset(name: str):
 
 
 def _s3_origin() -> str:
-    import os
-    from urllib.parse import urlsplit
+    """The origin the presigned URLs point at, read off a URL signed as the routes sign
+    them: locally the endpoint's (http://127.0.0.1:4569, path style), on AWS the
+    bucket's virtual host (https://BUCKET.s3.amazonaws.com). Signing is local, no call."""
+    cached = current_app.extensions.get("upload_page_s3_origin")
+    if cached:
+        return cached
+    from botocore.exceptions import BotoCoreError
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        parts = urlsplit(endpoint)
-        return f"{parts.scheme}://{parts.netloc}"
-    return "https://*.amazonaws.com"
+    store = current_app.extensions["upload_store"]
+    try:
+        url = store.client.generate_presigned_url(
+            "put_object", Params={"Bucket": store.bucket, "Key": store.incoming_key("csp")}, ExpiresIn=60
+        )
+    except BotoCoreError:  # no credentials yet: the page still loads, with AWS's host names
+        log.warning("could not sign a URL to find the S3 origin; using the bucket's AWS host names")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        return f"https://{store.bucket}.s3.amazonaws.com https://{store.bucket}.s3.{region}.amazonaws.com"
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    current_app.extensions["upload_page_s3_origin"] = origin
+    return origin
