@@ -198,8 +198,15 @@ def context(browser):
 
 @pytest.fixture
 def page(context):
+    """A tab that records uncaught script errors (page.js_errors) and every Content-Security-
+    Policy violation (window.cspViolations), so a page blocked by its own CSP fails a test."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
     return page

@@ -100,6 +100,7 @@ def test_dropped_files_upload_with_progress_and_are_accepted_and_downloadable(st
     assert any(0 < value < 100 for value in seen["large photo.png"]), seen["large photo.png"]
     assert seen["large photo.png"] == sorted(seen["large photo.png"])  # only ever forward
     assert page.js_errors == []
+    assert page.evaluate("() => window.cspViolations") == []
 
     link = file_row(page, "large photo.png").get_by_role("link", name="Download large photo.png")
     with page.expect_download() as download:
