@@ -2,7 +2,7 @@
 started as the README starts it (`python -m upload_core.devstack`), on free ports.
 
 stack (session: the devstack process, multipart from 5 MiB, two allowed origins)
-  -> s3 (boto3 on the stack's S3) -> bucket_cors (restores the bucket's CORS after a test)
+  -> stack_s3 (boto3 on the stack's S3) -> bucket_cors (restores the bucket's CORS after a test)
 uppy_site (session: the Uppy harness, bundled by esbuild, served from a third origin)
 browser (session: Chromium) -> context (per test: fresh, downloads kept) -> page
 
@@ -119,7 +119,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 
 @pytest.fixture(scope="session")
-def s3(stack):
+def stack_s3(stack):
     import boto3
 
     return boto3.client(
@@ -129,18 +129,18 @@ def s3(stack):
 
 
 @pytest.fixture
-def bucket_cors(stack, s3):
+def bucket_cors(stack, stack_s3):
     """Put a different CORS configuration on the bucket for one test; the bucket's own
     one (from infra/bucket.json) is back afterwards."""
-    original = s3.get_bucket_cors(Bucket=stack.bucket)["CORSRules"]
+    original = stack_s3.get_bucket_cors(Bucket=stack.bucket)["CORSRules"]
 
     def put(**changes):
         rule = {**original[0], **changes}
         rule = {k: v for k, v in rule.items() if v is not None}
-        s3.put_bucket_cors(Bucket=stack.bucket, CORSConfiguration={"CORSRules": [rule]})
+        stack_s3.put_bucket_cors(Bucket=stack.bucket, CORSConfiguration={"CORSRules": [rule]})
 
     yield put
-    s3.put_bucket_cors(Bucket=stack.bucket, CORSConfiguration={"CORSRules": original})
+    stack_s3.put_bucket_cors(Bucket=stack.bucket, CORSConfiguration={"CORSRules": original})
 
 
 @pytest.fixture(scope="session")
