@@ -309,11 +309,19 @@ def _default_client():
     from botocore.config import Config as BotoConfig
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = None
+    if not (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")):
+        # Presigned URLs on the regional endpoint: botocore signs for the global
+        # s3.amazonaws.com otherwise, which answers a bucket outside us-east-1 with a
+        # redirect that browsers refuse under CORS.
+        endpoint = f"https://s3.{region}.amazonaws.com"
     return boto3.client(
         "s3",
         region_name=region,
+        endpoint_url=endpoint,
         config=BotoConfig(
             signature_version="s3v4",
+            s3={"addressing_style": "virtual"} if endpoint else {},
             retries={"mode": "standard", "max_attempts": 3},
             connect_timeout=5,
             read_timeout=30,

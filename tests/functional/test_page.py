@@ -24,8 +24,8 @@ def presigned_origins(client) -> set[str]:
 
 def test_on_aws_the_page_may_connect_to_the_buckets_host_only(client):
     connect = csp_sources(client.get("/"), "connect-src")
-    assert presigned_origins(client) == {"https://uploads-test.s3.amazonaws.com"}
-    assert connect == ["'self'", "https://uploads-test.s3.amazonaws.com"]  # not every bucket on AWS
+    assert presigned_origins(client) == {"https://uploads-test.s3.us-east-1.amazonaws.com"}
+    assert connect == ["'self'", "https://uploads-test.s3.us-east-1.amazonaws.com"]  # not every bucket on AWS
 
 
 def test_locally_the_page_may_connect_to_the_local_s3(live_app, moto_server):
