@@ -1,0 +1,113 @@
+"""Prove the Lambda artifact is what it should be: small, without development files, and
+able to sniff files with the libmagic it carries, with no system libmagic involved.
+
+    python infra/check_artifact.py .serverless/upload-service.zip
+
+It unpacks the zip into an empty directory and runs a Python that sees only that
+directory and the standard library (-I -S: no site-packages, no PYTHONPATH), with
+ctypes.util.find_library disabled so no system libmagic can be found by name. That
+Python sniffs a real PNG and DOCX through the service's own rules, and reads
+/proc/self/maps to show which libmagic.so it mapped. Lambda's Python 3.12 is used when
+this machine has one (ARTIFACT_PYTHON, python3.12); otherwise the running Python.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+GOAL_BYTES = 30 * 1024 * 1024
+KNOWN_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FORBIDDEN = ("upload_core/devstack/", "tests/", "node_modules/", ".venv/", "bench/", "infra/", ".serverless/")
+REQUIRED = ("handler.py", "upload_core/sniff.py", "pylibmagic/libmagic.so.1", "pylibmagic/magic.mgc",
+            "magic/__init__.py", "serverless_wsgi.py", "flask/__init__.py")
+
+PROBE = r"""
+import ctypes.util, json, sys
+sys.path.insert(0, sys.argv[1])
+ctypes.util.find_library = lambda name: None   # no system library found by name
+from upload_core.config import Config
+from upload_core.rules import Sample, check_content
+from upload_core.sniff import libmagic_version
+config = Config(bucket="artifact-check")
+found = {name: check_content(name, Sample.of_bytes(open(path, "rb").read()), config)
+         for name, path in json.loads(sys.argv[2]).items()}
+maps = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libmagic" in line})
+print(json.dumps({"python": sys.version.split()[0], "libmagic": libmagic_version(), "types": found,
+                  "libmagic_mapped": maps, "magic_module": __import__("magic").__file__}))
+"""
+
+
+def lambda_python() -> str:
+    candidates = [os.environ.get("ARTIFACT_PYTHON"), shutil.which("python3.12"),
+                  *sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))]
+    for candidate in filter(None, candidates):
+        try:
+            out = subprocess.run([candidate, "-I", "-S", "-c", "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=30)
+        except OSError:
+            continue
+        if out.returncode == 0 and out.stdout.strip() == "(3, 12)":
+            return candidate
+    return sys.executable
+
+
+def main(zip_path: str) -> int:
+    size = os.path.getsize(zip_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        unpacked = sum(i.file_size for i in archive.infolist())
+        bad = [n for n in names if n.startswith(FORBIDDEN)]
+        missing = [n for n in REQUIRED if n not in names]
+        work = Path(tempfile.mkdtemp(prefix="artifact-"))
+        archive.extractall(work / "task")
+    print(f"artifact: {zip_path}: {size / 2**20:.1f} MiB zipped, {unpacked / 2**20:.1f} MiB unpacked, "
+          f"{len(names)} files (goal: under {GOAL_BYTES // 2**20} MiB)")
+    problems = [f"development file in the artifact: {n}" for n in bad[:10]]
+    problems += [f"missing from the artifact: {n}" for n in missing]
+    if size > GOAL_BYTES:
+        problems.append(f"artifact is {size} bytes, over the {GOAL_BYTES} goal")
+    try:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests import samples
+
+        files = {"photo.png": samples.png(), "report.docx": samples.docx()}
+        paths = {}
+        for name, data in files.items():
+            (work / name).write_bytes(data)
+            paths[name] = str(work / name)
+        python = lambda_python()
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        run = subprocess.run([python, "-I", "-S", "-c", PROBE, str(work / "task"), json.dumps(paths)],
+                             capture_output=True, text=True, cwd=work, env=env, timeout=120)
+        if run.returncode != 0:
+            problems.append(f"sniffing from the artifact failed:\n{run.stderr[-3000:]}")
+        else:
+            result = json.loads(run.stdout.strip().splitlines()[-1])
+            print(f"artifact sniffs with {python} (Python {result['python']}), libmagic {result['libmagic']}:")
+            for name, mime in result["types"].items():
+                print(f"  {name}: {mime}")
+            print(f"  libmagic mapped from: {', '.join(result['libmagic_mapped'])}")
+            task = str(work / "task")
+            if not result["libmagic_mapped"] or not all(p.startswith(task) for p in result["libmagic_mapped"]):
+                problems.append(f"libmagic did not come from the artifact: {result['libmagic_mapped']}")
+            if not result["magic_module"].startswith(task):
+                problems.append(f"python-magic did not come from the artifact: {result['magic_module']}")
+            if result["types"] != {"photo.png": "image/png", "report.docx": KNOWN_DOCX}:
+                problems.append(f"unexpected types: {result['types']}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for problem in problems:
+        print(f"FAIL: {problem}", file=sys.stderr)
+    if not problems:
+        print("artifact OK")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ".serverless/upload-service.zip"))

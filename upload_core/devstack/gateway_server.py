@@ -1,0 +1,192 @@
+"""A local API Gateway: HTTP request -> HTTP API (payload 2.0) event -> handler.api.
+
+Requests take the deployed path, not a WSGI shortcut, so the parts that differ between
+a laptop and Lambda behave as deployed: headers are folded and lower-cased, cookies
+arrive in `cookies`, binary bodies are base64-encoded, and an event past Lambda's 6 MB
+request payload never reaches the function. That one is answered here with the
+contract's JSON 413 (too_large_for_inline) after the body has been read, so a client
+sees an answer rather than a dropped connection.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ..errors import InternalError, TooLarge, UploadError
+from .pump import LambdaContext
+
+log = logging.getLogger("upload_core.devstack.gateway")
+
+LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invocation request limit
+HTTP_API_PAYLOAD_BYTES = 10 * 1024 * 1024  # what API Gateway accepts at all
+DRAIN_BYTES = 64 * 1024 * 1024  # read (and drop) at most this much of a refused body
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
+              "application/x-www-form-urlencoded")
+
+
+class Gateway:
+    """A WSGI app that invokes a Lambda handler with API Gateway v2 events."""
+
+    def __init__(self, handler: Callable[[dict, Any], dict], inline_max_bytes: int, port: int):
+        self.handler = handler
+        self.inline_max_bytes = inline_max_bytes
+        self.port = port
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        stream = environ["wsgi.input"]
+        if length > HTTP_API_PAYLOAD_BYTES:
+            _drain(stream, min(length, DRAIN_BYTES))
+            return self._too_large(start_response, close=length > DRAIN_BYTES)
+        if length:
+            body = stream.read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked: no length up front
+            body = stream.read(HTTP_API_PAYLOAD_BYTES + 1)
+            if len(body) > HTTP_API_PAYLOAD_BYTES:
+                _drain(stream, DRAIN_BYTES)
+                return self._too_large(start_response, close=True)
+        else:
+            body = b""
+        event = self.event(environ, body)
+        if len(json.dumps(event)) > LAMBDA_PAYLOAD_BYTES:
+            return self._too_large(start_response)
+        try:
+            result = self.handler(event, LambdaContext("api", timeout_seconds=29))
+        except Exception:  # noqa: BLE001 - the function crashed: API Gateway answers 500
+            log.exception("handler.api raised")
+            return _json(start_response, InternalError())
+        log.info("%s %s -> %s", environ["REQUEST_METHOD"], event["rawPath"], result.get("statusCode"))
+        return _respond(start_response, result)
+
+    def event(self, environ, body: bytes) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                name = key[5:].replace("_", "-").lower()
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+                name = key.replace("_", "-").lower()
+            else:
+                continue
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        cookie = headers.pop("cookie", "")
+        headers.setdefault("x-forwarded-for", environ.get("REMOTE_ADDR", "127.0.0.1"))
+        headers.setdefault("x-forwarded-port", str(self.port))
+        headers.setdefault("x-forwarded-proto", environ.get("wsgi.url_scheme", "http"))
+        path = environ.get("RAW_URI", environ.get("PATH_INFO", "/")).split("?", 1)[0] or "/"
+        query = environ.get("QUERY_STRING", "")
+        now = datetime.now(timezone.utc)
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": headers.get("host", "127.0.0.1"),
+                "domainPrefix": "local",
+                "http": {
+                    "method": environ["REQUEST_METHOD"],
+                    "path": path,
+                    "protocol": environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                    "sourceIp": environ.get("REMOTE_ADDR", "127.0.0.1"),
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": uuid.uuid4().hex,
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "timeEpoch": int(time.time() * 1000),
+            },
+            "isBase64Encoded": False,
+        }
+        if cookie:
+            event["cookies"] = [c.strip() for c in cookie.split(";") if c.strip()]
+        if query:
+            from urllib.parse import parse_qsl
+
+            params: dict[str, str] = {}
+            for key, value in parse_qsl(query, keep_blank_values=True):
+                params[key] = f"{params[key]},{value}" if key in params else value
+            event["queryStringParameters"] = params
+        if body:
+            event["body"], event["isBase64Encoded"] = _encode_body(body, headers)
+        return event
+
+    def _too_large(self, start_response, close: bool = False):
+        err = TooLarge(
+            "too_large_for_inline",
+            f"The request body is over the Lambda payload limit ({LAMBDA_PAYLOAD_BYTES} bytes as an event). "
+            "For a larger file, POST JSON {filename, size, content_type} to /uploads for a presigned upload.",
+            max_inline_bytes=self.inline_max_bytes,
+        )
+        return _json(start_response, err, close=close)
+
+
+def _encode_body(body: bytes, headers: dict[str, str]) -> tuple[str, bool]:
+    """As HTTP APIs do: text-like bodies as text, everything else base64."""
+    ctype = headers.get("content-type", "").lower()
+    if ctype.startswith(TEXT_TYPES) and not headers.get("content-encoding"):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
+
+
+def _respond(start_response, result: dict):
+    status = int(result.get("statusCode", 200))
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers += [(key, str(v)) for v in values]
+    headers += [("Set-Cookie", c) for c in result.get("cookies") or []]
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    headers = [(k, v) for k, v in headers if k.lower() not in ("content-length", "transfer-encoding")]
+    headers.append(("Content-Length", str(len(data))))
+    start_response(f"{status} {_reason(status)}", headers)
+    return [data]
+
+
+def _json(start_response, err: UploadError, close: bool = False):
+    data = json.dumps(err.body()).encode("utf-8")
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    if close:
+        headers.append(("Connection", "close"))
+    start_response(f"{err.status} {_reason(err.status)}", headers)
+    return [data]
+
+
+def _drain(stream, limit: int) -> None:
+    while limit > 0:
+        chunk = stream.read(min(limit, 1024 * 1024))
+        if not chunk:
+            return
+        limit -= len(chunk)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def serve(host: str, port: int, gateway_factory: Callable[[int], Gateway]):
+    """Start the gateway in a thread; return the server (its port is server.server_port)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, None, threaded=True)
+    server.app = gateway_factory(server.server_port)
+    threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True).start()
+    return server

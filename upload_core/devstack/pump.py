@@ -1,0 +1,81 @@
+"""S3 -> SQS -> handler.validate: the local stand-in for S3 invoking the validate function.
+
+The local S3 sends its ObjectCreated notifications (the real S3 event JSON) to a queue;
+this loop long-polls it and calls the validate handler with each message body, as the
+Lambda service would call it with the event. A message is deleted only when the handler
+returns; if it raises, the message comes back after its visibility timeout and, after a
+few tries, goes to the failure queue (on AWS: retries, then the on-failure destination).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from typing import Any, Callable
+
+log = logging.getLogger("upload_core.devstack.pump")
+
+
+class LambdaContext:
+    """What a handler may ask of its Lambda context."""
+
+    def __init__(self, function_name: str, timeout_seconds: int = 30, memory_mb: int = 512):
+        import time
+
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        import time
+
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class EventPump(threading.Thread):
+    def __init__(self, sqs_client, queue_url: str, handler: Callable[[dict, Any], Any], wait_seconds: int = 1):
+        super().__init__(name="event-pump", daemon=True)
+        self.sqs = sqs_client
+        self.queue_url = queue_url
+        self.handler = handler
+        self.wait_seconds = wait_seconds
+        self.stopping = threading.Event()
+        self.handled = 0
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                messages = self.sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds
+                ).get("Messages", [])
+            except Exception:  # noqa: BLE001 - the server is going away, or hiccuped
+                if self.stopping.wait(0.5):
+                    return
+                log.warning("receiving from the event queue failed", exc_info=True)
+                continue
+            for message in messages:
+                self.deliver(message)
+
+    def deliver(self, message: dict) -> None:
+        event = json.loads(message["Body"])
+        if event.get("Event") == "s3:TestEvent":
+            log.info("S3 test event (sent when notifications are configured): not delivered")
+        else:
+            try:
+                result = self.handler(event, LambdaContext("validate", timeout_seconds=300, memory_mb=256))
+            except Exception:  # noqa: BLE001 - a failed invocation: leave the message for a retry
+                log.exception("validate failed; the event will be delivered again")
+                return
+            self.handled += 1
+            log.info("validate: %s", result)
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=self.wait_seconds + 5)
