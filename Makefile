@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench browser-deps clean
+.PHONY: test lint bench browser-deps clean dev offline package cfn-lint invoke-local ci
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,44 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 venv: $(STAMP)
+
+NODE_STAMP := node_modules/.package-lock.json
+# The framework and serverless-offline run the functions with the project's virtualenv.
+SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modules/.bin/sls
+DEVSTACK := $(BIN)/python -m upload_core.devstack
+DATA_DIR ?=
+DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data
+dev: $(STAMP)
+	$(DEVSTACK) $(DEV_ARGS)
+
+## make offline: `sls offline` (API on :3000) against the same local S3 and validator
+offline: $(STAMP) $(NODE_STAMP)
+	$(DEVSTACK) --api none $(DEV_ARGS) --run env PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
+	  node_modules/.bin/sls offline
+
+## make package: the Lambda artifact (no AWS credentials needed), checked: size, contents, libmagic
+package: $(STAMP) $(NODE_STAMP)
+	$(SLS) package
+	$(BIN)/python infra/check_artifact.py .serverless/upload-service.zip
+
+## make cfn-lint: the generated CloudFormation template has no errors
+cfn-lint: package
+	$(BIN)/cfn-lint --non-zero-exit-code error .serverless/cloudformation-template-update-stack.json
+	@echo "cfn-lint: no errors"
+
+# `sls invoke local` runs the runtime's name (python3.12); in .venv that is the venv's Python.
+$(BIN)/python3.12: $(STAMP)
+	ln -sf python $@
+
+## make invoke-local: `sls invoke local` on tests/events/ for both functions, against the local S3
+invoke-local: $(STAMP) $(NODE_STAMP) $(BIN)/python3.12
+	$(DEVSTACK) --api none --s3-port 0 --bucket uploads-local --run env PATH="$(CURDIR)/$(BIN):$$PATH" \
+	  VIRTUAL_ENV="$(CURDIR)/$(VENV)" sh infra/invoke_local_smoke.sh
+
+## make ci: what CI runs: package + artifact check, cfn-lint, invoke local, then the tests
+ci: cfn-lint invoke-local test
 
 ## make test: install into .venv (and what the browser tests need), then run the whole test suite
 test: $(STAMP) browser-deps

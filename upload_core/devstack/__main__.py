@@ -136,7 +136,8 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
     if api_url:
         lines.append(f"  API          {api_url}   handler.api, as API Gateway HTTP API (payload 2.0) events")
     if child is not None:
-        lines.append(f"  command      {' '.join(args.run)} (pid {child.pid})")
+        shown = [a for a in args.run if "=" not in a or a.startswith("-")]
+        lines.append(f"  command      {' '.join(shown)} (pid {child.pid}), with the environment below")
     lines += [
         f"  S3 endpoint  {s3_endpoint}   moto; CORS, lifecycle, notification from infra/bucket.json",
         f"  bucket       {args.bucket}",
