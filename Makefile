@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench browser-deps clean dev offline package cfn-lint invoke-local ci
+.PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local ci
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ lint: $(STAMP)
 ## make bench: cold start and validator figures
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
+
+## make bench-large: CLI vs boto3 upload_file for a 1 GiB file, its peak RSS, bytes through handler.api
+bench-large: $(STAMP)
+	$(BIN)/python bench/bench_large.py
 
 ## make browser-deps: Debian's chromium (apt, as root), Playwright for Python (in .venv),
 ## @uppy/core, @uppy/aws-s3 and esbuild (npm ci); each step is skipped once done

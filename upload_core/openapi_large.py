@@ -7,8 +7,8 @@ from typing import Any
 ERROR_CODES = ["parts_mismatch", "size_mismatch", "not_multipart", "not_pending", "key_not_allowed"]
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,64}$"}}
-_S3_ID = {"name": "s3_upload_id", "in": "path", "required": True, "description": "S3's UploadId, as POST /s3/multipart answered it",
-          "schema": {"type": "string"}}
+_S3_ID = {"name": "s3_upload_id", "in": "path", "required": True,
+          "description": "S3's UploadId, as POST /s3/multipart answered it", "schema": {"type": "string"}}
 _KEY = {"name": "key", "in": "query", "required": True, "description": "incoming/ID, as this service issued it",
         "schema": {"type": "string"}}
 

@@ -5,7 +5,14 @@ import pytest
 
 from upload_core.errors import UploadError
 from upload_core.multipart import (
-    MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES, MiB, PartPlan, completion_parts, normalize_etag, plan_parts,
+    MAX_PART_BYTES,
+    MAX_PARTS,
+    MIN_PART_BYTES,
+    MiB,
+    PartPlan,
+    completion_parts,
+    normalize_etag,
+    plan_parts,
 )
 
 GiB, TiB = 1024 * MiB, 1024 * 1024 * MiB
