@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local ci
+.PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,13 @@ invoke-local: $(STAMP) $(NODE_STAMP) $(BIN)/python3.12
 	$(DEVSTACK) --api none --s3-port 0 --bucket uploads-local --run env PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  VIRTUAL_ENV="$(CURDIR)/$(VENV)" sh infra/invoke_local_smoke.sh
 
-## make ci: what CI runs: package + artifact check, cfn-lint, invoke local, then the tests
-ci: cfn-lint invoke-local test
+## make offline-smoke: sls offline inside the local stack: health, inline, presigned upload validated
+offline-smoke: $(STAMP) $(NODE_STAMP)
+	$(DEVSTACK) --api none --s3-port 0 --bucket uploads-offline-smoke --run env PATH="$(CURDIR)/$(BIN):$$PATH" \
+	  VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(BIN)/python infra/offline_smoke.py
+
+## make ci: what CI runs: package + artifact check, cfn-lint, invoke local, sls offline, then the tests
+ci: cfn-lint invoke-local offline-smoke test
 
 ## make test: install into .venv (and what the browser tests need), then run the whole test suite
 test: $(STAMP) browser-deps
