@@ -78,6 +78,8 @@ class S3Store(MultipartCalls):
                 Key=self.record_key(upload.id),
                 Body=upload.to_bytes(),
                 ContentType="application/json",
+                # The bucket's lifecycle expires abandoned (pending) and rejected records by tag.
+                Tagging=f"status={upload.status}",
             )
 
     # inline -----------------------------------------------------------------
@@ -181,7 +183,12 @@ class S3Store(MultipartCalls):
         The HEAD with If-Match is a second lock for S3 look-alikes that ignore the copy
         condition (moto does); on S3 the copy's own condition closes the race."""
         source = {"Bucket": self.bucket, "Key": self.incoming_key(upload.id)}
-        args = {"CopySourceIfMatch": etag, "ContentType": upload.content_type, "MetadataDirective": "REPLACE"}
+        args = {
+            "CopySourceIfMatch": etag,
+            "ContentType": upload.content_type,
+            "MetadataDirective": "REPLACE",
+            "TaggingDirective": "REPLACE",  # nothing a client attached travels to the served copy
+        }
         with _storage_errors():
             try:
                 self.client.head_object(Bucket=self.bucket, Key=source["Key"], IfMatch=etag)

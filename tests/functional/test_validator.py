@@ -192,3 +192,17 @@ def test_an_object_overwritten_while_validated_is_left_to_its_own_event(handler,
     monkeypatch.setattr(store, "read_incoming_head", real)
     handler.validate(created(f"incoming/{upload_id}"), None)  # the swapped object's own event
     assert status(client, upload_id)["status"] == "rejected"
+
+
+def test_records_carry_their_status_for_the_lifecycle_rules(handler, client, landed, s3):
+    def tag(upload_id):
+        tags = s3.get_object_tagging(Bucket=BUCKET, Key=f"records/{upload_id}.json")["TagSet"]
+        return {t["Key"]: t["Value"] for t in tags}
+
+    good, bad = landed("a.png", samples.png()), landed("b.png", samples.SCRIPT)
+    assert tag(good) == tag(bad) == {"status": "pending"}
+    for upload_id in (good, bad):
+        handler.validate(created(f"incoming/{upload_id}"), None)
+    assert tag(good) == {"status": "accepted"}
+    assert tag(bad) == {"status": "rejected"}
+    assert s3.get_object_tagging(Bucket=BUCKET, Key=f"files/{good}")["TagSet"] == []

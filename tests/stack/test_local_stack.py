@@ -115,7 +115,11 @@ def test_the_local_bucket_has_the_settings_serverless_yml_deploys(stack):
     assert cors["ExposeHeaders"] == declared["cors"]["ExposedHeaders"] == ["ETag"]
     assert sorted(cors["AllowedMethods"]) == sorted(declared["cors"]["AllowedMethods"])
     rules = s3.get_bucket_lifecycle_configuration(Bucket=stack.bucket)["Rules"]
-    assert [(r["ID"], r["Filter"]["Prefix"]) for r in rules] == [(r["Id"], r["Prefix"]) for r in declared["lifecycle"]]
+    def local(rule):
+        flt = rule["Filter"].get("And", rule["Filter"])
+        return rule["ID"], flt["Prefix"], flt.get("Tags", [])
+
+    assert [local(r) for r in rules] == [(r["Id"], r["Prefix"], r.get("TagFilters", [])) for r in declared["lifecycle"]]
     (queue,) = s3.get_bucket_notification_configuration(Bucket=stack.bucket)["QueueConfigurations"]
     assert queue["Events"] == [declared["notification"]["event"]]
     (rule,) = queue["Filter"]["Key"]["FilterRules"]

@@ -51,6 +51,8 @@ class BucketSettings:
                 "Status": cfn["Status"],
                 "Filter": {"Prefix": cfn.get("Prefix", "")},
             }
+            if cfn.get("TagFilters"):
+                rule["Filter"] = {"And": {"Prefix": cfn.get("Prefix", ""), "Tags": cfn["TagFilters"]}}
             if "AbortIncompleteMultipartUpload" in cfn:
                 rule["AbortIncompleteMultipartUpload"] = cfn["AbortIncompleteMultipartUpload"]
             if "ExpirationInDays" in cfn:
