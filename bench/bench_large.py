@@ -207,10 +207,11 @@ def main() -> int:
                     "validated_after": time.perf_counter() - waited}
 
         variants = {"boto3 upload_file": boto3_run, "cli": cli_run,
-                    "cli --no-checksum": lambda: cli_run("--no-checksum")}
+                    "cli --no-checksum": lambda: cli_run("--no-checksum"), "cli --jobs 8": lambda: cli_run("-j", "8")}
         runs: dict[str, list[dict]] = {label: [] for label in variants}
-        for _ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits all alike
-            for label, run in variants.items():
+        order = list(variants.items())
+        for round_ in range(args.repeat):  # interleaved and rotated: a slow spell hits all alike
+            for label, run in order[round_ % len(order):] + order[:round_ % len(order)]:
                 moto.fresh()
                 runs[label].append(run())
 

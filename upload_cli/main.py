@@ -32,7 +32,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="upload-files", description=__doc__.split("\n\n")[0])
     p.add_argument("url", help="the API's base URL, e.g. http://127.0.0.1:8000")
     p.add_argument("files", nargs="+", help="files to upload")
-    p.add_argument("-j", "--jobs", type=int, default=8, help="parts sent at once per file (default 8)")
+    p.add_argument("-j", "--jobs", type=int, default=4, help="parts sent at once per file (default 4)")
     p.add_argument("--inline-below", type=int, default=1024 * 1024,
                    help="send files up to this many bytes inline, validated at once (default 1 MiB; 0: never)")
     p.add_argument("--no-checksum", dest="checksum", action="store_false",
