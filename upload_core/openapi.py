@@ -128,7 +128,8 @@ def document(base_path: str = "") -> dict[str, Any]:
                     "description": "303 to a short-lived presigned GET that serves the file as an attachment "
                     "(Content-Disposition with an RFC 6266 filename*).",
                     "responses": {
-                        "303": {"description": "Redirect to the content", "headers": {"Location": {"schema": {"type": "string"}}}},
+                        "303": {"description": "Redirect to the content",
+                                "headers": {"Location": {"schema": {"type": "string"}}}},
                         **_errors(404, 409, 503),
                     },
                 },
