@@ -19,7 +19,7 @@ class MultipartUploadGone(Exception):
 
 class MultipartCalls:
     # Provided by S3Store: client, bucket, config, incoming_key(); storage errors are
-    # turned into StorageUnavailable by _storage_errors (imported late: no cycle).
+    # turned into StorageUnavailable by s3io.storage_errors.
 
     def create_multipart(self, upload_id: str, content_type: str, checksum_algorithm: str | None = None) -> str:
         """Start a multipart upload on incoming/ID; return S3's UploadId."""
@@ -132,6 +132,6 @@ def _checksum_of(answer: dict[str, Any]) -> dict[str, str] | None:
 
 
 def _errors():
-    from .storage import _storage_errors
+    from .s3io import storage_errors
 
-    return _storage_errors()
+    return storage_errors()

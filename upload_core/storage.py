@@ -1,4 +1,5 @@
-"""S3Store: every S3 call the service makes, in one place.
+"""S3Store: every S3 call the service makes, in one place (multipart calls are mixed
+in from s3_multipart.py; the client, error translation and ranged reads are in s3io.py).
 
 Key layout (object keys never contain a client's name):
     incoming/ID   what a presigned client wrote; never served, only validated
@@ -10,9 +11,7 @@ the service touches no network.
 """
 from __future__ import annotations
 
-import io
 import logging
-import os
 import threading
 from typing import Any, Callable
 
@@ -20,22 +19,19 @@ from .config import Config
 from .errors import StorageUnavailable
 from .records import Upload
 from .s3_multipart import MultipartCalls
+from .s3io import ObjectChanged, RangedReader, default_client, error_code, storage_errors, total_size
 
 log = logging.getLogger(__name__)
 
-READ_BLOCK = 64 * 1024
 SINGLE_COPY_MAX = 5 * 1024**3
 
-
-class ObjectChanged(Exception):
-    """The object is not the version that was read first (it was overwritten)."""
 
 
 class S3Store(MultipartCalls):
     def __init__(self, config: Config, client_factory: Callable[[], Any] | None = None):
         self.config = config
         self.bucket = config.bucket
-        self._factory = client_factory or _default_client
+        self._factory = client_factory or default_client
         self._client = None
         self._lock = threading.Lock()
         self.bytes_read = 0  # bytes fetched by ranged reads; the benchmark reports it
@@ -64,7 +60,7 @@ class S3Store(MultipartCalls):
 
     # records ----------------------------------------------------------------
     def get_record(self, upload_id: str) -> Upload | None:
-        with _storage_errors():
+        with storage_errors():
             try:
                 obj = self.client.get_object(Bucket=self.bucket, Key=self.record_key(upload_id))
             except self.client.exceptions.NoSuchKey:
@@ -72,7 +68,7 @@ class S3Store(MultipartCalls):
             return Upload.from_bytes(obj["Body"].read())
 
     def put_record(self, upload: Upload) -> None:
-        with _storage_errors():
+        with storage_errors():
             self.client.put_object(
                 Bucket=self.bucket,
                 Key=self.record_key(upload.id),
@@ -86,7 +82,7 @@ class S3Store(MultipartCalls):
     def store_accepted(self, upload: Upload, data: bytes) -> None:
         """Store validated bytes and their record; on failure leave nothing behind."""
         try:
-            with _storage_errors():
+            with storage_errors():
                 self.client.put_object(
                     Bucket=self.bucket,
                     Key=self.file_key(upload.id),
@@ -114,7 +110,7 @@ class S3Store(MultipartCalls):
         if checksum_sha256:
             params.update(ChecksumSHA256=checksum_sha256, ChecksumAlgorithm="SHA256")
             headers.update({"x-amz-checksum-sha256": checksum_sha256, "x-amz-sdk-checksum-algorithm": "SHA256"})
-        with _storage_errors():
+        with storage_errors():
             url = self.client.generate_presigned_url(
                 "put_object", Params=params, ExpiresIn=self.config.presign_ttl_seconds
             )
@@ -125,7 +121,7 @@ class S3Store(MultipartCalls):
     ) -> dict[str, Any]:
         """A form POST whose policy pins the key, the content type and the size range."""
         key = self.incoming_key(upload_id)
-        with _storage_errors():
+        with storage_errors():
             post = self.client.generate_presigned_post(
                 Bucket=self.bucket,
                 Key=key,
@@ -141,7 +137,7 @@ class S3Store(MultipartCalls):
         return {"method": "POST", "url": post["url"], "fields": post["fields"], "headers": {}}
 
     def presign_get(self, upload: Upload, disposition: str) -> str:
-        with _storage_errors():
+        with storage_errors():
             return self.client.generate_presigned_url(
                 "get_object",
                 Params={
@@ -156,7 +152,7 @@ class S3Store(MultipartCalls):
     # validation -------------------------------------------------------------
     def read_incoming_head(self, upload_id: str, length: int) -> tuple[bytes, int, str] | None:
         """First `length` bytes of an incoming object, its total size and ETag; None if gone."""
-        with _storage_errors():
+        with storage_errors():
             try:
                 obj = self.client.get_object(
                     Bucket=self.bucket, Key=self.incoming_key(upload_id), Range=f"bytes=0-{length - 1}"
@@ -164,17 +160,21 @@ class S3Store(MultipartCalls):
             except self.client.exceptions.NoSuchKey:
                 return None
             except self.client.exceptions.ClientError as exc:
-                if _code(exc) == "InvalidRange":  # a zero-byte object
+                if error_code(exc) == "InvalidRange":  # a zero-byte object
                     head = self.client.head_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
                     return b"", head["ContentLength"], head["ETag"]
                 raise
             data = obj["Body"].read()
         self.bytes_read += len(data)
-        total = _total_size(obj)
+        total = total_size(obj)
         return data, total, obj["ETag"]
 
-    def incoming_reader(self, upload_id: str, size: int, etag: str) -> "RangedReader":
-        return RangedReader(self, self.incoming_key(upload_id), size, etag)
+    def incoming_reader(self, upload_id: str, size: int, etag: str) -> RangedReader:
+        """A seekable view of exactly the validated version (every GET carries If-Match)."""
+        return RangedReader(self.client, self.bucket, self.incoming_key(upload_id), size, etag, self._count_read)
+
+    def _count_read(self, n: int) -> None:
+        self.bytes_read += n
 
     def promote(self, upload: Upload, etag: str) -> None:
         """Copy validated incoming bytes to the served prefix, only if they are still the
@@ -189,7 +189,7 @@ class S3Store(MultipartCalls):
             "MetadataDirective": "REPLACE",
             "TaggingDirective": "REPLACE",  # nothing a client attached travels to the served copy
         }
-        with _storage_errors():
+        with storage_errors():
             try:
                 self.client.head_object(Bucket=self.bucket, Key=source["Key"], IfMatch=etag)
                 if (upload.size or 0) <= SINGLE_COPY_MAX:
@@ -202,12 +202,12 @@ class S3Store(MultipartCalls):
                         Config=TransferConfig(multipart_chunksize=1024**3, max_concurrency=4),
                     )
             except self.client.exceptions.ClientError as exc:
-                if _code(exc) in ("PreconditionFailed", "412", "404", "NoSuchKey"):
+                if error_code(exc) in ("PreconditionFailed", "412", "404", "NoSuchKey"):
                     raise ObjectChanged(upload.id) from None
                 raise
 
     def delete_incoming(self, upload_id: str) -> None:
-        with _storage_errors():
+        with storage_errors():
             self.client.delete_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
 
     def delete_upload(self, upload: Upload) -> None:
@@ -215,7 +215,7 @@ class S3Store(MultipartCalls):
         first; the record goes last so a retry finds it."""
         if upload.multipart_upload_id and not upload.final:
             self.abort_multipart(upload.id, upload.multipart_upload_id)
-        with _storage_errors():
+        with storage_errors():
             for key in (self.incoming_key(upload.id), self.file_key(upload.id)):
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             self.client.delete_object(Bucket=self.bucket, Key=self.record_key(upload.id))
@@ -226,111 +226,3 @@ class S3Store(MultipartCalls):
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             except Exception:  # noqa: BLE001 - cleanup after a failure already reported
                 log.warning("cleanup of %s failed", key, exc_info=True)
-
-
-class RangedReader(io.RawIOBase):
-    """A seekable, read-only view of one S3 object version, fetched by ranged GETs in
-    blocks, so zipfile can read a central directory without the whole object."""
-
-    def __init__(self, store: S3Store, key: str, size: int, etag: str):
-        self._store, self._key, self._size, self._etag = store, key, size, etag
-        self._pos = 0
-        self._block_start, self._block = -1, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer) -> int:
-        want = min(len(buffer), self._size - self._pos)
-        if want <= 0:
-            return 0
-        end = self._pos + want
-        if not (self._block_start <= self._pos and end <= self._block_start + len(self._block)):
-            start = self._pos
-            stop = min(self._size, max(end, start + READ_BLOCK))
-            self._block = self._fetch(start, stop)
-            self._block_start = start
-        offset = self._pos - self._block_start
-        chunk = self._block[offset:offset + want]
-        buffer[: len(chunk)] = chunk
-        self._pos += len(chunk)
-        return len(chunk)
-
-    def _fetch(self, start: int, stop: int) -> bytes:
-        client = self._store.client
-        with _storage_errors():
-            try:
-                obj = client.get_object(
-                    Bucket=self._store.bucket, Key=self._key, Range=f"bytes={start}-{stop - 1}", IfMatch=self._etag
-                )
-            except client.exceptions.ClientError as exc:
-                if _code(exc) in ("PreconditionFailed", "412", "NoSuchKey"):
-                    raise ObjectChanged(self._key) from None
-                raise
-            data = obj["Body"].read()
-        self._store.bytes_read += len(data)
-        return data
-
-
-def _total_size(obj: dict) -> int:
-    content_range = obj.get("ContentRange")  # "bytes 0-65535/1234567"
-    if content_range and "/" in content_range:
-        return int(content_range.rsplit("/", 1)[1])
-    return int(obj["ContentLength"])
-
-
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
-class _storage_errors:
-    """Turn boto3/botocore failures into StorageUnavailable (503); let ours through."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc is None or isinstance(exc, (StorageUnavailable, ObjectChanged)):
-            return False
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if isinstance(exc, (BotoCoreError, ClientError)):
-            log.error("S3 call failed: %s", exc)
-            raise StorageUnavailable() from exc
-        return False
-
-
-def _default_client():
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = None
-    if not (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")):
-        # Presigned URLs on the regional endpoint: botocore signs for the global
-        # s3.amazonaws.com otherwise, which answers a bucket outside us-east-1 with a
-        # redirect that browsers refuse under CORS.
-        endpoint = f"https://s3.{region}.amazonaws.com"
-    return boto3.client(
-        "s3",
-        region_name=region,
-        endpoint_url=endpoint,
-        config=BotoConfig(
-            signature_version="s3v4",
-            s3={"addressing_style": "virtual"} if endpoint else {},
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=5,
-            read_timeout=30,
-        ),
-    )

@@ -20,7 +20,8 @@ from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
 from .naming import is_valid_id
 from .rules import SNIFF_BYTES, Sample, check_content
-from .storage import ObjectChanged, S3Store
+from .s3io import ObjectChanged
+from .storage import S3Store
 
 log = logging.getLogger(__name__)
 
