@@ -134,3 +134,19 @@ def test_writes_outside_the_incoming_prefix_do_not_reach_the_validator(stack):
     requests.put(issued["upload"]["url"], data=samples.png(), headers=issued["upload"]["headers"], timeout=10)
     assert stack.wait_for_status(issued["id"])["status"] == "accepted"
     assert "files/not-an-upload" not in stack.output()
+
+
+def test_a_form_encoded_put_is_refused_as_s3_would_and_nothing_lands(stack):
+    """`curl -d @file URL` sends application/x-www-form-urlencoded: S3 refuses the signature;
+    moto alone would hang or store an empty object."""
+    issued = presign(stack, "photo.png", samples.png())
+    refused = requests.put(
+        issued["upload"]["url"], data=samples.png(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10,
+    )
+    assert refused.status_code == 403
+    assert b"SignatureDoesNotMatch" in refused.content and b"curl -T" in refused.content
+    assert stack.s3_client().list_objects_v2(Bucket=stack.bucket, Prefix="incoming/").get("KeyCount", 0) == 0
+    sent = requests.put(issued["upload"]["url"], data=samples.png(), headers=issued["upload"]["headers"], timeout=10)
+    assert sent.status_code == 200
+    assert stack.wait_for_status(issued["id"])["status"] == "accepted"

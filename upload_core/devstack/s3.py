@@ -45,8 +45,10 @@ def start_server(host: str, port: int) -> LocalS3:
     from werkzeug.serving import make_server
 
     from .cors import S3CorsMiddleware, rules_from_moto
+    from .s3_guard import FormEncodedPutGuard
 
-    app = S3CorsMiddleware(DomainDispatcherApplication(create_backend_app), rules_from_moto(ACCOUNT_ID))
+    moto_app = FormEncodedPutGuard(DomainDispatcherApplication(create_backend_app))
+    app = S3CorsMiddleware(moto_app, rules_from_moto(ACCOUNT_ID))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="local-s3", daemon=True)
     thread.start()
