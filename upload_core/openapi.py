@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import openapi_large
-
 ERROR_CODES = [
     "invalid_request", "no_file", "empty_filename", "invalid_filename", "empty_file",
     "too_large_for_inline", "too_large", "extension_not_allowed", "content_type_not_allowed",
     "content_mismatch", "unsafe_content", "not_found", "method_not_allowed", "not_ready",
     "rejected", "storage_unavailable", "internal_error",
-] + openapi_large.ERROR_CODES
+]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,6 +27,8 @@ _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"
 
 
 def document(base_path: str = "") -> dict[str, Any]:
+    from . import openapi_large  # it builds on the helpers above
+
     error_text = {
         400: "invalid_request, no_file, empty_filename, invalid_filename or empty_file; at multipart "
         "completion parts_mismatch or size_mismatch (the upload is aborted and rejected)",
@@ -143,7 +143,7 @@ def document(base_path: str = "") -> dict[str, Any]:
                     "properties": {"error": {
                         "type": "object",
                         "required": ["code", "message"],
-                        "properties": {"code": {"enum": ERROR_CODES}, "message": {"type": "string"}},
+                        "properties": {"code": {"enum": ERROR_CODES + openapi_large.ERROR_CODES}, "message": {"type": "string"}},
                         "additionalProperties": True,
                     }},
                 },

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .openapi import _ID, _errors, _json, _ref
+
 ERROR_CODES = ["parts_mismatch", "size_mismatch", "not_multipart", "not_pending", "key_not_allowed"]
 
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,64}$"}}
 _S3_ID = {"name": "s3_upload_id", "in": "path", "required": True,
           "description": "S3's UploadId, as POST /s3/multipart answered it", "schema": {"type": "string"}}
 _KEY = {"name": "key", "in": "query", "required": True, "description": "incoming/ID, as this service issued it",
         "schema": {"type": "string"}}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
 
 
 def _obj(**props: Any) -> dict[str, Any]:
