@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .s3io import storage_errors
+
 log = logging.getLogger(__name__)
 
 CHECKSUM_ALGORITHMS = ("SHA256", "CRC32", "CRC32C", "SHA1", "CRC64NVME")
@@ -18,8 +20,7 @@ class MultipartUploadGone(Exception):
 
 
 class MultipartCalls:
-    # Provided by S3Store: client, bucket, config, incoming_key(); storage errors are
-    # turned into StorageUnavailable by s3io.storage_errors.
+    # Provided by S3Store: client, bucket, config, incoming_key().
 
     def create_multipart(self, upload_id: str, content_type: str, checksum_algorithm: str | None = None) -> str:
         """Start a multipart upload on incoming/ID; return S3's UploadId."""
@@ -28,7 +29,7 @@ class MultipartCalls:
         }
         if checksum_algorithm:
             params["ChecksumAlgorithm"] = checksum_algorithm
-        with _errors():
+        with storage_errors():
             return self.client.create_multipart_upload(**params)["UploadId"]
 
     def presign_part(
@@ -53,7 +54,7 @@ class MultipartCalls:
             params["ChecksumSHA256"] = checksum_sha256
             params["ChecksumAlgorithm"] = "SHA256"
             headers = {"x-amz-checksum-sha256": checksum_sha256, "x-amz-sdk-checksum-algorithm": "SHA256"}
-        with _errors():
+        with storage_errors():
             url = self.client.generate_presigned_url(
                 "upload_part", Params=params, ExpiresIn=self.config.presign_ttl_seconds
             )
@@ -63,7 +64,7 @@ class MultipartCalls:
         """Every part S3 holds, across ListParts pages (1,000 a page)."""
         parts: list[dict[str, Any]] = []
         marker = 0
-        with _errors():
+        with storage_errors():
             while True:
                 try:
                     page = self.client.list_parts(
@@ -78,7 +79,7 @@ class MultipartCalls:
                 marker = int(page["NextPartNumberMarker"])
 
     def complete_multipart(self, upload_id: str, multipart_id: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
-        with _errors():
+        with storage_errors():
             try:
                 answer = self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=self.incoming_key(upload_id), UploadId=multipart_id,
@@ -86,11 +87,11 @@ class MultipartCalls:
                 )
             except self.client.exceptions.NoSuchUpload:
                 raise MultipartUploadGone(multipart_id) from None
-        return {"etag": answer.get("ETag"), "checksum": _checksum_of(answer)}
+        return {"etag": answer.get("ETag"), "checksum": checksum_of(answer)}
 
     def abort_multipart(self, upload_id: str, multipart_id: str) -> None:
         """Abort; an upload S3 no longer knows is already as good as aborted."""
-        with _errors():
+        with storage_errors():
             try:
                 self.client.abort_multipart_upload(
                     Bucket=self.bucket, Key=self.incoming_key(upload_id), UploadId=multipart_id
@@ -99,7 +100,7 @@ class MultipartCalls:
                 log.info("abort of %s: S3 no longer knows upload %s", upload_id, multipart_id)
 
     def incoming_exists(self, upload_id: str) -> bool:
-        with _errors():
+        with storage_errors():
             try:
                 self.client.head_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
             except self.client.exceptions.ClientError as exc:
@@ -108,19 +109,8 @@ class MultipartCalls:
                 raise
         return True
 
-    def incoming_checksum(self, upload_id: str, etag: str) -> dict[str, str] | None:
-        """The checksum S3 recorded for this exact version of incoming/ID, if any."""
-        with _errors():
-            try:
-                head = self.client.head_object(
-                    Bucket=self.bucket, Key=self.incoming_key(upload_id), IfMatch=etag, ChecksumMode="ENABLED"
-                )
-            except self.client.exceptions.ClientError:
-                return None  # gone or changed: promote() notices that itself
-        return _checksum_of(head)
 
-
-def _checksum_of(answer: dict[str, Any]) -> dict[str, str] | None:
+def checksum_of(answer: dict[str, Any]) -> dict[str, str] | None:
     for algorithm in CHECKSUM_ALGORITHMS:
         value = answer.get(f"Checksum{algorithm}")
         if value:
@@ -129,9 +119,3 @@ def _checksum_of(answer: dict[str, Any]) -> dict[str, str] | None:
                 checksum["type"] = answer["ChecksumType"]
             return checksum
     return None
-
-
-def _errors():
-    from .s3io import storage_errors
-
-    return storage_errors()

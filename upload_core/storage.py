@@ -18,7 +18,7 @@ from typing import Any, Callable
 from .config import Config
 from .errors import StorageUnavailable
 from .records import Upload
-from .s3_multipart import MultipartCalls
+from .s3_multipart import MultipartCalls, checksum_of
 from .s3io import ObjectChanged, RangedReader, default_client, error_code, storage_errors, total_size
 
 log = logging.getLogger(__name__)
@@ -176,12 +176,13 @@ class S3Store(MultipartCalls):
     def _count_read(self, n: int) -> None:
         self.bytes_read += n
 
-    def promote(self, upload: Upload, etag: str) -> None:
+    def promote(self, upload: Upload, etag: str) -> dict[str, str] | None:
         """Copy validated incoming bytes to the served prefix, only if they are still the
         bytes that were validated (CopySourceIfMatch). The copy happens inside S3: one
         CopyObject up to 5 GiB, a multipart copy beyond (S3's limit for one copy).
         The HEAD with If-Match is a second lock for S3 look-alikes that ignore the copy
-        condition (moto does); on S3 the copy's own condition closes the race."""
+        condition (moto does); on S3 the copy's own condition closes the race. It also
+        reads the checksum S3 recorded for that version, which is returned."""
         source = {"Bucket": self.bucket, "Key": self.incoming_key(upload.id)}
         args = {
             "CopySourceIfMatch": etag,
@@ -191,7 +192,9 @@ class S3Store(MultipartCalls):
         }
         with storage_errors():
             try:
-                self.client.head_object(Bucket=self.bucket, Key=source["Key"], IfMatch=etag)
+                head = self.client.head_object(
+                    Bucket=self.bucket, Key=source["Key"], IfMatch=etag, ChecksumMode="ENABLED"
+                )
                 if (upload.size or 0) <= SINGLE_COPY_MAX:
                     self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=self.file_key(upload.id), **args)
                 else:
@@ -205,6 +208,7 @@ class S3Store(MultipartCalls):
                 if error_code(exc) in ("PreconditionFailed", "412", "404", "NoSuchKey"):
                     raise ObjectChanged(upload.id) from None
                 raise
+        return checksum_of(head)
 
     def delete_incoming(self, upload_id: str) -> None:
         with storage_errors():

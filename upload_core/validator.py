@@ -89,13 +89,15 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> s
         log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
         return REJECTED
 
-    # What S3 recorded (a checksum the client pinned, or a multipart's composite one).
-    accepted = upload.accepted(detected, size, store.incoming_checksum(upload_id, etag))
+    accepted = upload.accepted(detected, size)
     try:
-        store.promote(accepted, etag)
+        # What S3 recorded for the copied version: a checksum the client pinned, or a
+        # multipart upload's composite one.
+        checksum = store.promote(accepted, etag)
     except ObjectChanged:
         log.info("skipped %s: object changed before it was copied; its own event follows", upload_id)
         return SKIPPED
+    accepted = upload.accepted(detected, size, checksum)
     store.put_record(accepted)
     store.delete_incoming(upload_id)
     log.info("accepted %s as %s, %d bytes", upload_id, detected, size)
