@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
 from .config import Config
-from .errors import BadRequest, Conflict, NotFound, UploadError
-from .naming import content_disposition, is_valid_id, new_id
+from .errors import BadRequest, Conflict, UploadError
+from .naming import content_disposition, new_id
 from .records import PENDING, REJECTED, Upload
 from .rules import Sample, check_content, check_declared_type, check_name, check_size
 from .storage import S3Store
@@ -168,21 +168,14 @@ def _expires_at(ttl: int) -> str:
     return at.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _load(upload_id: str) -> Upload:
-    upload = _store().get_record(upload_id) if is_valid_id(upload_id) else None
-    if upload is None:
-        raise NotFound("not_found", f"No upload {upload_id}")
-    return upload
-
-
 @bp.get("/uploads/<upload_id>")
 def get_upload(upload_id: str):
-    return _load(upload_id).resource(_base())
+    return _store().require_record(upload_id).resource(_base())
 
 
 @bp.get("/uploads/<upload_id>/content")
 def get_content(upload_id: str):
-    upload = _load(upload_id)
+    upload = _store().require_record(upload_id)
     if upload.status == PENDING:
         raise Conflict("not_ready", "The upload has not been validated yet")
     if upload.status == REJECTED:
@@ -195,7 +188,7 @@ def get_content(upload_id: str):
 
 @bp.delete("/uploads/<upload_id>")
 def delete_upload(upload_id: str):
-    upload = _load(upload_id)
+    upload = _store().require_record(upload_id)
     _store().delete_upload(upload)
     log.info("deleted %s", upload.id)
     return Response(status=204)

@@ -14,9 +14,8 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from . import multipart_ops as ops
-from .errors import BadRequest, NotFound
+from .errors import BadRequest
 from .multipart import check_part_number, check_sha256, plan_parts
-from .naming import is_valid_id
 from .records import Upload
 
 log = logging.getLogger(__name__)
@@ -54,13 +53,6 @@ def issue(upload: Upload, checksum_algorithm: str | None, expires_at: str) -> di
     return {**upload.resource(request.script_root), "upload": signed}
 
 
-def _load(upload_id: str) -> Upload:
-    upload = _store().get_record(upload_id) if is_valid_id(upload_id) else None
-    if upload is None:
-        raise NotFound("not_found", f"No upload {upload_id}")
-    return upload
-
-
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -70,7 +62,7 @@ def _body() -> dict[str, Any]:
 
 @bp.post("/uploads/<upload_id>/parts")
 def sign_parts(upload_id: str):
-    upload = _load(upload_id)
+    upload = _store().require_record(upload_id)
     body = _body()
     numbers = body.get("part_numbers")
     if not isinstance(numbers, list) or not numbers:
@@ -89,7 +81,7 @@ def sign_parts(upload_id: str):
 
 @bp.get("/uploads/<upload_id>/parts")
 def list_parts(upload_id: str):
-    upload = _load(upload_id)
+    upload = _store().require_record(upload_id)
     parts = ops.held(upload, _store())
     plan = ops.plan_of(upload)
     return {
@@ -105,10 +97,10 @@ def list_parts(upload_id: str):
 
 @bp.post("/uploads/<upload_id>/complete")
 def complete(upload_id: str):
-    upload = _load(upload_id)
+    upload = _store().require_record(upload_id)
     listed = ops.parse_listed(_body().get("parts"), "part_number", "etag")
     answer = ops.complete(upload, _store(), _config(), listed)
-    resource = _load(upload_id).resource(request.script_root)
+    resource = _store().require_record(upload_id).resource(request.script_root)
     if answer.get("checksum") and "checksum" not in resource:
         resource["checksum"] = answer["checksum"]
     return resource

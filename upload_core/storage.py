@@ -16,7 +16,8 @@ import threading
 from typing import Any, Callable
 
 from .config import Config
-from .errors import StorageUnavailable
+from .errors import NotFound, StorageUnavailable
+from .naming import is_valid_id
 from .records import Upload
 from .s3_multipart import MultipartCalls, checksum_of
 from .s3io import ObjectChanged, RangedReader, default_client, error_code, storage_errors, total_size
@@ -66,6 +67,14 @@ class S3Store(MultipartCalls):
             except self.client.exceptions.NoSuchKey:
                 return None
             return Upload.from_bytes(obj["Body"].read())
+
+    def require_record(self, upload_id: str) -> Upload:
+        """The record of an upload a client names, or NotFound (also for malformed ids,
+        which never reach S3)."""
+        upload = self.get_record(upload_id) if is_valid_id(upload_id) else None
+        if upload is None:
+            raise NotFound("not_found", f"No upload {upload_id[:100]}")
+        return upload
 
     def put_record(self, upload: Upload) -> None:
         with storage_errors():
