@@ -17,7 +17,7 @@ venv: $(STAMP)
 NODE_STAMP := node_modules/.package-lock.json
 # The framework and serverless-offline run the functions with the project's virtualenv.
 SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modules/.bin/sls
-DEVSTACK := $(BIN)/python -m upload_core.devstack
+DEVSTACK := $(BIN)/python -m devstack
 DATA_DIR ?=
 DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 

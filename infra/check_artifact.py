@@ -23,8 +23,8 @@ from pathlib import Path
 
 GOAL_BYTES = 30 * 1024 * 1024
 KNOWN_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FORBIDDEN = ("upload_core/devstack/", "tests/", "node_modules/", ".venv/", "bench/", "infra/", ".serverless/")
-REQUIRED = ("handler.py", "upload_core/sniff.py", "pylibmagic/libmagic.so.1", "pylibmagic/magic.mgc",
+FORBIDDEN = ("devstack/", "tests/", "node_modules/", ".venv/", "bench/", "infra/", ".serverless/")
+REQUIRED = ("handler.py", "upload_core/inspect/sniff.py", "pylibmagic/libmagic.so.1", "pylibmagic/magic.mgc",
             "magic/__init__.py", "serverless_wsgi.py", "flask/__init__.py")
 
 PROBE = r"""
@@ -32,8 +32,8 @@ import ctypes.util, json, sys
 sys.path.insert(0, sys.argv[1])
 ctypes.util.find_library = lambda name: None   # no system library found by name
 from upload_core.config import Config
-from upload_core.rules import Sample, check_content
-from upload_core.sniff import libmagic_version
+from upload_core.inspect.rules import Sample, check_content
+from upload_core.inspect.sniff import libmagic_version
 config = Config(bucket="artifact-check")
 found = {name: check_content(name, Sample.of_bytes(open(path, "rb").read()), config)
          for name, path in json.loads(sys.argv[2]).items()}

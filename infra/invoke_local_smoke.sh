@@ -1,6 +1,6 @@
 #!/usr/bin/env sh
 # `sls invoke local` on both functions with the event files in tests/events/, run by
-# `make invoke-local` inside the local stack (python -m upload_core.devstack --api none
+# `make invoke-local` inside the local stack (python -m devstack --api none
 # --run ...), which exports UPLOAD_BUCKET=uploads-local and points boto3 at its S3.
 set -eu
 SLS=node_modules/.bin/sls

@@ -1,6 +1,6 @@
 """`sls offline` smoke test, run inside the local stack by `make offline-smoke`:
 
-    python -m upload_core.devstack --api none --s3-port 0 --run python infra/offline_smoke.py
+    python -m devstack --api none --s3-port 0 --run python infra/offline_smoke.py
 
 It starts `sls offline` on free ports with the stack's environment (so its function uses
 the local S3), then over HTTP: health, an inline upload, and a presigned PUT that the

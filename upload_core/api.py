@@ -8,9 +8,9 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
 from .config import Config
 from .errors import BadRequest, Conflict, UploadError
-from .naming import content_disposition, new_id
+from .inspect.naming import content_disposition, new_id
 from .records import PENDING, REJECTED, Upload
-from .rules import Sample, check_content, check_declared_type, check_name, check_size
+from .inspect.rules import Sample, check_content, check_declared_type, check_name, check_size
 from .storage import S3Store
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from flask import Blueprint, current_app, request
 from . import multipart_ops as ops
 from .errors import BadRequest, Forbidden, NotFound
 from .multipart import check_part_number
-from .naming import is_valid_id, new_id
+from .inspect.naming import is_valid_id, new_id
 from .records import PENDING, Upload
-from .rules import check_declared_type, check_name
+from .inspect.rules import check_declared_type, check_name
 
 log = logging.getLogger(__name__)
 bp = Blueprint("companion", __name__, url_prefix="/s3")

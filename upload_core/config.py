@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from .filetypes import KNOWN_TYPES
+from .inspect.filetypes import KNOWN_TYPES
 
 # Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
 # bodies (4/3 growth); keep a margin for the event's headers and JSON framing.

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .config import Config
 from .errors import NotFound, StorageUnavailable
-from .naming import is_valid_id
+from .inspect.naming import is_valid_id
 from .records import Upload
 from .s3_multipart import MultipartCalls, checksum_of
 from .s3io import ObjectChanged, RangedReader, default_client, error_code, storage_errors, total_size

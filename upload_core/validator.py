@@ -18,8 +18,8 @@ from typing import Any, Mapping
 from .config import Config
 from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
-from .naming import is_valid_id
-from .rules import SNIFF_BYTES, Sample, check_content
+from .inspect.naming import is_valid_id
+from .inspect.rules import SNIFF_BYTES, Sample, check_content
 from .s3io import ObjectChanged
 from .storage import S3Store
 

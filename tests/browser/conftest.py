@@ -1,5 +1,5 @@
 """Browser tests: Debian's Chromium driven by Playwright for Python, against the local stack
-started as the README starts it (`python -m upload_core.devstack`), on free ports.
+started as the README starts it (`python -m devstack`), on free ports.
 
 stack (session: the devstack process, multipart from 5 MiB, two allowed origins)
   -> stack_s3 (boto3 on the stack's S3) -> bucket_cors (restores the bucket's CORS after a test)
@@ -89,7 +89,7 @@ def stack(artifacts):
         env.pop(name, None)
     log = (artifacts / "devstack.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "upload_core.devstack", "--port", str(api_port), "--s3-port", str(s3_port)],
+        [sys.executable, "-m", "devstack", "--port", str(api_port), "--s3-port", str(s3_port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:

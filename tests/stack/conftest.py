@@ -1,4 +1,4 @@
-"""The local stack as a user runs it: `python -m upload_core.devstack` in a subprocess on
+"""The local stack as a user runs it: `python -m devstack` in a subprocess on
 free ports, driven over HTTP. Fixtures: stack_factory -> stack (one per module)."""
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def start_stack(log_dir: Path, *extra: str, env: dict | None = None) -> Stack:
     environ.update({"CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN, "PYTHONUNBUFFERED": "1"}, **(env or {}))
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "upload_core.devstack", "--port", str(api_port),
+            [sys.executable, "-m", "devstack", "--port", str(api_port),
              "--s3-port", str(s3_port), "--bucket", bucket, *extra],
             cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
         )

@@ -1,4 +1,4 @@
-"""The CLI against the local stack (`python -m upload_core.devstack`), as a user runs the
+"""The CLI against the local stack (`python -m devstack`), as a user runs the
 two: validation comes from the local S3's own event notifications (two for a multipart
 completion, as moto sends them), and the CLI has no AWS credentials."""
 from __future__ import annotations

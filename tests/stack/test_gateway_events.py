@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import io
 
-from upload_core.devstack.gateway_server import Gateway
+from devstack.gateway_server import Gateway
 
 
 def build(body: bytes = b"", **environ) -> dict:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from upload_core.devstack.bucket_config import BucketSettings
-from upload_core.devstack.cors import CorsRule
+from devstack.bucket_config import BucketSettings
+from devstack.cors import CorsRule
 
 RULE = CorsRule(allowed_origins=("https://*.example.com", "http://localhost:5173"),
                 allowed_methods=("GET", "PUT", "POST"), allowed_headers=("content-type", "x-amz-*"),

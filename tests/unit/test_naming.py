@@ -1,7 +1,7 @@
 import pytest
 
 from upload_core.errors import UploadError
-from upload_core.naming import (
+from upload_core.inspect.naming import (
     MAX_NAME_BYTES,
     content_disposition,
     extension_of,

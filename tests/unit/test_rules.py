@@ -4,8 +4,8 @@ import pytest
 from tests import samples
 from upload_core.config import Config
 from upload_core.errors import UploadError
-from upload_core.rules import Sample, check_content, check_declared_type, check_name
-from upload_core.sniff import libmagic_version
+from upload_core.inspect.rules import Sample, check_content, check_declared_type, check_name
+from upload_core.inspect.sniff import libmagic_version
 
 CONFIG = Config(bucket="b")
 

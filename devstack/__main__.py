@@ -1,7 +1,7 @@
-"""python -m upload_core.devstack: the whole service on this machine (see __init__.py).
+"""python -m devstack: the whole service on this machine (see __init__.py).
 
-    python -m upload_core.devstack [--port 8000] [--s3-port 4569] [--data-dir DIR]
-    python -m upload_core.devstack --api none --run sls offline   # what `make offline` runs
+    python -m devstack [--port 8000] [--s3-port 4569] [--data-dir DIR]
+    python -m devstack --api none --run sls offline   # what `make offline` runs
 """
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import threading
 import time
 from pathlib import Path
 
-log = logging.getLogger("upload_core.devstack")
+log = logging.getLogger("devstack")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m upload_core.devstack", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="the API's port (0: any free port)")
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("werkzeug", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from ..config import Config, ConfigError
+    from upload_core.config import Config, ConfigError
 
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
@@ -85,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
         saver = PeriodicSaver(snapshots, args.save_every)
         saver.start()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # where handler.py is
     import handler  # after the environment points at the local stack
 
     pump = EventPump(s3.client("sqs", server.endpoint), queue_url, handler.validate)

@@ -14,7 +14,7 @@ import threading
 import uuid
 from typing import Any, Callable
 
-log = logging.getLogger("upload_core.devstack.pump")
+log = logging.getLogger("devstack.pump")
 
 
 class LambdaContext:

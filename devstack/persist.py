@@ -17,7 +17,7 @@ import os
 import threading
 from pathlib import Path
 
-log = logging.getLogger("upload_core.devstack.persist")
+log = logging.getLogger("devstack.persist")
 
 INDEX = "index.json"
 

@@ -17,10 +17,10 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ..errors import InternalError, TooLarge, UploadError
+from upload_core.errors import InternalError, TooLarge, UploadError
 from .pump import LambdaContext
 
-log = logging.getLogger("upload_core.devstack.gateway")
+log = logging.getLogger("devstack.gateway")
 
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invocation request limit
 HTTP_API_PAYLOAD_BYTES = 10 * 1024 * 1024  # what API Gateway accepts at all

@@ -10,7 +10,7 @@ import secrets
 import unicodedata
 from urllib.parse import quote
 
-from .errors import BadRequest
+from ..errors import BadRequest
 
 MAX_NAME_BYTES = 255
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BUCKET_FILE = Path(__file__).resolve().parents[2] / "infra" / "bucket.json"
+from . import REPO
+
+BUCKET_FILE = REPO / "infra" / "bucket.json"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import zipfile
 from typing import BinaryIO
 
-from .errors import Unsafe, Unsupported
+from ..errors import Unsafe, Unsupported
 
 MAX_ENTRIES = 10_000
 MAX_TOTAL_UNCOMPRESSED = 2 * 1024**3

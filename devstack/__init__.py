@@ -1,4 +1,4 @@
-"""The local stack: `python -m upload_core.devstack` (what `make dev` runs).
+"""The local stack: `python -m devstack` (what `make dev` runs).
 
 One process tree, stopped cleanly by Ctrl-C:
 - s3.py: moto's S3 (and SQS) server, embedded, behind a middleware that enforces the
@@ -12,3 +12,9 @@ One process tree, stopped cleanly by Ctrl-C:
 Development only: moto and friends are imported here, never by the Lambda functions,
 and serverless.yml leaves this package out of the artifact.
 """
+
+from pathlib import Path
+
+# The repository this package lives in (infra/bucket.json, handler.py). The local stack
+# runs from a checkout, never from the Lambda artifact.
+REPO = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .config import Config
-from .errors import BadRequest, TooLarge, Unsafe, Unsupported, UploadError
+from ..config import Config
+from ..errors import BadRequest, TooLarge, Unsafe, Unsupported, UploadError
 from .filetypes import KNOWN_TYPES, OOXML_GENERIC_MIMES, FileType
 from .naming import extension_of, sanitize_filename
 from .ooxml import check_ooxml
