@@ -101,7 +101,7 @@ def start_moto() -> tuple[subprocess.Popen, str]:
 
 def make_png(path: Path, size: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from tests import samples
+    from tests.support import samples
 
     head = samples.png()
     with open(path, "wb") as f:
@@ -111,7 +111,7 @@ def make_png(path: Path, size: int) -> None:
 
 def make_docx(path: Path, size: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from tests import samples
+    from tests.support import samples
 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out, zipfile.ZipFile(
         __import__("io").BytesIO(samples.docx())

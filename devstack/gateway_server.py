@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from upload_core.errors import InternalError, TooLarge, UploadError
+
 from .pump import LambdaContext
 
 log = logging.getLogger("devstack.gateway")

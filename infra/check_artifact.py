@@ -74,7 +74,7 @@ def main(zip_path: str) -> int:
         problems.append(f"artifact is {size} bytes, over the {GOAL_BYTES} goal")
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from tests import samples
+        from tests.support import samples
 
         files = {"photo.png": samples.png(), "report.docx": samples.docx()}
         paths = {}

@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def main() -> int:
-    from tests import samples
+    from tests.support import samples
 
     port, lambda_port = free_port(), free_port()
     env = {**os.environ, "OFFLINE_PORT": str(port), "OFFLINE_LAMBDA_PORT": str(lambda_port)}

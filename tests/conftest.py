@@ -5,23 +5,11 @@ moto_server (one per session, over HTTP) -> live (env pointing boto3 at it) -> l
 """
 from __future__ import annotations
 
-import json
-import socket
 import uuid
-from pathlib import Path
 
 import pytest
 
-EVENTS = Path(__file__).parent / "events"
-BUCKET = "uploads-test"
-
-
-def load_event(name: str, **replacements: str) -> dict:
-    """A real-shaped event from tests/events, with {placeholders} filled in."""
-    text = (EVENTS / name).read_text("utf-8")
-    for key, value in replacements.items():
-        text = text.replace("{" + key + "}", value)
-    return json.loads(text)
+from tests.support.helpers import BUCKET, free_port, import_handler
 
 
 @pytest.fixture
@@ -84,16 +72,6 @@ def client(app):
     return app.test_client()
 
 
-def keys(s3_client, bucket: str = BUCKET) -> list[str]:
-    """Every key in the bucket: what a user would find there."""
-    listing = s3_client.list_objects_v2(Bucket=bucket)
-    return sorted(o["Key"] for o in listing.get("Contents", []))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -127,15 +105,6 @@ def live_app(live):
 
     return create_app()
 
-
-def import_handler():
-    """Import (or re-import) handler so it reads the environment the test set up."""
-    import importlib
-    import sys
-
-    if "handler" in sys.modules:
-        return importlib.reload(sys.modules["handler"])
-    return importlib.import_module("handler")
 
 
 @pytest.fixture

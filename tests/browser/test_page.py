@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import samples
 from tests.browser.conftest import MiB
+from tests.support import samples
 
 # Records every value each file's progress bar takes, so a test can tell a bar that moved
 # with the bytes from one that jumped from 0 to 100.

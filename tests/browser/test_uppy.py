@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests import samples
 from tests.browser.conftest import MULTIPART_THRESHOLD, MiB
+from tests.support import samples
 
 
 @pytest.fixture

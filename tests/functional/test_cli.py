@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
-from tests import samples
-from tests.conftest import load_event
-from tests.largefiles import MiB, download, open_multipart_uploads, png_of
+from tests.support import samples
+from tests.support.helpers import load_event
+from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of
 
 pytestmark = pytest.mark.server
 

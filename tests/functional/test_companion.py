@@ -9,9 +9,9 @@ from urllib.parse import quote, urlencode
 import pytest
 import requests
 
-from tests import samples
-from tests.conftest import keys
-from tests.largefiles import MiB, download, open_multipart_uploads, png_of, validate
+from tests.support import samples
+from tests.support.helpers import keys
+from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of, validate
 
 pytestmark = pytest.mark.server
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tests import samples
-from tests.conftest import BUCKET, keys, load_event
+from tests.support import samples
+from tests.support.helpers import BUCKET, keys, load_event
 
 
 def multipart(name: str, data: bytes) -> tuple[bytes, str]:

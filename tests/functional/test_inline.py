@@ -3,8 +3,8 @@ import io
 
 import pytest
 
-from tests import samples
-from tests.conftest import BUCKET, keys
+from tests.support import samples
+from tests.support.helpers import BUCKET, keys
 
 
 def form(*files):

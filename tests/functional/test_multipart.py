@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import keys
-from tests.largefiles import MiB, download, open_multipart_uploads, png_of, put, sha256_b64, validate
+from tests.support.helpers import keys
+from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of, put, sha256_b64, validate
 
 pytestmark = pytest.mark.server
 
@@ -192,7 +192,7 @@ def test_checksums_are_pinned_on_every_part_and_recorded(client, app):
 
 
 def test_a_single_put_can_pin_its_checksum(client, app):
-    from tests import samples
+    from tests.support import samples
 
     data = samples.pdf()
     body = start(client, data, name="paper.pdf", checksum_sha256=sha256_b64(data))

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import BUCKET, keys
+from tests.support.helpers import BUCKET, keys
 
 
 def presign(client, **body):

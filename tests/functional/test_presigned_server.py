@@ -1,8 +1,8 @@
 """Presigned uploads for real: URLs used over HTTP against moto's S3 server."""
 import requests
 
-from tests import samples
-from tests.conftest import load_event
+from tests.support import samples
+from tests.support.helpers import load_event
 
 
 def landed_event(handler, upload_id: str) -> dict:

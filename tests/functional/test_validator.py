@@ -1,8 +1,8 @@
 """handler.validate on real-shaped S3 events (tests/events), S3 in-process."""
 import pytest
 
-from tests import samples
-from tests.conftest import BUCKET, keys, load_event
+from tests.support import samples
+from tests.support.helpers import BUCKET, keys, load_event
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.support.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED_ORIGIN = "https://app.example"

@@ -11,8 +11,8 @@ import sys
 import pytest
 import requests
 
-from tests import samples
-from tests.largefiles import MiB, png_of
+from tests.support import samples
+from tests.support.largefiles import MiB, png_of
 
 from .conftest import ROOT, start_stack
 

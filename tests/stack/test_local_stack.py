@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests import samples
+from tests.support import samples
 
 from .conftest import ALLOWED_ORIGIN
 

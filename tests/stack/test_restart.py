@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import requests
 
-from tests import samples
+from tests.support import samples
 
 from .conftest import start_stack
 

@@ -1,7 +1,7 @@
 """The acceptance rules, fed bytes directly: the same functions serve both paths."""
 import pytest
 
-from tests import samples
+from tests.support import samples
 from upload_core.config import Config
 from upload_core.errors import UploadError
 from upload_core.inspect.rules import Sample, check_content, check_declared_type, check_name

@@ -7,8 +7,8 @@ from functools import cache
 
 import requests
 
-from tests import samples
-from tests.conftest import load_event
+from tests.support import samples
+from tests.support.helpers import load_event
 
 MiB = 1024 * 1024
 
