@@ -1,0 +1,87 @@
+"""What every per-format inspector shares: the source it reads, its limits, its verdict.
+
+An inspector is a pure function `inspect_X(source, size, limits) -> Inspected`. It reads
+the whole file by its structure (chunks, segments, objects, zip entries) through `source`
+in bounded reads, checks every limit *before* the work the limit bounds, and raises an
+UploadError (`unsafe(found, ...)` for dangerous content) instead of returning when the
+file must be refused. It never reads the whole file into memory at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import Unsafe
+
+MiB = 1024 * 1024
+# The largest single read an inspector makes; memory stays flat with the object's size.
+READ_BYTES = 1 * MiB
+
+
+class Source(Protocol):
+    """A seekable, read-only binary file of known size: io.BytesIO over an inline body, or
+    a ranged reader over one S3 object version. Sequential reads are cheap; a seek far
+    away costs one more ranged GET on S3, so structure is read front to back where it can be."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every bound an inspection enforces; built from Config by the caller."""
+
+    # 50 megapixels: more than any phone camera's default (12-48 MP) and 8K video
+    # frames (33 MP); a 50 MP RGBA bitmap decodes to 200 MB, the most a 256 MB Lambda
+    # or a browser tab should be asked to hold.
+    max_image_pixels: int = 50_000_000
+    # Zip containers (OOXML).
+    max_zip_entries: int = 10_000
+    max_zip_directory_bytes: int = 4 * MiB
+    max_zip_name_bytes: int = 1024
+    max_inflated_bytes: int = 1024 * MiB
+    max_inflate_ratio: int = 200
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """The verdict on an acceptable file: its MIME type, and `end`: the file is bytes
+    [0, end) of what arrived. end < size means trailing bytes past the format's end
+    marker that are cut off before the file is served (never served, never kept)."""
+
+    mime: str
+    end: int
+
+
+# `found` codes of unsafe_content (422): short, stable names of what was found.
+FOUND: dict[str, str] = {
+    "malformed": "the structure is broken, truncated, or not the format its type claims",
+    "leading_data": "bytes before the format's header (another format in front)",
+    "trailing_data": "bytes after the format's end marker",
+    "image_dimensions": "width x height over MAX_IMAGE_PIXELS",
+    "markup": "HTML, SVG, script or PHP where an image keeps text (comments, text chunks, metadata)",
+    "pdf_javascript": "JavaScript in a PDF (/JS, /JavaScript), wherever it hides",
+    "pdf_action": "a PDF action that launches, submits, imports or opens a URI, run on open or on an event",
+    "pdf_embedded_file": "files embedded in a PDF (/EmbeddedFile, /EmbeddedFiles)",
+    "pdf_rich_media": "RichMedia (Flash, 3D, video) in a PDF",
+    "pdf_xfa": "an XFA form in a PDF",
+    "pdf_encrypted": "an encrypted PDF, which cannot be inspected",
+    "macro": "VBA or other macros (vbaProject, macro-enabled content types, OLE2 macro storages)",
+    "external_relationship": "a relationship to an external target (remote template, OLE link, frame)",
+    "ole_object": "an embedded OLE object",
+    "activex": "ActiveX controls",
+    "alt_chunk": "an altChunk part (imported HTML, RTF or another document)",
+    "dde": "a DDE or DDEAUTO field",
+    "zip_bomb": "a zip that inflates past the limits (bytes really inflated, ratio, overlapping entries)",
+    "zip_limits": "a zip over the entry count, directory size or name length limits",
+}
+
+
+def unsafe(found: str, message: str, **extra: Any) -> Unsafe:
+    """The 422 unsafe_content error for `found` (one of FOUND)."""
+    if found not in FOUND:
+        raise ValueError(f"unknown found code {found!r}")
+    return Unsafe("unsafe_content", message, found=found, **extra)
