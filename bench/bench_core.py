@@ -147,7 +147,7 @@ def bench_validator(env: dict, tmp: Path, big_mib: int, s3) -> None:
                  "AWS_DEFAULT_REGION"):
         os.environ[name] = env[name]
     sys.path.insert(0, str(ROOT))
-    from upload_core import create_app
+    from upload_core.http import create_app
 
     client = create_app().test_client()
     bucket = env["UPLOAD_BUCKET"]

@@ -55,14 +55,14 @@ def config(bucket):
 
 @pytest.fixture
 def store(config):
-    from upload_core.storage import S3Store
+    from upload_core.s3.store import S3Store
 
     return S3Store(config)
 
 
 @pytest.fixture
 def app(config, store):
-    from upload_core import create_app
+    from upload_core.http import create_app
 
     return create_app(config, store)
 
@@ -101,7 +101,7 @@ def live(env, moto_server):
 
 @pytest.fixture
 def live_app(live):
-    from upload_core import create_app
+    from upload_core.http import create_app
 
     return create_app()
 

@@ -1,36 +1,13 @@
-"""The upload service: create_app(config, store) builds the Flask app."""
-from __future__ import annotations
+"""The upload service. Importing the package loads nothing but this docstring: the
+validator never loads Flask, and the app is built by upload_core.http.create_app.
 
-import logging
-
-from flask import Flask
-
-from .config import Config
-from .storage import S3Store
-
-__all__ = ["create_app", "Config", "S3Store"]
-
-
-def create_app(config: Config | None = None, store: S3Store | None = None) -> Flask:
-    """Build the app. Nothing here touches the network: the S3 client is made on first use."""
-    from . import api, companion, cors, errors_http, multipart_api, page
-
-    config = config or Config.from_env()
-    store = store or S3Store(config)
-    app = Flask(__name__)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
-    # Flask enforces the inline limit itself; errors_http turns its 413 into the contract's.
-    app.config["MAX_CONTENT_LENGTH"] = config.inline_max_bytes
-    app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
-    app.config["MAX_FORM_PARTS"] = 100
-    app.extensions["upload_config"] = config
-    app.extensions["upload_store"] = store
-    app.register_blueprint(api.bp)
-    app.register_blueprint(multipart_api.bp)
-    app.register_blueprint(companion.bp)
-    app.register_blueprint(page.bp)
-    errors_http.register(app)
-    cors.register(app, config.cors_allowed_origins)
-    logging.getLogger("upload_core").setLevel(logging.INFO)
-    return app
+    config.py     every setting, read from the environment once and checked
+    errors.py     the error family and the table of stable codes
+    upload.py     the upload record, its statuses and methods
+    events.py     typed S3 event records (keys decoded once)
+    inspect/      pure rules and inspection: names, sizes, types, content (no I/O)
+    s3/           the S3 layer: the store, ranged reads, S3's limits, multipart arithmetic
+    flows/        one Flask-free function per operation: inline, presign, multipart
+    http/         the Flask app: routes, errors as JSON, CORS, the page, the API Gateway adapter
+    validator.py  S3 event -> decision (accepted or rejected); imports no Flask
+"""

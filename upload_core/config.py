@@ -10,14 +10,11 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .inspect.filetypes import KNOWN_TYPES
+from .s3 import limits as s3_limits
 
 # Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
 # bodies (4/3 growth); keep a margin for the event's headers and JSON framing.
 INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
-S3_MIN_PART_BYTES = 5 * 1024 * 1024
-S3_MAX_OBJECT_BYTES = 5 * 1024**4
-S3_MAX_SINGLE_PUT_BYTES = 5 * 1024**3
-MAX_PRESIGN_TTL_SECONDS = 7 * 24 * 3600
 
 
 class ConfigError(ValueError):
@@ -49,16 +46,16 @@ class Config:
                 "INLINE_MAX_BYTES",
                 f"must be between 1 and {INLINE_CEILING_BYTES} (API Gateway/Lambda payload limit)",
             )
-        if not 1 <= self.max_upload_bytes <= S3_MAX_OBJECT_BYTES:
-            raise ConfigError("MAX_UPLOAD_BYTES", f"must be between 1 and {S3_MAX_OBJECT_BYTES}")
-        if self.multipart_threshold_bytes < S3_MIN_PART_BYTES:
+        if not 1 <= self.max_upload_bytes <= s3_limits.MAX_OBJECT_BYTES:
+            raise ConfigError("MAX_UPLOAD_BYTES", f"must be between 1 and {s3_limits.MAX_OBJECT_BYTES}")
+        if self.multipart_threshold_bytes < s3_limits.MIN_PART_BYTES:
             raise ConfigError(
-                "MULTIPART_THRESHOLD_BYTES", f"must be at least {S3_MIN_PART_BYTES} (S3's smallest part)"
+                "MULTIPART_THRESHOLD_BYTES", f"must be at least {s3_limits.MIN_PART_BYTES} (S3's smallest part)"
             )
-        if self.multipart_threshold_bytes > S3_MAX_SINGLE_PUT_BYTES:
+        if self.multipart_threshold_bytes > s3_limits.MAX_SINGLE_PUT_BYTES:
             raise ConfigError(
                 "MULTIPART_THRESHOLD_BYTES",
-                f"must be at most {S3_MAX_SINGLE_PUT_BYTES} (S3's largest single upload)",
+                f"must be at most {s3_limits.MAX_SINGLE_PUT_BYTES} (S3's largest single upload)",
             )
         if not self.allowed_extensions:
             raise ConfigError("ALLOWED_EXTENSIONS", "must name at least one extension")
@@ -68,9 +65,9 @@ class Config:
                 "ALLOWED_EXTENSIONS",
                 f"unknown extension(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_TYPES))}",
             )
-        if not 1 <= self.presign_ttl_seconds <= MAX_PRESIGN_TTL_SECONDS:
+        if not 1 <= self.presign_ttl_seconds <= s3_limits.MAX_PRESIGN_TTL_SECONDS:
             raise ConfigError(
-                "PRESIGN_TTL_SECONDS", f"must be between 1 and {MAX_PRESIGN_TTL_SECONDS} (S3's limit)"
+                "PRESIGN_TTL_SECONDS", f"must be between 1 and {s3_limits.MAX_PRESIGN_TTL_SECONDS} (S3's limit)"
             )
         if not self.cors_allowed_origins:
             raise ConfigError("CORS_ALLOWED_ORIGINS", "must name at least one origin, or *")

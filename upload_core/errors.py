@@ -1,11 +1,47 @@
-"""The error family. Each error carries its stable code and HTTP status; one Flask
-handler (api.py) renders them, and the validator stores their code as a reason."""
+"""The error family and the table of stable codes. Each error carries its code and HTTP
+status; one Flask handler (http/errors.py) renders them, and the validator stores their
+code as a rejected upload's reason."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Code(NamedTuple):
+    status: int
+    when: str
+
+
+# Every code a client can see, as an error or as a rejected upload's reason.code. The
+# OpenAPI document, docs/api.md and the README list exactly these.
+CODES: dict[str, Code] = {
+    "invalid_request": Code(400, "malformed JSON or multipart, a missing or wrong-typed field, a limit on the request"),
+    "no_file": Code(400, "no part named file"),
+    "empty_filename": Code(400, "a part with an empty filename"),
+    "invalid_filename": Code(400, "nothing usable is left after sanitizing"),
+    "empty_file": Code(400, "zero bytes"),
+    "size_mismatch": Code(400, "what landed (or the parts) differs from the declared size"),
+    "parts_mismatch": Code(400, "the parts listed at completion are not the parts S3 holds"),
+    "key_not_allowed": Code(403, "a Companion key that this service did not issue (not incoming/ID)"),
+    "not_found": Code(404, "unknown upload or route"),
+    "method_not_allowed": Code(405, "the route exists but not with this method"),
+    "not_ready": Code(409, "content of a pending upload"),
+    "rejected": Code(409, "content of a rejected upload"),
+    "not_multipart": Code(409, "a multipart route on an upload that is not multipart"),
+    "not_pending": Code(409, "a multipart route on an upload that is already decided"),
+    "too_large_for_inline": Code(413, "the inline body is over INLINE_MAX_BYTES (carries max_inline_bytes)"),
+    "too_large": Code(413, "over MAX_UPLOAD_BYTES (carries max_upload_bytes)"),
+    "extension_not_allowed": Code(415, "the extension is not on the allow-list (carries allowed_extensions)"),
+    "content_type_not_allowed": Code(415, "the declared or detected type is not allowed"),
+    "content_mismatch": Code(415, "the declared or detected type does not match the extension"),
+    "unsafe_content": Code(422, "the content is dangerous (carries found: what was found)"),
+    "internal_error": Code(500, "a bug; never for bad input"),
+    "storage_unavailable": Code(503, "S3 failed; nothing half-written stays behind"),
+}
 
 
 class UploadError(Exception):
+    """An error with a stable code; its HTTP status comes from CODES."""
+
     status = 400
 
     def __init__(self, code: str, message: str, **extra: Any):
@@ -13,6 +49,8 @@ class UploadError(Exception):
         self.code = code
         self.message = message
         self.extra = extra
+        if code in CODES:
+            self.status = CODES[code].status
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, **self.extra}}

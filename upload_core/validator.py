@@ -13,19 +13,26 @@ final record (or no object) and change nothing.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from enum import StrEnum
+from typing import Any, Callable, Mapping
 
 from .config import Config
 from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, check_content
-from .s3io import ObjectChanged
-from .storage import S3Store
+from .s3.client import ObjectChanged
+from .s3.store import S3Store
 
 log = logging.getLogger(__name__)
 
-ACCEPTED, REJECTED, SKIPPED = "accepted", "rejected", "skipped"
+
+class Outcome(StrEnum):
+    """What the validator did with one record; the handler's summary counts them."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"
 
 
 class ValidationIncomplete(RuntimeError):
@@ -34,13 +41,13 @@ class ValidationIncomplete(RuntimeError):
 
 
 def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> dict[str, int]:
-    summary = {"processed": 0, ACCEPTED: 0, REJECTED: 0, SKIPPED: 0}
+    summary = {"processed": 0, **{outcome.value: 0 for outcome in Outcome}}
     failures: list[str] = []
     for record in s3_records(event):
         summary["processed"] += 1
         if isinstance(record, Exception):
             log.warning("skipped: %s", record)
-            summary[SKIPPED] += 1
+            summary[Outcome.SKIPPED] += 1
             continue
         try:
             outcome = validate_object(record, store, config)
@@ -54,14 +61,14 @@ def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> 
     return summary
 
 
-def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> str:
+def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> Outcome:
     if not record.created or record.bucket != store.bucket:
         log.info("skipped %s %s: not an ObjectCreated event for this bucket", record.event_name, record.key)
-        return SKIPPED
+        return Outcome.SKIPPED
     upload_id = store.id_from_incoming_key(record.key)
     if upload_id is None or not is_valid_id(upload_id):
         log.info("skipped %s: not an incoming upload key", record.key)
-        return SKIPPED
+        return Outcome.SKIPPED
 
     upload = store.get_record(upload_id)
     if upload is None or upload.final:
@@ -70,24 +77,24 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> s
         store.delete_incoming(upload_id)
         state = upload.status if upload else "unknown"
         log.info("skipped %s: upload is %s", upload_id, state)
-        return SKIPPED
+        return Outcome.SKIPPED
 
     head = store.read_incoming_head(upload_id, SNIFF_BYTES)
     if head is None:
         log.info("skipped %s: object is gone", upload_id)
-        return SKIPPED
+        return Outcome.SKIPPED
     data, size, etag = head
     sample = Sample(head=data, size=size, source=store.incoming_reader(upload_id, size, etag))
     try:
         detected = check_content(upload.filename, sample, config, declared_size=upload.declared_size)
     except ObjectChanged:
         log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
-        return SKIPPED
+        return Outcome.SKIPPED
     except UploadError as err:
         store.put_record(upload.rejected(err.reason()))
         store.delete_incoming(upload_id)
         log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
-        return REJECTED
+        return Outcome.REJECTED
 
     accepted = upload.accepted(detected, size)
     try:
@@ -96,15 +103,15 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> s
         checksum = store.promote(accepted, etag)
     except ObjectChanged:
         log.info("skipped %s: object changed before it was copied; its own event follows", upload_id)
-        return SKIPPED
+        return Outcome.SKIPPED
     accepted = upload.accepted(detected, size, checksum)
     store.put_record(accepted)
     store.delete_incoming(upload_id)
     log.info("accepted %s as %s, %d bytes", upload_id, detected, size)
-    return ACCEPTED
+    return Outcome.ACCEPTED
 
 
-def make_validate_handler(store: S3Store, config: Config):
+def make_validate_handler(store: S3Store, config: Config) -> Callable[[Mapping[str, Any], Any], dict[str, int]]:
     def validate(event: Mapping[str, Any], context: Any) -> dict[str, int]:
         return validate_event(event, store, config)
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture
 def app(live, env):
-    from upload_core import create_app
+    from upload_core.http import create_app
 
     env.setenv("MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
     return create_app()

@@ -120,7 +120,7 @@ def test_abort_removes_the_upload(client, live, bucket_name):
 
 
 def test_over_max_size_is_refused_at_completion(env, live):
-    from upload_core import create_app
+    from upload_core.http import create_app
 
     env.setenv("MAX_UPLOAD_BYTES", str(8 * MiB))
     app = create_app()

@@ -3,9 +3,9 @@ import pytest
 
 
 def test_healthz_touches_no_aws(env):
-    from upload_core import create_app
     from upload_core.config import Config
-    from upload_core.storage import S3Store
+    from upload_core.http import create_app
+    from upload_core.s3.store import S3Store
 
     def no_client():
         raise AssertionError("healthz made an S3 client")
@@ -47,7 +47,7 @@ def test_s3_down_is_503(client, store, monkeypatch):
 
 
 def test_preflights_are_answered_for_allowed_origins(env, bucket):
-    from upload_core import create_app
+    from upload_core.http import create_app
 
     env.setenv("CORS_ALLOWED_ORIGINS", "https://app.example")
     client = create_app().test_client()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from upload_core.records import PENDING, Upload
-from upload_core.storage import ObjectChanged
+from upload_core.s3.client import ObjectChanged
+from upload_core.upload import Method, Status, Upload
 
 MiB = 1024 * 1024
 
@@ -26,8 +26,8 @@ def test_abort_of_an_unknown_upload_is_quiet(store, bucket):
 @pytest.fixture
 def big_incoming(store, s3, bucket):
     data = b"%PDF-1.4\n" + bytes(range(256)) * (12 * MiB // 256)
-    upload = Upload(id="B" * 22, status=PENDING, filename="big.pdf", size=len(data), content_type="application/pdf",
-                    method="multipart")
+    upload = Upload(id="B" * 22, status=Status.PENDING, filename="big.pdf", size=len(data), content_type="application/pdf",
+                    method=Method.MULTIPART)
     s3.put_object(Bucket=bucket, Key=f"incoming/{upload.id}", Body=data)
     return upload, data, s3.head_object(Bucket=bucket, Key=f"incoming/{upload.id}")["ETag"]
 
@@ -37,7 +37,7 @@ def test_promote_copies_a_big_object_in_parts_pinned_to_the_validated_version(
 ):
     """Past 5 GiB (S3's limit for one CopyObject) the copy is a multipart copy; stand
     the limit lower so that a 12 MiB object takes that path."""
-    monkeypatch.setattr("upload_core.storage.SINGLE_COPY_MAX", MiB)
+    monkeypatch.setattr("upload_core.s3.store.MAX_SINGLE_COPY_BYTES", MiB)
     upload, data, etag = big_incoming
     seen = []
     store.client.meta.events.register(

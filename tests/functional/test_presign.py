@@ -57,7 +57,7 @@ def test_the_declared_type_is_the_one_pinned(client):
 
 
 def test_the_ttl_comes_from_configuration(env, bucket):
-    from upload_core import create_app
+    from upload_core.http import create_app
 
     env.setenv("PRESIGN_TTL_SECONDS", "60")
     body = create_app().test_client().post("/uploads", json={"filename": "a.png", "size": 1}).get_json()

@@ -30,10 +30,9 @@ def free_port() -> int:
 
 
 def import_handler():
-    """Import (or re-import) handler so it reads the environment the test set up."""
+    """A fresh import of handler, so it reads the environment the test set up."""
     import importlib
     import sys
 
-    if "handler" in sys.modules:
-        return importlib.reload(sys.modules["handler"])
+    sys.modules.pop("handler", None)
     return importlib.import_module("handler")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from upload_core.errors import UploadError
-from upload_core.multipart import (
+from upload_core.s3.parts import (
     MAX_PART_BYTES,
     MAX_PARTS,
     MIN_PART_BYTES,

@@ -8,9 +8,23 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any
 
-PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+
+class Status(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Method(StrEnum):
+    """How the bytes arrive: in the API request, or straight to S3 by a presigned request."""
+
+    INLINE = "inline"
+    PUT = "PUT"
+    POST = "POST"
+    MULTIPART = "multipart"
 
 
 def utc_now() -> str:
@@ -20,11 +34,11 @@ def utc_now() -> str:
 @dataclass(frozen=True)
 class Upload:
     id: str
-    status: str
+    status: Status
     filename: str
     size: int | None
     content_type: str
-    method: str  # inline | PUT | POST | multipart
+    method: Method
     created_at: str = field(default_factory=utc_now)
     reason: dict[str, str] | None = None
     validated_at: str | None = None
@@ -40,16 +54,16 @@ class Upload:
 
     def accepted(self, content_type: str, size: int, checksum: dict[str, str] | None = None) -> "Upload":
         return replace(
-            self, status=ACCEPTED, content_type=content_type, size=size, validated_at=utc_now(),
+            self, status=Status.ACCEPTED, content_type=content_type, size=size, validated_at=utc_now(),
             checksum=checksum or self.checksum,
         )
 
     def rejected(self, reason: dict[str, str]) -> "Upload":
-        return replace(self, status=REJECTED, reason=reason, validated_at=utc_now())
+        return replace(self, status=Status.REJECTED, reason=reason, validated_at=utc_now())
 
     @property
     def final(self) -> bool:
-        return self.status != PENDING
+        return self.status != Status.PENDING
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -58,6 +72,7 @@ class Upload:
     def from_bytes(cls, data: bytes) -> "Upload":
         raw = json.loads(data)
         known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
+        known["status"], known["method"] = Status(known["status"]), Method(known["method"])
         return cls(**known)
 
     def resource(self, base_path: str) -> dict[str, Any]:
@@ -71,7 +86,7 @@ class Upload:
             "content_type": self.content_type,
             "created_at": self.created_at,
         }
-        if self.status == REJECTED and self.reason:
+        if self.status == Status.REJECTED and self.reason:
             body["reason"] = self.reason
         if self.checksum:
             body["checksum"] = self.checksum

@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any, Callable
 
-from .errors import BadRequest
+from ..errors import BadRequest
 
 LambdaHandler = Callable[[dict, Any], dict]
 

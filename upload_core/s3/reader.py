@@ -1,42 +1,15 @@
-"""S3 plumbing under S3Store: the boto3 client, error translation, and a seekable
-ranged-GET reader. Nothing here knows about uploads."""
+"""A seekable, read-only view of one S3 object version, fetched by ranged GETs.
+
+Every GET carries If-Match on the version's ETag, so a reader never mixes two versions.
+Nothing here knows about uploads."""
 from __future__ import annotations
 
 import io
-import logging
-import os
-from typing import Any
+from typing import Any, Callable
 
-from .errors import StorageUnavailable
-
-log = logging.getLogger(__name__)
+from .client import ObjectChanged, error_code, storage_errors
 
 READ_BLOCK = 64 * 1024
-
-
-class ObjectChanged(Exception):
-    """The object is not the version that was read first (it was overwritten or removed)."""
-
-
-def error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
-class storage_errors:
-    """Turn boto3/botocore failures into StorageUnavailable (503); let ours through."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc is None or isinstance(exc, (StorageUnavailable, ObjectChanged)):
-            return False
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if isinstance(exc, (BotoCoreError, ClientError)):
-            log.error("S3 call failed: %s", exc)
-            raise StorageUnavailable() from exc
-        return False
 
 
 class RangedReader(io.RawIOBase):
@@ -44,7 +17,7 @@ class RangedReader(io.RawIOBase):
     blocks, so zipfile can read a central directory without the whole object.
     `on_read(n)` is told how many bytes each GET brought (the benchmark counts them)."""
 
-    def __init__(self, client: Any, bucket: str, key: str, size: int, etag: str, on_read=lambda n: None):
+    def __init__(self, client: Any, bucket: str, key: str, size: int, etag: str, on_read: Callable[[int], None] = lambda n: None):
         self._client, self._bucket, self._key, self._size, self._etag = client, bucket, key, size, etag
         self._on_read = on_read
         self._pos = 0
@@ -100,29 +73,3 @@ def total_size(obj: dict) -> int:
     if content_range and "/" in content_range:
         return int(content_range.rsplit("/", 1)[1])
     return int(obj["ContentLength"])
-
-
-
-def default_client():
-    import boto3
-    from botocore.config import Config as BotoConfig
-
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = None
-    if not (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")):
-        # Presigned URLs on the regional endpoint: botocore signs for the global
-        # s3.amazonaws.com otherwise, which answers a bucket outside us-east-1 with a
-        # redirect that browsers refuse under CORS.
-        endpoint = f"https://s3.{region}.amazonaws.com"
-    return boto3.client(
-        "s3",
-        region_name=region,
-        endpoint_url=endpoint,
-        config=BotoConfig(
-            signature_version="s3v4",
-            s3={"addressing_style": "virtual"} if endpoint else {},
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=5,
-            read_timeout=30,
-        ),
-    )

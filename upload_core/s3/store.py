@@ -1,5 +1,5 @@
-"""S3Store: every S3 call the service makes, in one place (multipart calls are mixed
-in from s3_multipart.py; the client, error translation and ranged reads are in s3io.py).
+"""S3Store: every S3 call the service makes, in one place, multipart calls included
+(the client and error translation are in client.py, ranged reads in reader.py).
 
 Key layout (object keys never contain a client's name):
     incoming/ID   what a presigned client wrote; never served, only validated
@@ -15,20 +15,21 @@ import logging
 import threading
 from typing import Any, Callable
 
-from .config import Config
-from .errors import NotFound, StorageUnavailable
-from .inspect.naming import is_valid_id
-from .records import Upload
-from .s3_multipart import MultipartCalls, checksum_of
-from .s3io import ObjectChanged, RangedReader, default_client, error_code, storage_errors, total_size
+from ..config import Config
+from ..errors import NotFound, StorageUnavailable
+from ..inspect.naming import is_valid_id
+from ..upload import Upload
+from .client import ObjectChanged, default_client, error_code, storage_errors
+from .limits import CHECKSUM_ALGORITHMS, MAX_SINGLE_COPY_BYTES
+from .reader import RangedReader, total_size
 
 log = logging.getLogger(__name__)
 
-SINGLE_COPY_MAX = 5 * 1024**3
 
+class MultipartUploadGone(Exception):
+    """S3 does not know the multipart upload: completed, aborted or expired."""
 
-
-class S3Store(MultipartCalls):
+class S3Store:
     def __init__(self, config: Config, client_factory: Callable[[], Any] | None = None):
         self.config = config
         self.bucket = config.bucket
@@ -204,7 +205,7 @@ class S3Store(MultipartCalls):
                 head = self.client.head_object(
                     Bucket=self.bucket, Key=source["Key"], IfMatch=etag, ChecksumMode="ENABLED"
                 )
-                if (upload.size or 0) <= SINGLE_COPY_MAX:
+                if (upload.size or 0) <= MAX_SINGLE_COPY_BYTES:
                     self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=self.file_key(upload.id), **args)
                 else:
                     from boto3.s3.transfer import TransferConfig
@@ -233,9 +234,108 @@ class S3Store(MultipartCalls):
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             self.client.delete_object(Bucket=self.bucket, Key=self.record_key(upload.id))
 
+    # multipart --------------------------------------------------------------
+    def create_multipart(self, upload_id: str, content_type: str, checksum_algorithm: str | None = None) -> str:
+        """Start a multipart upload on incoming/ID; return S3's UploadId."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket, "Key": self.incoming_key(upload_id), "ContentType": content_type,
+        }
+        if checksum_algorithm:
+            params["ChecksumAlgorithm"] = checksum_algorithm
+        with storage_errors():
+            return self.client.create_multipart_upload(**params)["UploadId"]
+
+    def presign_part(
+        self,
+        upload_id: str,
+        multipart_id: str,
+        part_number: int,
+        length: int | None = None,
+        checksum_sha256: str | None = None,
+    ) -> dict[str, Any]:
+        """A PUT URL for one part. With `length` the signature pins Content-Length; with
+        a checksum it pins x-amz-checksum-sha256, so S3 refuses a corrupted body.
+        `headers` are the ones the client must send exactly."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket, "Key": self.incoming_key(upload_id),
+            "UploadId": multipart_id, "PartNumber": part_number,
+        }
+        headers: dict[str, str] = {}
+        if length is not None:
+            params["ContentLength"] = length
+        if checksum_sha256:
+            params["ChecksumSHA256"] = checksum_sha256
+            params["ChecksumAlgorithm"] = "SHA256"
+            headers = {"x-amz-checksum-sha256": checksum_sha256, "x-amz-sdk-checksum-algorithm": "SHA256"}
+        with storage_errors():
+            url = self.client.generate_presigned_url(
+                "upload_part", Params=params, ExpiresIn=self.config.presign_ttl_seconds
+            )
+        return {"url": url, "headers": headers}
+
+    def list_parts(self, upload_id: str, multipart_id: str) -> list[dict[str, Any]]:
+        """Every part S3 holds, across ListParts pages (1,000 a page)."""
+        parts: list[dict[str, Any]] = []
+        marker = 0
+        with storage_errors():
+            while True:
+                try:
+                    page = self.client.list_parts(
+                        Bucket=self.bucket, Key=self.incoming_key(upload_id), UploadId=multipart_id,
+                        PartNumberMarker=marker,
+                    )
+                except self.client.exceptions.NoSuchUpload:
+                    raise MultipartUploadGone(multipart_id) from None
+                parts.extend(page.get("Parts", []))
+                if not page.get("IsTruncated"):
+                    return parts
+                marker = int(page["NextPartNumberMarker"])
+
+    def complete_multipart(self, upload_id: str, multipart_id: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+        with storage_errors():
+            try:
+                answer = self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=self.incoming_key(upload_id), UploadId=multipart_id,
+                    MultipartUpload={"Parts": parts},
+                )
+            except self.client.exceptions.NoSuchUpload:
+                raise MultipartUploadGone(multipart_id) from None
+        return {"etag": answer.get("ETag"), "checksum": checksum_of(answer)}
+
+    def abort_multipart(self, upload_id: str, multipart_id: str) -> None:
+        """Abort; an upload S3 no longer knows is already as good as aborted."""
+        with storage_errors():
+            try:
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self.incoming_key(upload_id), UploadId=multipart_id
+                )
+            except self.client.exceptions.NoSuchUpload:
+                log.info("abort of %s: S3 no longer knows upload %s", upload_id, multipart_id)
+
+    def incoming_exists(self, upload_id: str) -> bool:
+        with storage_errors():
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
+            except self.client.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+        return True
+
     def _best_effort_delete(self, *keys: str) -> None:
         for key in keys:
             try:
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             except Exception:  # noqa: BLE001 - cleanup after a failure already reported
                 log.warning("cleanup of %s failed", key, exc_info=True)
+
+
+def checksum_of(answer: dict[str, Any]) -> dict[str, str] | None:
+    for algorithm in CHECKSUM_ALGORITHMS:
+        value = answer.get(f"Checksum{algorithm}")
+        if value:
+            checksum = {"algorithm": algorithm, "value": value}
+            if answer.get("ChecksumType"):
+                checksum["type"] = answer["ChecksumType"]
+            return checksum
+    return None

@@ -8,59 +8,38 @@ with a record; for multipart routes, the record's own S3 upload id).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
-from . import multipart_ops as ops
-from .errors import BadRequest, Forbidden, NotFound
-from .multipart import check_part_number
-from .inspect.naming import is_valid_id, new_id
-from .records import PENDING, Upload
-from .inspect.rules import check_declared_type, check_name
+from ..errors import BadRequest, Forbidden, NotFound
+from ..flows import multipart as ops
+from ..flows import presign
+from ..inspect.naming import is_valid_id
+from ..s3.parts import check_part_number
+from ..upload import Method, Upload
+from .requests import config as _config
+from .requests import json_object, listed_parts
+from .requests import store as _store
 
 log = logging.getLogger(__name__)
 bp = Blueprint("companion", __name__, url_prefix="/s3")
-
-# What browsers say when they do not know a file's type; the extension decides then.
-_UNKNOWN_TYPES = ("", "application/octet-stream", "binary/octet-stream")
-
-
-def _store():
-    return current_app.extensions["upload_store"]
-
-
-def _config():
-    return current_app.extensions["upload_config"]
-
-
-def _new_upload(filename: Any, mime: Any, method: str) -> Upload:
-    """A pending record for a name and type, checked as on every route; no size is known."""
-    name, ftype = check_name(filename if isinstance(filename, str) else None, _config())
-    mime = mime.strip() if isinstance(mime, str) else ""
-    content_type = check_declared_type(None if mime.lower() in _UNKNOWN_TYPES else mime, ftype, _config())
-    return Upload(id=new_id(), status=PENDING, filename=name, size=None, content_type=content_type, method=method)
 
 
 @bp.get("/params")
 def params():
     """A presigned form POST (@uppy/aws-s3 sends fields first, the file last, and ignores
     `method` and `headers`): the policy pins the key, the type and 1..MAX_UPLOAD_BYTES."""
-    upload = _new_upload(request.args.get("filename"), request.args.get("type"), "POST")
-    store = _store()
-    store.put_record(upload)
-    post = store.presign_post(upload.id, upload.content_type, 1, _config().max_upload_bytes)
-    log.info("issued %s Companion POST upload of %s", upload.id, upload.content_type)
+    upload = presign.new_unsized(request.args.get("filename"), request.args.get("type"), Method.POST, _config())
+    post = presign.issue_unsized_post(upload, _store(), _config())
     return {"method": "POST", "url": post["url"], "fields": post["fields"], "headers": {},
             "expires": _config().presign_ttl_seconds}
 
 
 @bp.post("/multipart")
 def create_multipart():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("invalid_request", "The body must be a JSON object {filename, type, metadata}")
-    upload = ops.start(_new_upload(body.get("filename"), body.get("type"), "multipart"), _store())
+    body = json_object("{filename, type, metadata}")
+    upload = presign.new_unsized(body.get("filename"), body.get("type"), Method.MULTIPART, _config())
+    upload = ops.start(upload, _store())
     return {"key": _store().incoming_key(upload.id), "uploadId": upload.multipart_upload_id}
 
 
@@ -112,10 +91,8 @@ def sign_batch(s3_upload_id: str):
 @bp.post("/multipart/<s3_upload_id>/complete")
 def complete(s3_upload_id: str):
     upload = _issued(s3_upload_id)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("invalid_request", "The body must be a JSON object {parts: [{PartNumber, ETag}]}")
-    listed = ops.parse_listed(body.get("parts"), "PartNumber", "ETag")
+    body = json_object("{parts: [{PartNumber, ETag}]}")
+    listed = listed_parts(body.get("parts"), "PartNumber", "ETag")
     ops.complete(upload, _store(), _config(), listed)
     # `location` is the upload resource, where the frontend can follow validation.
     location = f"{request.host_url.rstrip('/')}{request.script_root}/uploads/{upload.id}"

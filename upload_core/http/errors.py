@@ -6,7 +6,7 @@ import logging
 from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .errors import InternalError, UploadError
+from ..errors import BadRequest, InternalError, MethodNotAllowed, NotFound, TooLarge, UploadError
 
 log = logging.getLogger(__name__)
 
@@ -18,28 +18,28 @@ def render(err: UploadError):
 
 
 def _http_error(exc: HTTPException):
+    """Werkzeug's own errors (routing, body size, parsing) in the contract's shape."""
     code = exc.code or 500
     if code == 404:
-        err = UploadError("not_found", f"No route for {request.method} {request.path}")
+        err: UploadError = NotFound("not_found", f"No route for {request.method} {request.path}")
     elif code == 405:
-        allowed = sorted(exc.valid_methods or []) if hasattr(exc, "valid_methods") else []
-        err = UploadError(
+        allowed = sorted(getattr(exc, "valid_methods", None) or [])
+        err = MethodNotAllowed(
             "method_not_allowed", f"{request.method} is not allowed on {request.path}", allowed_methods=allowed
         )
     elif code == 413:
         limit = current_app.extensions["upload_config"].inline_max_bytes
-        err = UploadError(
+        err = TooLarge(
             "too_large_for_inline",
             f"The request body is over {limit} bytes, the inline limit. For a larger file, POST JSON "
             "{filename, size, content_type} to /uploads for a presigned upload.",
             max_inline_bytes=limit,
         )
     elif 400 <= code < 500:
-        err = UploadError("invalid_request", exc.description or "Malformed request")
+        err = BadRequest("invalid_request", exc.description or "Malformed request")
     else:
         log.error("HTTP %s: %s", code, exc)
         err = InternalError()
-    err.status = code if code in (404, 405, 413) else (400 if 400 <= code < 500 else 500)
     response = render(err)
     if code == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)

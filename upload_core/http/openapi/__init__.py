@@ -1,45 +1,21 @@
-"""The OpenAPI 3.1 document of every route the app serves (a test holds the two equal)."""
+"""The OpenAPI 3.1 document of every route the app serves (a test holds the two equal).
+The core routes are here; large.py adds multipart and Companion's; codes come from errors.CODES."""
 from __future__ import annotations
 
 from typing import Any
 
-ERROR_CODES = [
-    "invalid_request", "no_file", "empty_filename", "invalid_filename", "empty_file",
-    "too_large_for_inline", "too_large", "extension_not_allowed", "content_type_not_allowed",
-    "content_mismatch", "unsafe_content", "not_found", "method_not_allowed", "not_ready",
-    "rejected", "storage_unavailable", "internal_error",
-]
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
-
-
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,64}$"}}
+from ...errors import CODES
+from . import large
+from .common import ID as _ID
+from .common import errors as _errors
+from .common import json_response as _json
+from .common import ref as _ref
 
 
 def document(base_path: str = "") -> dict[str, Any]:
-    from . import openapi_large  # it builds on the helpers above
-
     error_text = {
-        400: "invalid_request, no_file, empty_filename, invalid_filename or empty_file; at multipart "
-        "completion parts_mismatch or size_mismatch (the upload is aborted and rejected)",
-        403: "key_not_allowed: a Companion key that this service did not issue (not incoming/ID)",
-        404: "not_found: unknown upload or route",
-        405: "method_not_allowed",
-        409: "not_ready (pending) or rejected; not_multipart or not_pending on the multipart routes",
-        413: "too_large_for_inline (carries max_inline_bytes) or too_large (carries max_upload_bytes)",
-        415: "extension_not_allowed (carries allowed_extensions), content_type_not_allowed or content_mismatch",
-        422: "unsafe_content: macros, a zip bomb, script or active content",
-        503: "storage_unavailable: S3 failed, nothing was stored",
+        status: "; ".join(f"{code}: {c.when}" for code, c in CODES.items() if c.status == status)
+        for status in sorted({c.status for c in CODES.values()})
     }
     return {
         "openapi": "3.1.0",
@@ -119,7 +95,7 @@ def document(base_path: str = "") -> dict[str, Any]:
                     "responses": {"204": {"description": "Deleted"}, **_errors(404, 503)},
                 },
             },
-            **openapi_large.paths(),
+            **large.paths(),
             "/uploads/{id}/content": {
                 "parameters": [_ID],
                 "get": {
@@ -143,7 +119,7 @@ def document(base_path: str = "") -> dict[str, Any]:
                     "properties": {"error": {
                         "type": "object",
                         "required": ["code", "message"],
-                        "properties": {"code": {"enum": ERROR_CODES + openapi_large.ERROR_CODES}, "message": {"type": "string"}},
+                        "properties": {"code": {"enum": list(CODES)}, "message": {"type": "string"}},
                         "additionalProperties": True,
                     }},
                 },
@@ -191,7 +167,7 @@ def document(base_path: str = "") -> dict[str, Any]:
                         },
                     }}}],
                 },
-                **openapi_large.schemas(),
+                **large.schemas(),
                 "InlineResults": {"type": "object", "properties": {"results": {"type": "array", "items": {
                     "oneOf": [_ref("Upload"), {"type": "object", "properties": {
                         "filename": {"type": ["string", "null"]}, "error": {"type": "object"}}}]}}}},

@@ -1,12 +1,13 @@
 """The OpenAPI paths and schemas of large files: multipart routes and Uppy Companion's
-S3 routes. openapi.document() merges them into the one document."""
+S3 routes. document() in __init__.py merges them into the one document."""
 from __future__ import annotations
 
 from typing import Any
 
-from .openapi import _ID, _errors, _json, _ref
-
-ERROR_CODES = ["parts_mismatch", "size_mismatch", "not_multipart", "not_pending", "key_not_allowed"]
+from .common import ID as _ID
+from .common import errors as _errors
+from .common import json_response as _json
+from .common import ref as _ref
 
 _S3_ID = {"name": "s3_upload_id", "in": "path", "required": True,
           "description": "S3's UploadId, as POST /s3/multipart answered it", "schema": {"type": "string"}}

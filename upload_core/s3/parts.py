@@ -1,4 +1,4 @@
-"""Multipart uploads, the pure part: how to cut a file into parts, and whether the parts
+"""Multipart uploads, the pure part (S3's limits are in limits.py): how to cut a file into parts, and whether the parts
 a client lists at completion are the parts S3 holds.
 
 S3's limits: every part but the last is at least 5 MiB, a part is at most 5 GiB, an
@@ -13,12 +13,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from .errors import BadRequest, TooLarge, UploadError
+from ..errors import BadRequest, TooLarge, UploadError
+from .limits import MAX_PART_BYTES, MAX_PARTS, MIN_PART_BYTES, MiB
 
-MiB = 1024 * 1024
-MIN_PART_BYTES = 5 * MiB
-MAX_PART_BYTES = 5 * 1024 * MiB
-MAX_PARTS = 10_000
 # Parts of 16 MiB to 64 MiB keep the number of requests low and the in-flight memory of
 # a client modest; past 625 GiB the 10,000-part limit makes them bigger.
 PREFERRED_PARTS = 64

@@ -1,5 +1,5 @@
 """What both HTTP faces of a multipart upload do (our /uploads/ID/... routes and the
-Companion /s3/multipart routes): start one, sign parts, list them, complete, abort.
+Companion /s3/multipart routes): issue or start one, sign parts, list them, complete, abort.
 
 Same records, same keys (incoming/ID), same rules; the routes only parse and shape.
 Every refusal is an UploadError, so it reaches the client in the contract's JSON.
@@ -10,22 +10,38 @@ import logging
 from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
-from .config import Config
-from .errors import BadRequest, Conflict, NotFound, UploadError
-from .multipart import MAX_PARTS, PartPlan, completion_parts, normalize_etag
-from .records import ACCEPTED, PENDING, Upload
-from .s3_multipart import MultipartUploadGone
-from .storage import S3Store
+from ..config import Config
+from ..errors import BadRequest, Conflict, NotFound, UploadError
+from ..s3.limits import MAX_PARTS
+from ..s3.parts import PartPlan, completion_parts, plan_parts
+from ..s3.store import MultipartUploadGone, S3Store
+from ..upload import Method, Status, Upload
 
 log = logging.getLogger(__name__)
 
 MAX_SIGN_BATCH = 500  # part URLs per answer: keeps a response far under Lambda's 6 MB
+INITIAL_PARTS = 100  # part URLs in the first answer; more from POST /uploads/ID/parts
+
+
+def issue(upload: Upload, store: S3Store, checksum_algorithm: str | None) -> tuple[Upload, dict[str, Any]]:
+    """Plan and start the multipart upload of a new pending upload with a declared size;
+    the upload and API.md's `multipart` answer (without its expiry)."""
+    plan = plan_parts(upload.declared_size or 0)
+    upload = start(replace(upload, part_size=plan.part_size), store, checksum_algorithm)
+    # With checksums every part's URL pins its digest, which only the client can know:
+    # those are all signed through POST /uploads/ID/parts.
+    first = [] if checksum_algorithm else sign(upload, store, range(1, min(plan.count, INITIAL_PARTS) + 1))
+    signed: dict[str, Any] = {"method": "multipart", "part_size": plan.part_size, "part_count": plan.count,
+                              "parts": first}
+    if checksum_algorithm:
+        signed["checksum_algorithm"] = checksum_algorithm
+    return upload, signed
 
 
 def start(upload: Upload, store: S3Store, checksum_algorithm: str | None = None) -> Upload:
     """Create the S3 multipart upload for a new record, then store the record."""
     multipart_id = store.create_multipart(upload.id, upload.content_type, checksum_algorithm)
-    upload = replace(upload, method="multipart", multipart_upload_id=multipart_id,
+    upload = replace(upload, method=Method.MULTIPART, multipart_upload_id=multipart_id,
                      checksum_algorithm=checksum_algorithm)
     try:
         store.put_record(upload)
@@ -37,9 +53,9 @@ def start(upload: Upload, store: S3Store, checksum_algorithm: str | None = None)
 
 
 def require_open(upload: Upload) -> None:
-    if upload.method != "multipart" or not upload.multipart_upload_id:
+    if upload.method != Method.MULTIPART or not upload.multipart_upload_id:
         raise Conflict("not_multipart", f"Upload {upload.id} is a {upload.method} upload, not a multipart one")
-    if upload.status != PENDING:
+    if upload.status != Status.PENDING:
         raise Conflict("not_pending", f"Upload {upload.id} is already {upload.status}", upload_status=upload.status)
 
 
@@ -95,7 +111,7 @@ def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[s
     """Check the client's list against S3, then complete. A mismatch aborts the upload,
     records it rejected and raises. Completing again after a success succeeds again.
     Returns {"checksum": what S3 recorded, or None}."""
-    if upload.method == "multipart" and upload.status == ACCEPTED:
+    if upload.method == Method.MULTIPART and upload.status == Status.ACCEPTED:
         return {"checksum": upload.checksum}
     require_open(upload)
     try:
@@ -125,21 +141,6 @@ def abort(upload: Upload, store: S3Store) -> None:
     require_open(upload)
     store.delete_upload(upload)
     log.info("aborted %s", upload.id)
-
-
-def parse_listed(raw: Any, number_key: str, etag_key: str) -> list[dict[str, Any]]:
-    """[{number_key, etag_key}, ...] from a request body -> [{PartNumber, ETag}]."""
-    from .multipart import check_part_number
-
-    if not isinstance(raw, list):
-        raise BadRequest("invalid_request", f"'parts' must be a list of {{{number_key}, {etag_key}}}")
-    listed = []
-    for entry in raw:
-        if not isinstance(entry, dict) or not isinstance(entry.get(etag_key), str):
-            raise BadRequest("invalid_request", f"Each part needs {number_key} and a string {etag_key}")
-        listed.append({"PartNumber": check_part_number(entry.get(number_key)),
-                       "ETag": normalize_etag(entry[etag_key])})
-    return listed
 
 
 def _gone(upload: Upload) -> NotFound:

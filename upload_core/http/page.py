@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, request
 from markupsafe import escape
 
-from .errors import NotFound
+from ..errors import NotFound
 
 log = logging.getLogger(__name__)
 bp = Blueprint("page", __name__)

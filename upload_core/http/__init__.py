@@ -1,0 +1,48 @@
+"""The HTTP layer: the Flask app that API Gateway invokes through serverless-wsgi.
+
+    __init__.py   create_app(config, store): the app factory
+    requests.py   reading JSON bodies and fields into typed values (400 invalid_request)
+    uploads.py    /healthz, /uploads (inline and presigned), /uploads/ID, /uploads/ID/content
+    multipart.py  /uploads/ID/parts and /uploads/ID/complete
+    companion.py  Uppy Companion's /s3/... routes
+    page.py       the upload page at / and its assets (static/)
+    cors.py       CORS preflights and headers for frontends on other origins
+    errors.py     the one place where errors become the contract's JSON
+    gateway.py    API Gateway event -> WSGI (serverless-wsgi), with its corrections
+    openapi/      the OpenAPI 3.1 document served at /openapi.json
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from ..config import Config
+from ..s3.store import S3Store
+
+# Werkzeug's multipart parser: form fields (not file parts) are held in memory up to this.
+MAX_FORM_FIELD_BYTES = 64 * 1024
+MAX_FORM_PARTS = 100
+
+
+def create_app(config: Config | None = None, store: S3Store | None = None) -> Flask:
+    """Build the app. Nothing here touches the network: the S3 client is made on first use."""
+    from . import companion, cors, errors, multipart, page, uploads
+
+    config = config or Config.from_env()
+    store = store or S3Store(config)
+    app = Flask(__name__)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    # Flask enforces the inline limit itself; errors.py turns its 413 into the contract's.
+    app.config["MAX_CONTENT_LENGTH"] = config.inline_max_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_FORM_FIELD_BYTES
+    app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
+    app.extensions["upload_config"] = config
+    app.extensions["upload_store"] = store
+    for module in (uploads, multipart, companion, page):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    cors.register(app, config.cors_allowed_origins)
+    logging.getLogger("upload_core").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,57 @@
+"""Reading a request into typed values, and the app's injected parts. Anything malformed
+is a 400 invalid_request that names the field, so routes only parse and shape."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import current_app, request
+
+from ..config import Config
+from ..errors import BadRequest
+from ..s3.parts import check_part_number, normalize_etag
+from ..s3.store import S3Store
+
+T = TypeVar("T")
+
+
+def config() -> Config:
+    return current_app.extensions["upload_config"]
+
+
+def store() -> S3Store:
+    return current_app.extensions["upload_store"]
+
+
+def base_path() -> str:
+    """Where the app is mounted (the API Gateway stage, when there is one)."""
+    return request.script_root
+
+
+def json_object(shape: str = "") -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("invalid_request", f"The body must be a JSON object{' ' + shape if shape else ''}")
+    return body
+
+
+def field(body: dict[str, Any], name: str, kind: type[T], required: bool = True) -> T | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise BadRequest("invalid_request", f"Missing field '{name}'")
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise BadRequest("invalid_request", f"Field '{name}' must be a {kind.__name__}")
+    return value
+
+
+def listed_parts(raw: Any, number_key: str, etag_key: str) -> list[dict[str, Any]]:
+    """[{number_key, etag_key}, ...] from a request body -> [{PartNumber, ETag}]."""
+    if not isinstance(raw, list):
+        raise BadRequest("invalid_request", f"'parts' must be a list of {{{number_key}, {etag_key}}}")
+    listed = []
+    for entry in raw:
+        if not isinstance(entry, dict) or not isinstance(entry.get(etag_key), str):
+            raise BadRequest("invalid_request", f"Each part needs {number_key} and a string {etag_key}")
+        listed.append({"PartNumber": check_part_number(entry.get(number_key)), "ETag": normalize_etag(entry[etag_key])})
+    return listed

@@ -1,0 +1,119 @@
+"""The upload routes: parse the request, call a flow or the store, shape the JSON."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, redirect, request
+
+from ..errors import BadRequest, Conflict, UploadError
+from ..flows import inline, presign
+from ..inspect.naming import content_disposition
+from ..s3.parts import check_sha256
+from ..upload import Method, Status
+from .requests import base_path, config, field, json_object, store
+
+log = logging.getLogger(__name__)
+bp = Blueprint("uploads", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@bp.post("/uploads")
+def create_upload():
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        return _inline_uploads()
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        return _presigned_upload()
+    raise BadRequest(
+        "invalid_request",
+        "POST /uploads takes multipart/form-data (inline) or application/json (presigned)",
+    )
+
+
+def _inline_uploads():
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
+        raise BadRequest("invalid_request", "multipart/form-data without a boundary")
+    # Werkzeug quietly drops a truncated last part; a body without its closing
+    # delimiter is malformed, not a form without files. (Flask caps the body size.)
+    if b"--" + boundary.encode("latin-1") + b"--" not in request.get_data(cache=True):
+        raise BadRequest("invalid_request", "The multipart body is truncated (no closing boundary)")
+    parts = request.files.getlist("file")
+    if not parts:
+        raise BadRequest("no_file", "No part named 'file' in the form")
+    if len(parts) == 1:
+        return _accept(parts[0]), 201
+    results: list[tuple[int, dict[str, Any]]] = []
+    for part in parts:
+        try:
+            results.append((201, _accept(part)))
+        except UploadError as err:
+            results.append((err.status, {"filename": part.filename, "error": err.body()["error"]}))
+    statuses = [status for status, _ in results]
+    return {"results": [body for _, body in results]}, (201 if 201 in statuses else statuses[0])
+
+
+def _accept(part) -> dict[str, Any]:
+    return inline.accept_inline(part.filename, part.read(), store(), config()).resource(base_path())
+
+
+def _presigned_upload():
+    body = json_object("{filename, size, content_type?}")
+    method = (field(body, "method", str, required=False) or "PUT").upper()
+    if method not in (Method.PUT, Method.POST):
+        raise BadRequest("invalid_request", "'method' must be PUT or POST")
+    checksum = body.get("checksum_sha256")
+    if checksum is not None:
+        check_sha256(checksum, "checksum_sha256")
+    algorithm = field(body, "checksum_algorithm", str, required=False)
+    if algorithm is not None and algorithm.upper() != "SHA256":
+        raise BadRequest("invalid_request", "'checksum_algorithm' must be SHA256")
+    wanted = presign.PresignRequest(
+        filename=field(body, "filename", str),
+        size=field(body, "size", int),
+        content_type=field(body, "content_type", str, required=False),
+        method=Method(method),
+        checksum_sha256=checksum,
+        # checksum_sha256 or checksum_algorithm makes a multipart upload pin each part's SHA-256.
+        checksum_algorithm="SHA256" if algorithm or checksum else None,
+    )
+    issued = presign.issue(wanted, store(), config())
+    return {**issued.upload.resource(base_path()), "upload": issued.signed}, 201
+
+
+@bp.get("/uploads/<upload_id>")
+def get_upload(upload_id: str):
+    return store().require_record(upload_id).resource(base_path())
+
+
+@bp.get("/uploads/<upload_id>/content")
+def get_content(upload_id: str):
+    upload = store().require_record(upload_id)
+    if upload.status == Status.PENDING:
+        raise Conflict("not_ready", "The upload has not been validated yet")
+    if upload.status == Status.REJECTED:
+        raise Conflict("rejected", "The upload was rejected", reason=upload.reason)
+    url = store().presign_get(upload, content_disposition(upload.filename))
+    response = redirect(url, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.delete("/uploads/<upload_id>")
+def delete_upload(upload_id: str):
+    upload = store().require_record(upload_id)
+    store().delete_upload(upload)
+    log.info("deleted %s", upload.id)
+    return Response(status=204)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import document
+
+    return jsonify(document(base_path()))
