@@ -1,6 +1,7 @@
 """Lambda entry points. Config and store are built once per container, at import, without
 network calls; the Flask app only when `api` is first looked up, so the validate
 function never loads Flask (Lambda resolves `handler.api` by getattr at init)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -8,6 +8,7 @@ Prints figures and ratios in one run (nothing is asserted):
 
     make bench            # or: .venv/bin/python bench/bench_core.py [--runs 7] [--big-mib 1024]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,9 @@ def peak_rss_kib():
         if line.startswith('VmHWM:'):
             return int(line.split()[1])
 """
-VALIDATE = PEAK_RSS + """
+VALIDATE = (
+    PEAK_RSS
+    + """
 import json, sys, time
 import handler
 event = json.loads(sys.argv[1])
@@ -66,6 +69,7 @@ elapsed = time.perf_counter() - t
 print(json.dumps({'summary': summary, 'bytes_read': store.bytes_read, 'seconds': elapsed,
                   'peak_rss_kib': peak_rss_kib()}))
 """
+)
 
 
 def timed(code: str, env: dict, *args: str) -> float:
@@ -87,8 +91,11 @@ def free_port() -> int:
 
 def start_moto() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([str(Path(PY).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(Path(PY).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -113,9 +120,10 @@ def make_docx(path: Path, size: int) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.support import samples
 
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out, zipfile.ZipFile(
-        __import__("io").BytesIO(samples.docx())
-    ) as src:
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out,
+        zipfile.ZipFile(__import__("io").BytesIO(samples.docx())) as src,
+    ):
         for item in src.infolist():
             out.writestr(item.filename, src.read(item.filename))
         remaining = max(0, size - path.stat().st_size - 200)
@@ -136,15 +144,24 @@ def bench_cold_start(runs: int, env: dict, png: Path) -> None:
     print(f"  python -c pass                                 {interp * 1000:8.1f} ms")
     print(f"  floor: import flask, serverless_wsgi, boto3    {floor * 1000:8.1f} ms")
     print(f"  floor + libmagic loaded                        {floor_magic * 1000:8.1f} ms")
-    print(f"  import handler + first request (GET /healthz)  {cold * 1000:8.1f} ms   "
-          f"ratio to floor {cold / floor:.2f}x (goal <= 1.15x)")
-    print(f"  import handler + first inline upload to S3     {cold_upload * 1000:8.1f} ms   "
-          f"ratio to floor + libmagic {cold_upload / floor_magic:.2f}x (includes boto3 client, PUTs)")
+    print(
+        f"  import handler + first request (GET /healthz)  {cold * 1000:8.1f} ms   "
+        f"ratio to floor {cold / floor:.2f}x (goal <= 1.15x)"
+    )
+    print(
+        f"  import handler + first inline upload to S3     {cold_upload * 1000:8.1f} ms   "
+        f"ratio to floor + libmagic {cold_upload / floor_magic:.2f}x (includes boto3 client, PUTs)"
+    )
 
 
 def bench_validator(env: dict, tmp: Path, big_mib: int, s3) -> None:
-    for name in ("AWS_ENDPOINT_URL_S3", "UPLOAD_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                 "AWS_DEFAULT_REGION"):
+    for name in (
+        "AWS_ENDPOINT_URL_S3",
+        "UPLOAD_BUCKET",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+    ):
         os.environ[name] = env[name]
     sys.path.insert(0, str(ROOT))
     from upload_core.http import create_app
@@ -160,10 +177,15 @@ def bench_validator(env: dict, tmp: Path, big_mib: int, s3) -> None:
             body = client.post("/uploads", json={"filename": f"bench.{kind}", "size": actual}).get_json()
             s3.upload_file(str(path), bucket, f"incoming/{body['id']}")
             path.unlink()
-            event = json.loads((ROOT / "tests/events/s3_object_created.json").read_text()
-                               .replace("{bucket}", bucket).replace("{key}", f"incoming/{body['id']}"))
-            out = subprocess.run([PY, "-c", VALIDATE, json.dumps(event)], cwd=ROOT, env=env, check=True,
-                                 capture_output=True, text=True)
+            event = json.loads(
+                (ROOT / "tests/events/s3_object_created.json")
+                .read_text()
+                .replace("{bucket}", bucket)
+                .replace("{key}", f"incoming/{body['id']}")
+            )
+            out = subprocess.run(
+                [PY, "-c", VALIDATE, json.dumps(event)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+            )
             result = json.loads(out.stdout.strip().splitlines()[-1])
             assert result["summary"]["accepted"] == 1, result
             rows.append((kind, actual, result))
@@ -175,8 +197,10 @@ def bench_validator(env: dict, tmp: Path, big_mib: int, s3) -> None:
         print(f"  {kind:5} {size:>12,} {r['bytes_read']:>12,} {r['peak_rss_kib'] / 1024:>8.1f}MB {r['seconds']:>7.2f}s")
     for kind in ("png", "docx"):
         small, big = [r for k, _, r in rows if k == kind]
-        print(f"  {kind}: object grew {big_mib}x; bytes read x{big['bytes_read'] / small['bytes_read']:.2f}, "
-              f"peak RSS x{big['peak_rss_kib'] / small['peak_rss_kib']:.2f}")
+        print(
+            f"  {kind}: object grew {big_mib}x; bytes read x{big['bytes_read'] / small['bytes_read']:.2f}, "
+            f"peak RSS x{big['peak_rss_kib'] / small['peak_rss_kib']:.2f}"
+        )
 
 
 def main() -> None:
@@ -186,13 +210,19 @@ def main() -> None:
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc, url = start_moto()
-    env.update(UPLOAD_BUCKET="bench-uploads", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL_S3=url)
+    env.update(
+        UPLOAD_BUCKET="bench-uploads",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL_S3=url,
+    )
     try:
         import boto3
 
-        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                          aws_access_key_id="bench", aws_secret_access_key="bench")
+        s3 = boto3.client(
+            "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench"
+        )
         s3.create_bucket(Bucket=env["UPLOAD_BUCKET"])
         with tempfile.TemporaryDirectory() as tmp:
             png = Path(tmp) / "cold.png"

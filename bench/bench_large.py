@@ -8,6 +8,7 @@ that lands. It measures, for a file of --size bytes (default 1 GiB):
 - the bytes that passed through handler.api during the CLI's upload (goal: only the
   small JSON requests, never the file).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,13 @@ class S3Server:
         self.proc = start_s3(self.port)
         import boto3
 
-        boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="bench",
-                     aws_secret_access_key="bench").create_bucket(Bucket=BUCKET)
+        boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        ).create_bucket(Bucket=BUCKET)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -73,8 +79,12 @@ def start_s3(port: int) -> subprocess.Popen:
     # Objects in memory: moto spills anything over 5 MiB to temporary files otherwise, and
     # the disk's writeback then decides the figures more than either client does.
     env = {**os.environ, "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(4 * 1024 * MiB)}
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -111,11 +121,17 @@ class Gateway:
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
         event = {
-            "version": "2.0", "routeKey": "$default", "rawPath": environ["PATH_INFO"],
-            "rawQueryString": environ.get("QUERY_STRING", ""), "headers": headers,
-            "requestContext": {"stage": "$default", "http": {
-                "method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"], "sourceIp": "127.0.0.1"}},
-            "body": base64.b64encode(body).decode(), "isBase64Encoded": True,
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": environ["PATH_INFO"],
+            "rawQueryString": environ.get("QUERY_STRING", ""),
+            "headers": headers,
+            "requestContext": {
+                "stage": "$default",
+                "http": {"method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"], "sourceIp": "127.0.0.1"},
+            },
+            "body": base64.b64encode(body).decode(),
+            "isBase64Encoded": True,
         }
         answer = self.api(event, None)
         out = answer.get("body") or ""
@@ -131,8 +147,14 @@ class Gateway:
 def serve_api(s3_url: str):
     from werkzeug.serving import make_server
 
-    os.environ.update(UPLOAD_BUCKET=BUCKET, AWS_ENDPOINT_URL_S3=s3_url, AWS_ACCESS_KEY_ID="bench",
-                      AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
+    os.environ.update(
+        UPLOAD_BUCKET=BUCKET,
+        AWS_ENDPOINT_URL_S3=s3_url,
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+    )
     import handler
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -147,8 +169,20 @@ def serve_api(s3_url: str):
         while not stop.wait(0.2):
             with contextlib.suppress(Exception):  # S3 restarting between runs: try again next round
                 for obj in store.client.list_objects_v2(Bucket=BUCKET, Prefix="incoming/").get("Contents", []):
-                    handler.validate({"Records": [{"eventName": "ObjectCreated:CompleteMultipartUpload", "s3": {
-                        "bucket": {"name": BUCKET}, "object": {"key": obj["Key"], "size": obj["Size"]}}}]}, None)
+                    handler.validate(
+                        {
+                            "Records": [
+                                {
+                                    "eventName": "ObjectCreated:CompleteMultipartUpload",
+                                    "s3": {
+                                        "bucket": {"name": BUCKET},
+                                        "object": {"key": obj["Key"], "size": obj["Size"]},
+                                    },
+                                }
+                            ]
+                        },
+                        None,
+                    )
 
     threading.Thread(target=notify, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", gateway, store, stop
@@ -184,8 +218,10 @@ def main() -> int:
         api_url, gateway, store, stop = serve_api(s3_url)
         path = work / "large.pdf"
         make_file(path, args.size)
-        print(f"file: {args.size / MiB:.0f} MiB; S3: moto server (own process, fresh for each run); API: handler.api behind an "
-              f"API Gateway v2 adapter; {os.cpu_count()} cores")
+        print(
+            f"file: {args.size / MiB:.0f} MiB; S3: moto server (own process, fresh for each run); "
+            f"API: handler.api behind an API Gateway v2 adapter; {os.cpu_count()} cores"
+        )
 
         cli_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # no credentials
 
@@ -195,42 +231,73 @@ def main() -> int:
 
         def cli_run(*extra: str):
             before = (gateway.bytes_in, gateway.bytes_out, gateway.requests)
-            elapsed, rss, out = timed(["-m", "upload_cli", api_url, str(path), "-q", "--no-wait", "--json",
-                                       "--state-dir", str(work / "state"), *extra], cli_env)
+            elapsed, rss, out = timed(
+                [
+                    "-m",
+                    "upload_cli",
+                    api_url,
+                    str(path),
+                    "-q",
+                    "--no-wait",
+                    "--json",
+                    "--state-dir",
+                    str(work / "state"),
+                    *extra,
+                ],
+                cli_env,
+            )
             through = (gateway.bytes_in - before[0], gateway.bytes_out - before[1], gateway.requests - before[2])
             upload_id = json.loads(out)[0]["id"]
             waited = time.perf_counter()
             while store.get_record(upload_id).status == "pending" and time.perf_counter() - waited < 300:
                 time.sleep(0.1)
             record = store.get_record(upload_id)
-            return {"time": elapsed, "rss": rss, "through": through, "status": record.status,
-                    "validated_after": time.perf_counter() - waited}
+            return {
+                "time": elapsed,
+                "rss": rss,
+                "through": through,
+                "status": record.status,
+                "validated_after": time.perf_counter() - waited,
+            }
 
-        variants = {"boto3 upload_file": boto3_run, "cli": cli_run,
-                    "cli --no-checksum": lambda: cli_run("--no-checksum"), "cli --jobs 8": lambda: cli_run("-j", "8")}
+        variants = {
+            "boto3 upload_file": boto3_run,
+            "cli": cli_run,
+            "cli --no-checksum": lambda: cli_run("--no-checksum"),
+            "cli --jobs 8": lambda: cli_run("-j", "8"),
+        }
         runs: dict[str, list[dict]] = {label: [] for label in variants}
         order = list(variants.items())
         for round_ in range(args.repeat):  # interleaved and rotated: a slow spell hits all alike
-            for label, run in order[round_ % len(order):] + order[:round_ % len(order)]:
+            for label, run in order[round_ % len(order) :] + order[: round_ % len(order)]:
                 moto.fresh()
                 runs[label].append(run())
 
         mib = args.size / MiB
         base = statistics.median(r["time"] for r in runs["boto3 upload_file"])
-        print(f"\nmedian of {args.repeat} interleaved runs each (all times: " + "; ".join(
-            f"{label} " + ", ".join(f"{r['time']:.1f}" for r in rs) for label, rs in runs.items()) + " s)")
+        print(
+            f"\nmedian of {args.repeat} interleaved runs each (all times: "
+            + "; ".join(f"{label} " + ", ".join(f"{r['time']:.1f}" for r in rs) for label, rs in runs.items())
+            + " s)"
+        )
         for label, rs in runs.items():
             t = statistics.median(r["time"] for r in rs)
             rss = max(r["rss"] for r in rs)
-            print(f"{label + ':':<20} {t:6.2f} s  {mib / t:6.1f} MiB/s  peak RSS {rss / 1024:5.1f} MiB"
-                  f"  ({rss * 1024 / args.size:.3f}x the file)")
+            print(
+                f"{label + ':':<20} {t:6.2f} s  {mib / t:6.1f} MiB/s  peak RSS {rss / 1024:5.1f} MiB"
+                f"  ({rss * 1024 / args.size:.3f}x the file)"
+            )
             if label == "boto3 upload_file":
                 continue
             bin_, bout, reqs = rs[-1]["through"]
-            print(f"    speed vs boto3 upload_file: {base / t:.2f}x (goal >= 0.90x); "
-                  f"{rs[-1]['status']} {statistics.median(r['validated_after'] for r in rs):.1f} s after the upload")
-            print(f"    through handler.api: {reqs} requests, {bin_} bytes in + {bout} bytes out = "
-                  f"{(bin_ + bout) / 1024:.1f} KiB, {(bin_ + bout) / args.size:.6f}x the file")
+            print(
+                f"    speed vs boto3 upload_file: {base / t:.2f}x (goal >= 0.90x); "
+                f"{rs[-1]['status']} {statistics.median(r['validated_after'] for r in rs):.1f} s after the upload"
+            )
+            print(
+                f"    through handler.api: {reqs} requests, {bin_} bytes in + {bout} bytes out = "
+                f"{(bin_ + bout) / 1024:.1f} KiB, {(bin_ + bout) / args.size:.6f}x the file"
+            )
         stop.set()
         return 0
     finally:

@@ -1,8 +1,9 @@
 """python -m devstack: the whole service on this machine (see __init__.py).
 
-    python -m devstack [--port 8000] [--s3-port 4569] [--data-dir DIR]
-    python -m devstack --api none --run sls offline   # what `make offline` runs
+python -m devstack [--port 8000] [--s3-port 4569] [--data-dir DIR]
+python -m devstack --api none --run sls offline   # what `make offline` runs
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,19 +20,32 @@ log = logging.getLogger("devstack")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="the API's port (0: any free port)")
     parser.add_argument("--s3-port", type=int, default=4569, help="the local S3's port (0: any free port)")
     parser.add_argument("--bucket", default=os.environ.get("UPLOAD_BUCKET") or "uploads-local")
-    parser.add_argument("--data-dir", type=Path, default=os.environ.get("DEVSTACK_DATA_DIR") or None,
-                        help="keep the bucket's objects here across restarts (default: not kept)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=os.environ.get("DEVSTACK_DATA_DIR") or None,
+        help="keep the bucket's objects here across restarts (default: not kept)",
+    )
     parser.add_argument("--save-every", type=float, default=10.0, help="seconds between saves to --data-dir")
-    parser.add_argument("--api", choices=("gateway", "none"), default="gateway",
-                        help="gateway: serve handler.api at --port; none: S3 and the validator only")
-    parser.add_argument("--run", nargs=argparse.REMAINDER, default=None,
-                        help="run this command with the stack's environment; stop when it exits")
+    parser.add_argument(
+        "--api",
+        choices=("gateway", "none"),
+        default="gateway",
+        help="gateway: serve handler.api at --port; none: S3 and the validator only",
+    )
+    parser.add_argument(
+        "--run",
+        nargs=argparse.REMAINDER,
+        default=None,
+        help="run this command with the stack's environment; stop when it exits",
+    )
     return parser.parse_args(argv)
 
 
@@ -130,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
     api_url = f"http://{args.host}:{api.server_port}" if api is not None else None
-    data = (f"{args.data_dir} (saved every {args.save_every:g} s and on exit)" if args.data_dir
-            else "not kept across restarts (use --data-dir DIR)")
+    data = (
+        f"{args.data_dir} (saved every {args.save_every:g} s and on exit)"
+        if args.data_dir
+        else "not kept across restarts (use --data-dir DIR)"
+    )
     lines = ["", "Local upload stack is running. Ctrl-C stops it.", ""]
     if api_url:
         lines.append(f"  API          {api_url}   handler.api, as API Gateway HTTP API (payload 2.0) events")
@@ -150,7 +167,7 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
     if api_url:
         lines += [
             f"  curl -F file=@photo.png {api_url}/uploads",
-            f"  curl -H 'Content-Type: application/json' -d '{{\"filename\": \"photo.png\", \"size\": 1234}}'"
+            f'  curl -H \'Content-Type: application/json\' -d \'{{"filename": "photo.png", "size": 1234}}\''
             f" {api_url}/uploads",
             "  curl -T photo.png -H 'Content-Type: image/png' \"$UPLOAD_URL\"   # upload.url from that answer",
             f"  curl {api_url}/uploads/ID        # pending -> accepted | rejected",

@@ -4,6 +4,7 @@ infra/bucket.json holds them in CloudFormation's shape (AWS::S3::Bucket properti
 this module turns them into the S3 API's shape for the local bucket. The CORS origins
 come from CORS_ALLOWED_ORIGINS, as in serverless.yml.
 """
+
 from __future__ import annotations
 
 import json

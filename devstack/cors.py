@@ -11,6 +11,7 @@ CORS configuration (whatever PutBucketCors stored), as S3 does:
 - any other request with an Origin: the first rule matching origin and method adds
   Access-Control-Allow-Origin and Expose-Headers; none: no CORS headers at all.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,19 +77,28 @@ class S3CorsMiddleware:
     def _preflight(self, environ, start_response, bucket: str, origin: str | None):
         request_method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
         if not origin or not request_method:
-            return _xml_error(start_response, "400 Bad Request", "BadRequest",
-                              "Insufficient information. Origin request header needed.")
+            return _xml_error(
+                start_response,
+                "400 Bad Request",
+                "BadRequest",
+                "Insufficient information. Origin request header needed.",
+            )
         rules = self.rules_for(bucket)
         if not rules:
-            return _xml_error(start_response, "403 Forbidden", "AccessForbidden",
-                              "CORSResponse: CORS is not enabled for this bucket.")
+            return _xml_error(
+                start_response, "403 Forbidden", "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket."
+            )
         asked = [h.strip() for h in environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").split(",") if h.strip()]
         rule = next((r for r in rules if r.matches(origin, request_method, asked)), None)
         if rule is None:
-            return _xml_error(start_response, "403 Forbidden", "AccessForbidden",
-                              "CORSResponse: This CORS request is not allowed. This is usually because the "
-                              "evalution of Origin, request method / Access-Control-Request-Method or "
-                              "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+            return _xml_error(
+                start_response,
+                "403 Forbidden",
+                "AccessForbidden",
+                "CORSResponse: This CORS request is not allowed. This is usually because the "
+                "evalution of Origin, request method / Access-Control-Request-Method or "
+                "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+            )
         headers = _cors_headers(rule, origin)
         if asked:
             headers.append(("Access-Control-Allow-Headers", ", ".join(asked)))
@@ -126,8 +136,7 @@ def _bucket_of(environ) -> str | None:
 
 def _xml_error(start_response, status: str, code: str, message: str):
     body = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-        f"<Message>{message}</Message></Error>"
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
     ).encode()
     start_response(status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
     return [body]

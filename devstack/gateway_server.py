@@ -7,6 +7,7 @@ request payload never reaches the function. That one is answered here with the
 contract's JSON 413 (too_large_for_inline) after the body has been read, so a client
 sees an answer rather than a dropped connection.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,8 +27,13 @@ log = logging.getLogger("devstack.gateway")
 LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024  # synchronous invocation request limit
 HTTP_API_PAYLOAD_BYTES = 10 * 1024 * 1024  # what API Gateway accepts at all
 DRAIN_BYTES = 64 * 1024 * 1024  # read (and drop) at most this much of a refused body
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
-              "application/x-www-form-urlencoded")
+TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+)
 
 
 class Gateway:

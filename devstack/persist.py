@@ -8,6 +8,7 @@ Restoring goes through the S3 API after the bucket's notification is set up, so 
 incoming/ object that was never validated is validated after the restart, as its event
 would have been; records/ and files/ are outside the notification's prefix.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,10 @@ class Snapshots:
         index = json.loads(index_path.read_text("utf-8"))
         # records first, then files, then incoming: an incoming object's validation finds
         # its record.
-        order = sorted(index["objects"].items(), key=lambda kv: (not kv[0].startswith("records/"),
-                                                                 kv[0].startswith("incoming/"), kv[0]))
+        order = sorted(
+            index["objects"].items(),
+            key=lambda kv: (not kv[0].startswith("records/"), kv[0].startswith("incoming/"), kv[0]),
+        )
         for key, meta in order:
             extra = {"Metadata": meta.get("metadata") or {}}
             if meta.get("content_type"):
@@ -69,8 +72,10 @@ class Snapshots:
                         "content_type": obj.get("ContentType"),
                         "metadata": obj.get("Metadata") or {},
                     }
-            _atomic_write(self.dir / INDEX, json.dumps({"bucket": self.bucket, "objects": objects},
-                                                      indent=1, sort_keys=True).encode("utf-8"))
+            _atomic_write(
+                self.dir / INDEX,
+                json.dumps({"bucket": self.bucket, "objects": objects}, indent=1, sort_keys=True).encode("utf-8"),
+            )
             used = {meta["blob"] for meta in objects.values()}
             for path in self.blobs.iterdir():
                 if path.name not in used and not path.name.endswith(".tmp"):

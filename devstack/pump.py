@@ -6,6 +6,7 @@ Lambda service would call it with the event. A message is deleted only when the 
 returns; if it raises, the message comes back after its visibility timeout and, after a
 few tries, goes to the failure queue (on AWS: retries, then the on-failure destination).
 """
+
 from __future__ import annotations
 
 import json

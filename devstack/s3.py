@@ -5,6 +5,7 @@ CORS, lifecycle, and an ObjectCreated notification on the incoming prefix. On AW
 notification invokes the validate function; here it feeds an SQS queue that pump.py
 drains into handler.validate, with the real message bodies S3 would send.
 """
+
 from __future__ import annotations
 
 import os
@@ -104,7 +105,5 @@ def setup_bucket(endpoint: str, bucket: str, settings: BucketSettings, queue: st
     )
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=settings.cors())
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=settings.lifecycle())
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration=settings.notification(queue_arn)
-    )
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=settings.notification(queue_arn))
     return queue_url

@@ -5,6 +5,7 @@ presigned URL signs the upload's real type, so S3 answers 403 SignatureDoesNotMa
 moto instead parses the body as a form and stores nothing (or never answers). The
 service never signs that type, so the local S3 answers as AWS would, with a hint.
 """
+
 from __future__ import annotations
 
 FORM = "application/x-www-form-urlencoded"

@@ -10,6 +10,7 @@ Python sniffs a real PNG and DOCX through the service's own rules, and reads
 /proc/self/maps to show which libmagic.so it mapped. Lambda's Python 3.12 is used when
 this machine has one (ARTIFACT_PYTHON, python3.12); otherwise the running Python.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,15 @@ from pathlib import Path
 GOAL_BYTES = 30 * 1024 * 1024
 KNOWN_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FORBIDDEN = ("devstack/", "tests/", "node_modules/", ".venv/", "bench/", "infra/", ".serverless/")
-REQUIRED = ("handler.py", "upload_core/inspect/sniff.py", "pylibmagic/libmagic.so.1", "pylibmagic/magic.mgc",
-            "magic/__init__.py", "serverless_wsgi.py", "flask/__init__.py")
+REQUIRED = (
+    "handler.py",
+    "upload_core/inspect/sniff.py",
+    "pylibmagic/libmagic.so.1",
+    "pylibmagic/magic.mgc",
+    "magic/__init__.py",
+    "serverless_wsgi.py",
+    "flask/__init__.py",
+)
 
 PROBE = r"""
 import ctypes.util, json, sys
@@ -44,12 +52,19 @@ print(json.dumps({"python": sys.version.split()[0], "libmagic": libmagic_version
 
 
 def lambda_python() -> str:
-    candidates = [os.environ.get("ARTIFACT_PYTHON"), shutil.which("python3.12"),
-                  *sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))]
+    candidates = [
+        os.environ.get("ARTIFACT_PYTHON"),
+        shutil.which("python3.12"),
+        *sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")),
+    ]
     for candidate in filter(None, candidates):
         try:
-            out = subprocess.run([candidate, "-I", "-S", "-c", "import sys; print(sys.version_info[:2])"],
-                                 capture_output=True, text=True, timeout=30)
+            out = subprocess.run(
+                [candidate, "-I", "-S", "-c", "import sys; print(sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
         except OSError:
             continue
         if out.returncode == 0 and out.stdout.strip() == "(3, 12)":
@@ -66,8 +81,10 @@ def main(zip_path: str) -> int:
         missing = [n for n in REQUIRED if n not in names]
         work = Path(tempfile.mkdtemp(prefix="artifact-"))
         archive.extractall(work / "task")
-    print(f"artifact: {zip_path}: {size / 2**20:.1f} MiB zipped, {unpacked / 2**20:.1f} MiB unpacked, "
-          f"{len(names)} files (goal: under {GOAL_BYTES // 2**20} MiB)")
+    print(
+        f"artifact: {zip_path}: {size / 2**20:.1f} MiB zipped, {unpacked / 2**20:.1f} MiB unpacked, "
+        f"{len(names)} files (goal: under {GOAL_BYTES // 2**20} MiB)"
+    )
     problems = [f"development file in the artifact: {n}" for n in bad[:10]]
     problems += [f"missing from the artifact: {n}" for n in missing]
     if size > GOAL_BYTES:
@@ -83,8 +100,14 @@ def main(zip_path: str) -> int:
             paths[name] = str(work / name)
         python = lambda_python()
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-        run = subprocess.run([python, "-I", "-S", "-c", PROBE, str(work / "task"), json.dumps(paths)],
-                             capture_output=True, text=True, cwd=work, env=env, timeout=120)
+        run = subprocess.run(
+            [python, "-I", "-S", "-c", PROBE, str(work / "task"), json.dumps(paths)],
+            capture_output=True,
+            text=True,
+            cwd=work,
+            env=env,
+            timeout=120,
+        )
         if run.returncode != 0:
             problems.append(f"sniffing from the artifact failed:\n{run.stderr[-3000:]}")
         else:

@@ -6,6 +6,7 @@ It starts `sls offline` on free ports with the stack's environment (so its funct
 the local S3), then over HTTP: health, an inline upload, and a presigned PUT that the
 stack's event pump validates. Exit status 0 when all of it worked.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,9 @@ def main() -> int:
 
     port, lambda_port = free_port(), free_port()
     env = {**os.environ, "OFFLINE_PORT": str(port), "OFFLINE_LAMBDA_PORT": str(lambda_port)}
-    offline = subprocess.Popen([str(ROOT / "node_modules/.bin/sls"), "offline"], cwd=ROOT, env=env,
-                               start_new_session=True)
+    offline = subprocess.Popen(
+        [str(ROOT / "node_modules/.bin/sls"), "offline"], cwd=ROOT, env=env, start_new_session=True
+    )
     api = f"http://127.0.0.1:{port}"
     checks = []
     try:

@@ -3,6 +3,7 @@
 env -> aws (in-process moto) -> s3 -> bucket -> config -> store -> app -> client
 moto_server (one per session, over HTTP) -> live (env pointing boto3 at it) -> live_app
 """
+
 from __future__ import annotations
 
 import uuid
@@ -72,8 +73,6 @@ def client(app):
     return app.test_client()
 
 
-
-
 @pytest.fixture(scope="session")
 def moto_server():
     """moto's S3 server on 127.0.0.1, reached over real HTTP (presigned URLs get used)."""
@@ -104,7 +103,6 @@ def live_app(live):
     from upload_core.http import create_app
 
     return create_app()
-
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """python -m upload_cli API_URL FILE..."""
+
 import sys
 
 from .main import main

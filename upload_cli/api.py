@@ -3,6 +3,7 @@
 requests sessions are kept one per thread (a Session is not meant to be shared across
 threads) and send request bodies in 1 MiB blocks rather than urllib3's 16 KiB.
 """
+
 from __future__ import annotations
 
 import threading

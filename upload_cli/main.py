@@ -3,6 +3,7 @@
 Exit status: 0 when every file was accepted, 1 when any was rejected, failed or is still
 pending at --timeout, 130 when interrupted (run the same command again to resume).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,10 +34,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("url", help="the API's base URL, e.g. http://127.0.0.1:8000")
     p.add_argument("files", nargs="+", help="files to upload")
     p.add_argument("-j", "--jobs", type=int, default=4, help="parts sent at once per file (default 4)")
-    p.add_argument("--inline-below", type=int, default=1024 * 1024,
-                   help="send files up to this many bytes inline, validated at once (default 1 MiB; 0: never)")
-    p.add_argument("--no-checksum", dest="checksum", action="store_false",
-                   help="do not pin SHA-256 checksums on the presigned requests")
+    p.add_argument(
+        "--inline-below",
+        type=int,
+        default=1024 * 1024,
+        help="send files up to this many bytes inline, validated at once (default 1 MiB; 0: never)",
+    )
+    p.add_argument(
+        "--no-checksum",
+        dest="checksum",
+        action="store_false",
+        help="do not pin SHA-256 checksums on the presigned requests",
+    )
     p.add_argument("--no-wait", dest="wait", action="store_false", help="do not wait for validation")
     p.add_argument("--timeout", type=float, default=600, help="seconds to wait for validation (default 600)")
     p.add_argument("--state-dir", default=None, help=f"resume state (default {default_dir()})")
@@ -61,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.wait:
         wait_for_validation(api, outcomes, args.timeout)
     report(outcomes, args.json)
-    return 0 if all(o.status == "accepted" for o in outcomes) or (
-        not args.wait and all(o.status in ("accepted", "pending") for o in outcomes)
-    ) else 1
+    return (
+        0
+        if all(o.status == "accepted" for o in outcomes)
+        or (not args.wait and all(o.status in ("accepted", "pending") for o in outcomes))
+        else 1
+    )
 
 
 def upload_file(api: Api, path: str, position: int, args) -> Outcome:
@@ -96,8 +108,9 @@ def upload_file(api: Api, path: str, position: int, args) -> Outcome:
         if signed["method"] == "multipart":
             checksums = bool(signed.get("checksum_algorithm"))
             state.save(body["id"], signed["part_size"], checksums)
-            sender = MultipartSender(api, body["id"], path, size, signed["part_size"], checksums,
-                                     signed["parts"], args.jobs, bar.update)
+            sender = MultipartSender(
+                api, body["id"], path, size, signed["part_size"], checksums, signed["parts"], args.jobs, bar.update
+            )
             api.complete(body["id"], sender.send({}))
             state.clear()
         else:
@@ -126,8 +139,9 @@ def _resume(api: Api, path: str, size: int, state: ResumeState, bar, args) -> Ou
             state.clear()
             return None
         raise
-    sender = MultipartSender(api, saved["upload_id"], path, size, saved["part_size"], saved["checksums"],
-                             [], args.jobs, bar.update)
+    sender = MultipartSender(
+        api, saved["upload_id"], path, size, saved["part_size"], saved["checksums"], [], args.jobs, bar.update
+    )
     done = {}
     for part in held["parts"]:
         n = part["part_number"]
@@ -142,8 +156,18 @@ def _resume(api: Api, path: str, size: int, state: ResumeState, bar, args) -> Ou
 def _bar(name: str, size: int, position: int, quiet: bool):
     from tqdm import tqdm
 
-    bar = tqdm(total=size, desc=name[:32], unit="B", unit_scale=True, unit_divisor=1024,
-               position=position, leave=True, disable=quiet, file=sys.stderr, mininterval=0.2)
+    bar = tqdm(
+        total=size,
+        desc=name[:32],
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        position=position,
+        leave=True,
+        disable=quiet,
+        file=sys.stderr,
+        mininterval=0.2,
+    )
     lock = threading.Lock()
     update = bar.update
 

@@ -5,6 +5,7 @@ One small JSON file per (API, file path, size, mtime), in ~/.cache/upload-cli (o
 A changed file gets a new key, so stale parts are never reused for different bytes;
 which parts S3 already has is asked of the service, not stored here.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -2,6 +2,7 @@
 upload in parallel. Everything streams from disk in 1 MiB blocks, so memory stays flat
 whatever the file's size: a part is never held in memory whole.
 """
+
 from __future__ import annotations
 
 import base64
@@ -99,14 +100,19 @@ def put_single(signed: dict, path: str, size: int, progress: Progress) -> None:
         return
     # A form POST: fields first, the file last, streamed between a prefix and a suffix.
     boundary = "----upload-cli-" + os.urandom(12).hex()
-    head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in signed["fields"].items()
-    ) + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload"\r\n\r\n'.encode()
+    head = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in signed["fields"].items()
+        )
+        + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload"\r\n\r\n'.encode()
+    )
     tail = f"\r\n--{boundary}--\r\n".encode()
     body = _Chain(head, FileSlice(path, 0, size, progress), tail)
     response = session().post(
-        signed["url"], data=body, timeout=TIMEOUT,
+        signed["url"],
+        data=body,
+        timeout=TIMEOUT,
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(len(body))},
     )
     if not response.ok:
@@ -139,8 +145,18 @@ class _Chain(io.RawIOBase):
 class MultipartSender:
     """Sends the missing parts of one multipart upload, `jobs` at a time."""
 
-    def __init__(self, api: Api, upload_id: str, path: str, size: int, part_size: int,
-                 checksums: bool, signed: list[dict], jobs: int, progress: Progress):
+    def __init__(
+        self,
+        api: Api,
+        upload_id: str,
+        path: str,
+        size: int,
+        part_size: int,
+        checksums: bool,
+        signed: list[dict],
+        jobs: int,
+        progress: Progress,
+    ):
         self.api, self.upload_id, self.path = api, upload_id, path
         self.size, self.part_size, self.checksums = size, part_size, checksums
         self.jobs, self.progress = jobs, progress

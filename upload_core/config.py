@@ -3,6 +3,7 @@
 Every limit the service enforces comes from here, so that a bad deployment fails at
 start-up with a message naming the variable rather than at the first upload.
 """
+
 from __future__ import annotations
 
 import os
@@ -73,9 +74,7 @@ class Config:
             raise ConfigError("CORS_ALLOWED_ORIGINS", "must name at least one origin, or *")
         for origin in self.cors_allowed_origins:
             if origin != "*" and not origin.startswith(("http://", "https://")):
-                raise ConfigError(
-                    "CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin"
-                )
+                raise ConfigError("CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -84,9 +83,7 @@ class Config:
             bucket=env.get("UPLOAD_BUCKET", "").strip(),
             inline_max_bytes=_int(env, "INLINE_MAX_BYTES", cls.inline_max_bytes),
             max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", cls.max_upload_bytes),
-            multipart_threshold_bytes=_int(
-                env, "MULTIPART_THRESHOLD_BYTES", cls.multipart_threshold_bytes
-            ),
+            multipart_threshold_bytes=_int(env, "MULTIPART_THRESHOLD_BYTES", cls.multipart_threshold_bytes),
             allowed_extensions=_list(env, "ALLOWED_EXTENSIONS", cls.allowed_extensions, lower=True),
             presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),

@@ -1,6 +1,7 @@
 """The error family and the table of stable codes. Each error carries its code and HTTP
 status; one Flask handler (http/errors.py) renders them, and the validator stores their
 code as a rejected upload's reason."""
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple

@@ -2,6 +2,7 @@
 
 S3 URL-encodes keys in events (`%2F`, `+` for a space); every consumer wants the real key.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 It is stored as a small JSON object beside the upload's bytes in S3 (S3 is the only
 store), and rendered as the API's upload resource.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,11 @@ class Upload:
 
     def accepted(self, content_type: str, size: int, checksum: dict[str, str] | None = None) -> "Upload":
         return replace(
-            self, status=Status.ACCEPTED, content_type=content_type, size=size, validated_at=utc_now(),
+            self,
+            status=Status.ACCEPTED,
+            content_type=content_type,
+            size=size,
+            validated_at=utc_now(),
             checksum=checksum or self.checksum,
         )
 

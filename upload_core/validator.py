@@ -10,6 +10,7 @@ leaves either a pending upload that a retry completes, or a final one: never a r
 file that can be served, never an accepted one lost. Repeated and late events find a
 final record (or no object) and change nothing.
 """
+
 from __future__ import annotations
 
 import logging

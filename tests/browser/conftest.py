@@ -9,6 +9,7 @@ browser (session: Chromium) -> context (per test: fresh, downloads kept) -> page
 Everything stays on 127.0.0.1. Missing Chromium, Playwright or node_modules fail with the
 command that installs them (`make browser-deps`), never a skip.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,8 +33,14 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 HARNESS = Path(__file__).parent / "uppy"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 MiB = 1024 * 1024
 MULTIPART_THRESHOLD = 5 * MiB
@@ -90,7 +97,10 @@ def stack(artifacts):
     log = (artifacts / "devstack.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--port", str(api_port), "--s3-port", str(s3_port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_until_up(f"{api}/healthz", process, artifacts / "devstack.log")
@@ -123,8 +133,11 @@ def stack_s3(stack):
     import boto3
 
     return boto3.client(
-        "s3", endpoint_url=stack.s3, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "s3",
+        endpoint_url=stack.s3,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
 
 
@@ -154,9 +167,16 @@ def uppy_site(stack, artifacts):
     site.mkdir(exist_ok=True)
     shutil.copy(HARNESS / "index.html", site / "index.html")
     subprocess.run(
-        [str(esbuild), str(HARNESS / "entry.js"), "--bundle", "--format=esm", "--log-level=warning",
-         f"--outfile={site / 'uppy-bundle.js'}"],
-        cwd=ROOT, check=True,
+        [
+            str(esbuild),
+            str(HARNESS / "entry.js"),
+            "--bundle",
+            "--format=esm",
+            "--log-level=warning",
+            f"--outfile={site / 'uppy-bundle.js'}",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     port = int(stack.harness_origin.rsplit(":", 1)[1])
     handler = functools.partial(_QuietHandler, directory=str(site))

@@ -1,5 +1,6 @@
 """The upload page at GET /, used as a person uses it: files dropped on it or chosen with
 the keyboard, progress bars, outcomes in words, a download link."""
+
 from __future__ import annotations
 
 import re
@@ -53,9 +54,15 @@ def throttle_uploads(page, bytes_per_second: int) -> None:
     a screenshot, can see the upload in progress even over loopback."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_second,
-    })
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": bytes_per_second,
+        },
+    )
 
 
 @pytest.fixture
@@ -149,8 +156,12 @@ def test_a_disguised_script_chosen_with_the_keyboard_is_rejected_with_its_reason
 
 CORS_FAILURES = [
     pytest.param({"ExposeHeaders": None}, 6 * MiB, "must expose the ETag header", id="etag-not-exposed"),
-    pytest.param({"AllowedOrigins": ["https://elsewhere.example"]}, 4 * MiB + 300_000,
-                 "refused this page's origin", id="origin-not-allowed"),
+    pytest.param(
+        {"AllowedOrigins": ["https://elsewhere.example"]},
+        4 * MiB + 300_000,
+        "refused this page's origin",
+        id="origin-not-allowed",
+    ),
 ]
 
 

@@ -1,6 +1,7 @@
 """Real Uppy (@uppy/core and @uppy/aws-s3 from npm) in Chromium, on its own origin, with
 this service as its Companion endpoint: single files go as a presigned form POST,
 large ones as multipart, and both are validated like any upload."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """The CLI end to end: the app served over HTTP on 127.0.0.1 (werkzeug), S3 on moto's
 server, and a small loop feeding the validator each object that lands (what the
 bucket notification does on AWS). The CLI gets no AWS credentials, only the API's URL."""
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,14 @@ def api_url(app):
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # no credentials at all
-    return subprocess.run([sys.executable, "-m", "upload_cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=os.getcwd())
+    return subprocess.run(
+        [sys.executable, "-m", "upload_cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=os.getcwd(),
+    )
 
 
 def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, app, tmp_path):
@@ -81,8 +88,15 @@ def test_exit_status_is_1_when_a_file_is_rejected(api_url, tmp_path):
     (tmp_path / "ok.pdf").write_bytes(samples.pdf())
     (tmp_path / "script.png").write_bytes(samples.SCRIPT)  # inline: refused at once
     (tmp_path / "fake.png").write_bytes(b"%PDF-1.4\n" + b"\0" * (2 * MiB))  # presigned: the validator refuses
-    result = run_cli(api_url, str(tmp_path / "ok.pdf"), str(tmp_path / "script.png"), str(tmp_path / "fake.png"),
-                     "-q", "--state-dir", str(tmp_path / "state"))
+    result = run_cli(
+        api_url,
+        str(tmp_path / "ok.pdf"),
+        str(tmp_path / "script.png"),
+        str(tmp_path / "fake.png"),
+        "-q",
+        "--state-dir",
+        str(tmp_path / "state"),
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     lines = {line.split()[1].rsplit("/", 1)[-1]: line for line in result.stdout.splitlines()}
     assert lines["ok.pdf"].startswith("accepted")

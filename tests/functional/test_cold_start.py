@@ -1,4 +1,5 @@
 """Importing handler must not touch the network (a Lambda cold start, tests setting env first)."""
+
 import json
 import subprocess
 import sys

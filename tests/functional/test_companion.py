@@ -1,5 +1,6 @@
 """The Uppy Companion S3 routes, driven as @uppy/aws-s3 drives them: the same calls, query
 strings and bodies, real uploads to moto's S3 server, then validation and download."""
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,9 @@ def enc(value: str) -> str:
 def test_single_file_presigned_form_post(client, app, live, bucket_name):
     data = samples.png()
     # getUploadParameters: new URLSearchParams({filename, type, ...querified metadata})
-    query = urlencode({"filename": "holiday.png", "type": "image/png",
-                       "metadata[name]": "holiday.png", "metadata[type]": "image/png"})
+    query = urlencode(
+        {"filename": "holiday.png", "type": "image/png", "metadata[name]": "holiday.png", "metadata[type]": "image/png"}
+    )
     response = client.get(f"/s3/params?{query}")
     assert response.status_code == 200, response.get_json()
     params = response.get_json()
@@ -59,8 +61,9 @@ def test_single_file_presigned_form_post(client, app, live, bucket_name):
     assert (record["status"], record["size"], record["filename"]) == ("pending", None, "holiday.png")
 
     # The plugin sends a multipart form: fields first, the file last.
-    posted = requests.post(params["url"], data=params["fields"], files={"file": ("holiday.png", data, "image/png")},
-                           timeout=30)
+    posted = requests.post(
+        params["url"], data=params["fields"], files={"file": ("holiday.png", data, "image/png")}, timeout=30
+    )
     assert posted.status_code in (200, 201, 204), posted.text
     assert validate(app, upload_id)["accepted"] == 1
     assert client.get(f"/uploads/{upload_id}").get_json()["status"] == "accepted"
@@ -70,9 +73,14 @@ def test_single_file_presigned_form_post(client, app, live, bucket_name):
 def test_multipart_as_the_plugin_does_it(client, app, live, bucket_name):
     data = png_of(11)
     chunk = max(5 * MiB, -(-len(data) // 10000))  # the plugin's own chunk size
-    created = client.post("/s3/multipart", json={
-        "filename": "scan.png", "type": "image/png", "metadata": {"name": "scan.png", "type": "image/png"},
-    })
+    created = client.post(
+        "/s3/multipart",
+        json={
+            "filename": "scan.png",
+            "type": "image/png",
+            "metadata": {"name": "scan.png", "type": "image/png"},
+        },
+    )
     assert created.status_code == 200, created.get_json()
     key, upload_id = created.get_json()["key"], created.get_json()["uploadId"]
     assert key.startswith("incoming/")
@@ -83,7 +91,7 @@ def test_multipart_as_the_plugin_does_it(client, app, live, bucket_name):
         signed = client.get(f"{base}/{number}?key={enc(key)}")
         assert signed.status_code == 200, signed.get_json()
         assert signed.get_json()["expires"] == 900
-        put = requests.put(signed.get_json()["url"], data=data[start:start + chunk], timeout=30)
+        put = requests.put(signed.get_json()["url"], data=data[start : start + chunk], timeout=30)
         assert put.status_code == 200
         parts.append({"PartNumber": number, "ETag": put.headers["ETag"]})  # read from the response header
         if number == 1:
@@ -131,8 +139,12 @@ def test_over_max_size_is_refused_at_completion(env, live):
     parts = []
     for number, start in ((1, 0), (2, 5 * MiB), (3, 10 * MiB)):
         url = client.get(f"{base}/{number}?key={enc(key)}").get_json()["url"]
-        parts.append({"PartNumber": number,
-                      "ETag": requests.put(url, data=data[start:start + 5 * MiB], timeout=30).headers["ETag"]})
+        parts.append(
+            {
+                "PartNumber": number,
+                "ETag": requests.put(url, data=data[start : start + 5 * MiB], timeout=30).headers["ETag"],
+            }
+        )
     response = client.post(f"{base}/complete?key={enc(key)}", json={"parts": parts})
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
@@ -156,8 +168,11 @@ def test_names_and_types_are_checked_as_everywhere(client, request_):
 
 
 def test_missing_filename_is_a_json_400(client):
-    for response in (client.get("/s3/params"), client.post("/s3/multipart", json={"type": "image/png"}),
-                     client.post("/s3/multipart", data="nope")):
+    for response in (
+        client.get("/s3/params"),
+        client.post("/s3/multipart", json={"type": "image/png"}),
+        client.post("/s3/multipart", data="nope"),
+    ):
         assert response.status_code == 400
         assert response.get_json()["error"]["code"] in ("empty_filename", "invalid_request")
 

@@ -1,4 +1,5 @@
 """handler.api on real-shaped API Gateway events: payload 2.0 and 1.0, base64 bodies, stages."""
+
 import base64
 import json
 
@@ -11,9 +12,13 @@ from tests.support.helpers import BUCKET, keys, load_event
 def multipart(name: str, data: bytes) -> tuple[bytes, str]:
     boundary = "----upload7MA4YWxkTrZu0gW"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -21,7 +26,10 @@ def v2_post(body: bytes, content_type: str, stage="$default", host="abcdef1234.e
     raw_path = "/uploads" if stage == "$default" else f"/{stage}/uploads"
     return load_event(
         "api_v2_post_uploads.json",
-        raw_path=raw_path, stage=stage, host=host, content_type=content_type,
+        raw_path=raw_path,
+        stage=stage,
+        host=host,
+        content_type=content_type,
         body=base64.b64encode(body).decode(),
     )
 

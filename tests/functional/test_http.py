@@ -1,4 +1,5 @@
 """The HTTP surface as a client sees it: errors, CORS, OpenAPI, the page."""
+
 import pytest
 
 
@@ -51,8 +52,11 @@ def test_preflights_are_answered_for_allowed_origins(env, bucket):
 
     env.setenv("CORS_ALLOWED_ORIGINS", "https://app.example")
     client = create_app().test_client()
-    headers = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "content-type"}
+    headers = {
+        "Origin": "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
     response = client.options("/uploads", headers=headers)
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
@@ -60,8 +64,10 @@ def test_preflights_are_answered_for_allowed_origins(env, bucket):
     assert response.headers["Access-Control-Allow-Headers"] == "content-type"
     other = client.options("/uploads", headers={**headers, "Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
-    assert client.get("/healthz", headers={"Origin": "https://app.example"}).headers[
-        "Access-Control-Allow-Origin"] == "https://app.example"
+    assert (
+        client.get("/healthz", headers={"Origin": "https://app.example"}).headers["Access-Control-Allow-Origin"]
+        == "https://app.example"
+    )
 
 
 def test_any_origin_by_default(client):

@@ -1,4 +1,5 @@
 """Inline uploads through the Flask client, with S3 in-process (moto)."""
+
 import io
 
 import pytest

@@ -1,6 +1,7 @@
 """Multipart presigned uploads against moto's S3 server over HTTP: real part PUTs,
 completion checks, validation of the completion event (sent twice), download, abort,
 resume and checksums."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -44,7 +45,7 @@ def send_parts(body: dict, data: bytes, numbers=None) -> dict[int, str]:
     for part in body["upload"]["parts"]:
         n = part["part_number"]
         if numbers is None or n in numbers:
-            etags[n] = put(part["url"], data[(n - 1) * part_size: n * part_size], part.get("headers"))
+            etags[n] = put(part["url"], data[(n - 1) * part_size : n * part_size], part.get("headers"))
     return etags
 
 
@@ -72,7 +73,10 @@ def test_round_trip_parts_complete_validate_download(client, app, live, bucket_n
 
     # S3 (and moto) may deliver the completion event twice: validated once.
     assert validate(app, body["id"], event="s3_multipart_twice.json") == {
-        "processed": 2, "accepted": 1, "rejected": 0, "skipped": 1,
+        "processed": 2,
+        "accepted": 1,
+        "rejected": 0,
+        "skipped": 1,
     }
     resource = client.get(f"/uploads/{body['id']}").get_json()
     assert (resource["status"], resource["size"], resource["content_type"]) == ("accepted", len(data), "image/png")
@@ -156,7 +160,7 @@ def test_resume_after_an_interruption_sends_only_missing_parts(client, app):
     etags = {1: held["parts"][0]["etag"]}
     for part in fresh:
         n = part["part_number"]
-        etags[n] = put(part["url"], data[(n - 1) * 5 * MiB: n * 5 * MiB])
+        etags[n] = put(part["url"], data[(n - 1) * 5 * MiB : n * 5 * MiB])
     assert complete(client, body["id"], etags).status_code == 200
     validate(app, body["id"], event="s3_multipart_twice.json")
     assert download(client, body["id"]) == data
@@ -171,7 +175,7 @@ def test_checksums_are_pinned_on_every_part_and_recorded(client, app):
     refused = client.post(f"/uploads/{body['id']}/parts", json={"part_numbers": [1]})
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_request"
 
-    chunks = {n: data[(n - 1) * 5 * MiB: n * 5 * MiB] for n in (1, 2, 3)}
+    chunks = {n: data[(n - 1) * 5 * MiB : n * 5 * MiB] for n in (1, 2, 3)}
     sums = {str(n): sha256_b64(c) for n, c in chunks.items()}
     parts = client.post(
         f"/uploads/{body['id']}/parts", json={"part_numbers": [1, 2, 3], "checksums_sha256": sums}
@@ -232,8 +236,14 @@ def test_parts_and_complete_on_a_single_upload_are_409(client):
 
 @pytest.mark.parametrize(
     "payload",
-    [{"part_numbers": [0]}, {"part_numbers": [4]}, {"part_numbers": ["1"]}, {"part_numbers": []}, {},
-     {"part_numbers": list(range(1, 600))}],
+    [
+        {"part_numbers": [0]},
+        {"part_numbers": [4]},
+        {"part_numbers": ["1"]},
+        {"part_numbers": []},
+        {},
+        {"part_numbers": list(range(1, 600))},
+    ],
 )
 def test_signing_parts_outside_the_plan_is_invalid_request(client, payload):
     body = start(client, png_of(12))

@@ -1,5 +1,6 @@
 """S3Store's multipart calls on moto: ListParts across pages, and promotion of a big
 object by multipart copy that still copies only the validated version."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,14 @@ def test_abort_of_an_unknown_upload_is_quiet(store, bucket):
 @pytest.fixture
 def big_incoming(store, s3, bucket):
     data = b"%PDF-1.4\n" + bytes(range(256)) * (12 * MiB // 256)
-    upload = Upload(id="B" * 22, status=Status.PENDING, filename="big.pdf", size=len(data), content_type="application/pdf",
-                    method=Method.MULTIPART)
+    upload = Upload(
+        id="B" * 22,
+        status=Status.PENDING,
+        filename="big.pdf",
+        size=len(data),
+        content_type="application/pdf",
+        method=Method.MULTIPART,
+    )
     s3.put_object(Bucket=bucket, Key=f"incoming/{upload.id}", Body=data)
     return upload, data, s3.head_object(Bucket=bucket, Key=f"incoming/{upload.id}")["ETag"]
 

@@ -1,5 +1,6 @@
 """The page's Content-Security-Policy lets it reach the S3 host its presigned URLs name,
 and nothing else: checked against the URLs the API really hands out."""
+
 from urllib.parse import urlsplit
 
 

@@ -1,4 +1,5 @@
 """Presigned single uploads: what the URL and the policy pin (moto does not enforce them)."""
+
 import base64
 import json
 from urllib.parse import parse_qs, urlsplit

@@ -1,4 +1,5 @@
 """Presigned uploads for real: URLs used over HTTP against moto's S3 server."""
+
 import requests
 
 from tests.support import samples
@@ -50,7 +51,9 @@ def test_what_s3_would_refuse_is_caught_after_landing(live_handler):
     handler = live_handler
     client = handler.app.test_client()
     bigger = client.post("/uploads", json={"filename": "a.png", "size": len(samples.png())}).get_json()
-    requests.put(bigger["upload"]["url"], data=samples.png() + b"\0" * 500, headers=bigger["upload"]["headers"], timeout=10)
+    requests.put(
+        bigger["upload"]["url"], data=samples.png() + b"\0" * 500, headers=bigger["upload"]["headers"], timeout=10
+    )
     different = client.post("/uploads", json={"filename": "b.png", "size": len(samples.SCRIPT)}).get_json()
     requests.put(different["upload"]["url"], data=samples.SCRIPT, headers={"Content-Type": "image/png"}, timeout=10)
 

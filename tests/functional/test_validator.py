@@ -1,4 +1,5 @@
 """handler.validate on real-shaped S3 events (tests/events), S3 in-process."""
+
 import pytest
 
 from tests.support import samples
@@ -110,7 +111,10 @@ def test_bytes_sent_again_after_a_decision_are_dropped_unserved(handler, client,
 def test_a_missing_object_is_skipped(handler, client):
     upload_id = client.post("/uploads", json={"filename": "a.png", "size": 10}).get_json()["id"]
     assert handler.validate(created(f"incoming/{upload_id}"), None) == {
-        "processed": 1, "accepted": 0, "rejected": 0, "skipped": 1,
+        "processed": 1,
+        "accepted": 0,
+        "rejected": 0,
+        "skipped": 1,
     }
     assert status(client, upload_id)["status"] == "pending"
 

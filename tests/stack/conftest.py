@@ -1,5 +1,6 @@
 """The local stack as a user runs it: `python -m devstack` in a subprocess on
 free ports, driven over HTTP. Fixtures: stack_factory -> stack (one per module)."""
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,13 @@ class Stack:
     def s3_client(self):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.s3, region_name="us-east-1",
-                            aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def wait_for_status(self, upload_id: str, timeout: float = 10) -> dict:
         """Poll the upload until the validator has decided it."""
@@ -60,9 +66,22 @@ def start_stack(log_dir: Path, *extra: str, env: dict | None = None) -> Stack:
     environ.update({"CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN, "PYTHONUNBUFFERED": "1"}, **(env or {}))
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devstack", "--port", str(api_port),
-             "--s3-port", str(s3_port), "--bucket", bucket, *extra],
-            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "devstack",
+                "--port",
+                str(api_port),
+                "--s3-port",
+                str(s3_port),
+                "--bucket",
+                bucket,
+                *extra,
+            ],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     stack = Stack(process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{s3_port}", bucket, log)
     deadline = time.monotonic() + 60

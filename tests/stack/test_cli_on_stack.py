@@ -1,6 +1,7 @@
 """The CLI against the local stack (`python -m devstack`), as a user runs the
 two: validation comes from the local S3's own event notifications (two for a multipart
 completion, as moto sends them), and the CLI has no AWS credentials."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,24 @@ def small_multipart_stack(tmp_path_factory):
 def upload_files(stack, *paths, timeout: float = 120) -> tuple[int, list[dict]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     done = subprocess.run(
-        [sys.executable, "-m", "upload_cli", stack.api, *map(str, paths), "--json", "-q", "--timeout", "60",
-         "--state-dir", str(paths[0].parent / "state")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        [
+            sys.executable,
+            "-m",
+            "upload_cli",
+            stack.api,
+            *map(str, paths),
+            "--json",
+            "-q",
+            "--timeout",
+            "60",
+            "--state-dir",
+            str(paths[0].parent / "state"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     return done.returncode, json.loads(done.stdout or "[]")
 

@@ -1,4 +1,5 @@
 """The events the local gateway builds are shaped like API Gateway HTTP API (2.0) ones."""
+
 from __future__ import annotations
 
 import base64
@@ -8,9 +9,16 @@ from devstack.gateway_server import Gateway
 
 
 def build(body: bytes = b"", **environ) -> dict:
-    base = {"REQUEST_METHOD": "POST", "PATH_INFO": "/uploads", "RAW_URI": "/uploads/a%20b?x=1&x=2&y=",
-            "QUERY_STRING": "x=1&x=2&y=", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body), "SERVER_PROTOCOL": "HTTP/1.1"}
+    base = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/uploads",
+        "RAW_URI": "/uploads/a%20b?x=1&x=2&y=",
+        "QUERY_STRING": "x=1&x=2&y=",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
     return Gateway(lambda event, context: {}, 4 * 2**20, 8000).event({**base, **environ}, body)
 
 

@@ -1,5 +1,6 @@
 """`make dev` as a user meets it: uploads over HTTP, validation through the local S3's own
 event notifications, downloads, rejections, the payload limit, the bucket's CORS."""
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,13 @@ def test_presigned_form_post_from_a_browser_origin_gets_cors_and_is_validated(st
     png = samples.png(32)
     issued = presign(stack, "photo.png", png, method="POST")
     form = issued["upload"]
-    sent = requests.post(form["url"], data=form["fields"], files={"file": ("photo.png", png, "image/png")},
-                         headers={"Origin": ALLOWED_ORIGIN}, timeout=10)
+    sent = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("photo.png", png, "image/png")},
+        headers={"Origin": ALLOWED_ORIGIN},
+        timeout=10,
+    )
     assert sent.status_code in (200, 204), sent.text
     assert sent.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
     assert "ETag" in sent.headers["Access-Control-Expose-Headers"]
@@ -97,12 +103,17 @@ def test_the_bucket_answers_preflights_only_for_allowed_origins(stack):
     assert allowed.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
     assert "PUT" in allowed.headers["Access-Control-Allow-Methods"]
     assert allowed.headers["Access-Control-Expose-Headers"] == "ETag"
-    denied = requests.options(issued["upload"]["url"], headers={"Origin": "https://evil.example", **preflight},
-                              timeout=5)
+    denied = requests.options(
+        issued["upload"]["url"], headers={"Origin": "https://evil.example", **preflight}, timeout=5
+    )
     assert denied.status_code == 403
     assert "Access-Control-Allow-Origin" not in denied.headers
-    sent = requests.put(issued["upload"]["url"], data=samples.png(), timeout=10,
-                        headers={**issued["upload"]["headers"], "Origin": "https://evil.example"})
+    sent = requests.put(
+        issued["upload"]["url"],
+        data=samples.png(),
+        timeout=10,
+        headers={**issued["upload"]["headers"], "Origin": "https://evil.example"},
+    )
     assert sent.status_code == 200  # S3 stores it; the browser would hide the answer
     assert "Access-Control-Allow-Origin" not in sent.headers
 
@@ -115,6 +126,7 @@ def test_the_local_bucket_has_the_settings_serverless_yml_deploys(stack):
     assert cors["ExposeHeaders"] == declared["cors"]["ExposedHeaders"] == ["ETag"]
     assert sorted(cors["AllowedMethods"]) == sorted(declared["cors"]["AllowedMethods"])
     rules = s3.get_bucket_lifecycle_configuration(Bucket=stack.bucket)["Rules"]
+
     def local(rule):
         flt = rule["Filter"].get("And", rule["Filter"])
         return rule["ID"], flt["Prefix"], flt.get("Tags", [])
@@ -123,8 +135,11 @@ def test_the_local_bucket_has_the_settings_serverless_yml_deploys(stack):
     (queue,) = s3.get_bucket_notification_configuration(Bucket=stack.bucket)["QueueConfigurations"]
     assert queue["Events"] == [declared["notification"]["event"]]
     (rule,) = queue["Filter"]["Key"]["FilterRules"]
-    assert (rule["Name"].lower(), rule["Value"]) == ("prefix", declared["notification"]["prefix"]) == (
-        "prefix", "incoming/")
+    assert (
+        (rule["Name"].lower(), rule["Value"])
+        == ("prefix", declared["notification"]["prefix"])
+        == ("prefix", "incoming/")
+    )
 
 
 def test_writes_outside_the_incoming_prefix_do_not_reach_the_validator(stack):
@@ -141,8 +156,10 @@ def test_a_form_encoded_put_is_refused_as_s3_would_and_nothing_lands(stack):
     moto alone would hang or store an empty object."""
     issued = presign(stack, "photo.png", samples.png())
     refused = requests.put(
-        issued["upload"]["url"], data=samples.png(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10,
+        issued["upload"]["url"],
+        data=samples.png(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
     )
     assert refused.status_code == 403
     assert b"SignatureDoesNotMatch" in refused.content and b"curl -T" in refused.content

@@ -1,4 +1,5 @@
 """--data-dir: what was uploaded is still there after Ctrl-C and a new start."""
+
 from __future__ import annotations
 
 import requests
@@ -26,8 +27,9 @@ def test_uploads_survive_a_restart_with_a_data_directory(tmp_path):
         assert requests.get(f"{second.api}/uploads/{pending['id']}", timeout=5).json()["status"] == "pending"
         kept = requests.get(f"{second.api}/uploads/{inline['id']}", timeout=5).json()
         assert kept["status"] == "accepted" and kept["filename"] == "kept.png"
-        location = requests.get(f"{second.api}/uploads/{inline['id']}/content", allow_redirects=False,
-                                timeout=5).headers["Location"]
+        location = requests.get(
+            f"{second.api}/uploads/{inline['id']}/content", allow_redirects=False, timeout=5
+        ).headers["Location"]
         got = requests.get(location, timeout=5)
         assert got.content == png
         assert got.headers["Content-Type"] == "image/png"

@@ -1,4 +1,5 @@
 """Plain helpers the tests share (no fixtures here)."""
+
 from __future__ import annotations
 
 import json

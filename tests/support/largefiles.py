@@ -1,4 +1,5 @@
 """Helpers shared by the large-file tests (multipart, Companion, CLI)."""
+
 from __future__ import annotations
 
 import base64

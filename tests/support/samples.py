@@ -1,4 +1,5 @@
 """Real files, made by the libraries people make them with, and hostile ones."""
+
 from __future__ import annotations
 
 import io
@@ -103,8 +104,11 @@ SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
     b"<script>alert(1)</script></svg>"
 )
-PE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44 + b"\x80\x00\x00\x00" + (
-    b"\x00" * 64 + b"PE\x00\x00\x4c\x01\x03\x00" + b"\x00" * 400
+PE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 44
+    + b"\x80\x00\x00\x00"
+    + (b"\x00" * 64 + b"PE\x00\x00\x4c\x01\x03\x00" + b"\x00" * 400)
 )
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + b"\x00" * 200
 PHP = b"<?php system($_GET['c']); ?>"

@@ -15,7 +15,11 @@ def test_defaults_follow_the_contract():
 
 def test_lists_are_trimmed_and_lowercased():
     config = Config.from_env(
-        {"UPLOAD_BUCKET": "b", "ALLOWED_EXTENSIONS": " PNG, .pdf ,,docx", "CORS_ALLOWED_ORIGINS": "https://a.example/, http://localhost:5173"}
+        {
+            "UPLOAD_BUCKET": "b",
+            "ALLOWED_EXTENSIONS": " PNG, .pdf ,,docx",
+            "CORS_ALLOWED_ORIGINS": "https://a.example/, http://localhost:5173",
+        }
     )
     assert config.allowed_extensions == ("png", "pdf", "docx")
     assert config.cors_allowed_origins == ("https://a.example", "http://localhost:5173")

@@ -1,4 +1,5 @@
 """Part planning and completion checks: pure functions, S3's limits."""
+
 from __future__ import annotations
 
 import pytest

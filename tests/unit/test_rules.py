@@ -1,4 +1,5 @@
 """The acceptance rules, fed bytes directly: the same functions serve both paths."""
+
 import pytest
 
 from tests.support import samples
@@ -108,7 +109,9 @@ def test_declared_type_defaults_to_the_extensions_type(declared, expected):
     assert check_declared_type(declared, ftype, CONFIG) == expected
 
 
-@pytest.mark.parametrize("declared, code", [("text/html", "content_type_not_allowed"), ("application/pdf", "content_mismatch")])
+@pytest.mark.parametrize(
+    "declared, code", [("text/html", "content_type_not_allowed"), ("application/pdf", "content_mismatch")]
+)
 def test_declared_type_must_fit_the_extension(declared, code):
     _, ftype = check_name("a.png", CONFIG)
     with pytest.raises(UploadError) as info:

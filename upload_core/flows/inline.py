@@ -1,5 +1,6 @@
 """Inline uploads: the bytes came with the request, so they are validated at once and
 stored accepted, or refused with nothing stored."""
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,11 @@ def accept_inline(raw_name: str | None, data: bytes, store: S3Store, config: Con
         name, _ = check_name(raw_name, config)
         detected = check_content(name, Sample.of_bytes(data), config)
         upload = Upload(
-            id=new_id(), status=Status.PENDING, filename=name, size=len(data), content_type=detected,
+            id=new_id(),
+            status=Status.PENDING,
+            filename=name,
+            size=len(data),
+            content_type=detected,
             method=Method.INLINE,
         ).accepted(detected, len(data))
         store.store_accepted(upload, data)

@@ -4,6 +4,7 @@ Companion /s3/multipart routes): issue or start one, sign parts, list them, comp
 Same records, same keys (incoming/ID), same rules; the routes only parse and shape.
 Every refusal is an UploadError, so it reaches the client in the contract's JSON.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,12 @@ def issue(upload: Upload, store: S3Store, checksum_algorithm: str | None) -> tup
     # With checksums every part's URL pins its digest, which only the client can know:
     # those are all signed through POST /uploads/ID/parts.
     first = [] if checksum_algorithm else sign(upload, store, range(1, min(plan.count, INITIAL_PARTS) + 1))
-    signed: dict[str, Any] = {"method": "multipart", "part_size": plan.part_size, "part_count": plan.count,
-                              "parts": first}
+    signed: dict[str, Any] = {
+        "method": "multipart",
+        "part_size": plan.part_size,
+        "part_count": plan.count,
+        "parts": first,
+    }
     if checksum_algorithm:
         signed["checksum_algorithm"] = checksum_algorithm
     return upload, signed
@@ -41,8 +46,9 @@ def issue(upload: Upload, store: S3Store, checksum_algorithm: str | None) -> tup
 def start(upload: Upload, store: S3Store, checksum_algorithm: str | None = None) -> Upload:
     """Create the S3 multipart upload for a new record, then store the record."""
     multipart_id = store.create_multipart(upload.id, upload.content_type, checksum_algorithm)
-    upload = replace(upload, method=Method.MULTIPART, multipart_upload_id=multipart_id,
-                     checksum_algorithm=checksum_algorithm)
+    upload = replace(
+        upload, method=Method.MULTIPART, multipart_upload_id=multipart_id, checksum_algorithm=checksum_algorithm
+    )
     try:
         store.put_record(upload)
     except UploadError:
@@ -91,8 +97,11 @@ def sign(
     signed = []
     for number in numbers:
         part = store.presign_part(
-            upload.id, upload.multipart_upload_id, number,
-            length=plan.length(number) if plan else None, checksum_sha256=checksums.get(number),
+            upload.id,
+            upload.multipart_upload_id,
+            number,
+            length=plan.length(number) if plan else None,
+            checksum_sha256=checksums.get(number),
         )
         signed.append({"part_number": number, **part})
     return signed

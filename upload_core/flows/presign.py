@@ -2,6 +2,7 @@
 signed request that sends them straight to S3 (PUT, POST, or multipart at or above
 MULTIPART_THRESHOLD_BYTES), with its expiry. The upload stays pending until the
 validator has seen what landed."""
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,13 @@ def issue(request: PresignRequest, store: S3Store, config: Config) -> Issued:
     check_size(request.size, config)
     declared_type = check_declared_type(request.content_type, ftype, config)
     upload = Upload(
-        id=new_id(), status=Status.PENDING, filename=name, size=request.size, declared_size=request.size,
-        content_type=declared_type, method=request.method,
+        id=new_id(),
+        status=Status.PENDING,
+        filename=name,
+        size=request.size,
+        declared_size=request.size,
+        content_type=declared_type,
+        method=request.method,
     )
     ttl = config.presign_ttl_seconds
     if request.size >= config.multipart_threshold_bytes:
@@ -76,8 +82,9 @@ def new_unsized(filename: Any, mime: Any, method: Method, config: Config) -> Upl
     name, ftype = check_name(filename if isinstance(filename, str) else None, config)
     mime = mime.strip() if isinstance(mime, str) else ""
     content_type = check_declared_type(None if mime.lower() in UNKNOWN_TYPES else mime, ftype, config)
-    return Upload(id=new_id(), status=Status.PENDING, filename=name, size=None, content_type=content_type,
-                  method=method)
+    return Upload(
+        id=new_id(), status=Status.PENDING, filename=name, size=None, content_type=content_type, method=method
+    )
 
 
 def issue_unsized_post(upload: Upload, store: S3Store, config: Config) -> dict[str, Any]:
@@ -87,4 +94,3 @@ def issue_unsized_post(upload: Upload, store: S3Store, config: Config) -> dict[s
     post = store.presign_post(upload.id, upload.content_type, 1, config.max_upload_bytes)
     log.info("issued %s unsized POST upload of %s", upload.id, upload.content_type)
     return post
-

@@ -1,16 +1,17 @@
 """The HTTP layer: the Flask app that API Gateway invokes through serverless-wsgi.
 
-    __init__.py   create_app(config, store): the app factory
-    requests.py   reading JSON bodies and fields into typed values (400 invalid_request)
-    uploads.py    /healthz, /uploads (inline and presigned), /uploads/ID, /uploads/ID/content
-    multipart.py  /uploads/ID/parts and /uploads/ID/complete
-    companion.py  Uppy Companion's /s3/... routes
-    page.py       the upload page at / and its assets (static/)
-    cors.py       CORS preflights and headers for frontends on other origins
-    errors.py     the one place where errors become the contract's JSON
-    gateway.py    API Gateway event -> WSGI (serverless-wsgi), with its corrections
-    openapi/      the OpenAPI 3.1 document served at /openapi.json
+__init__.py   create_app(config, store): the app factory
+requests.py   reading JSON bodies and fields into typed values (400 invalid_request)
+uploads.py    /healthz, /uploads (inline and presigned), /uploads/ID, /uploads/ID/content
+multipart.py  /uploads/ID/parts and /uploads/ID/complete
+companion.py  Uppy Companion's /s3/... routes
+page.py       the upload page at / and its assets (static/)
+cors.py       CORS preflights and headers for frontends on other origins
+errors.py     the one place where errors become the contract's JSON
+gateway.py    API Gateway event -> WSGI (serverless-wsgi), with its corrections
+openapi/      the OpenAPI 3.1 document served at /openapi.json
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ with this service as its Companion endpoint. Thin: the same rules, records, keys
 Keys come back from the client: only keys this service issued are accepted (incoming/ID
 with a record; for multipart routes, the record's own S3 upload id).
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,13 @@ def params():
     `method` and `headers`): the policy pins the key, the type and 1..MAX_UPLOAD_BYTES."""
     upload = presign.new_unsized(request.args.get("filename"), request.args.get("type"), Method.POST, _config())
     post = presign.issue_unsized_post(upload, _store(), _config())
-    return {"method": "POST", "url": post["url"], "fields": post["fields"], "headers": {},
-            "expires": _config().presign_ttl_seconds}
+    return {
+        "method": "POST",
+        "url": post["url"],
+        "fields": post["fields"],
+        "headers": {},
+        "expires": _config().presign_ttl_seconds,
+    }
 
 
 @bp.post("/multipart")

@@ -3,6 +3,7 @@
 The same origin list configures the bucket's CORS rule (see serverless.yml and the local
 stack), so a page allowed to call the API is allowed to send the bytes to S3.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response, request

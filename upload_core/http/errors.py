@@ -1,4 +1,5 @@
 """The one place where errors become HTTP responses in the contract's JSON shape."""
+
 from __future__ import annotations
 
 import logging

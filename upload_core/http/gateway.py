@@ -4,6 +4,7 @@
 - HTTP API (payload 2.0) stages: serverless-wsgi would mount the app at "/$default" for
   the default stage and not strip a named stage from rawPath, so links would be wrong.
 """
+
 from __future__ import annotations
 
 import base64
@@ -55,7 +56,7 @@ class StagePrefix:
             prefix = f"/{stage}"
             if stage != "$default" and (path == prefix or path.startswith(prefix + "/")):
                 environ["SCRIPT_NAME"] = prefix
-                environ["PATH_INFO"] = path[len(prefix):] or "/"
+                environ["PATH_INFO"] = path[len(prefix) :] or "/"
             elif environ.get("SCRIPT_NAME") == prefix or stage == "$default":
                 environ["SCRIPT_NAME"] = ""
         return self.wsgi_app(environ, start_response)

@@ -5,6 +5,7 @@ above MULTIPART_THRESHOLD_BYTES starts one; DELETE /uploads/ID aborts an unfinis
     GET  /uploads/ID/parts      the parts S3 already holds (resume)
     POST /uploads/ID/complete   check the parts against S3, then complete
 """
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -45,8 +46,12 @@ def list_parts(upload_id: str):
         "part_size": upload.part_size,
         "part_count": plan.count if plan else None,
         "parts": [
-            {"part_number": p["PartNumber"], "etag": p["ETag"], "size": p["Size"],
-             **({"checksum_sha256": p["ChecksumSHA256"]} if p.get("ChecksumSHA256") else {})}
+            {
+                "part_number": p["PartNumber"],
+                "etag": p["ETag"],
+                "size": p["Size"],
+                **({"checksum_sha256": p["ChecksumSHA256"]} if p.get("ChecksumSHA256") else {}),
+            }
             for p in parts
         ],
     }

@@ -1,5 +1,6 @@
 """The upload page at GET / and its assets, served by the app itself (no CDN), so it
 works offline and under an API Gateway stage prefix."""
+
 from __future__ import annotations
 
 import logging

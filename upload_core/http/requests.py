@@ -1,5 +1,6 @@
 """Reading a request into typed values, and the app's injected parts. Anything malformed
 is a 400 invalid_request that names the field, so routes only parse and shape."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar

@@ -1,4 +1,5 @@
 """The upload routes: parse the request, call a flow or the store, shape the JSON."""
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ in bounded reads, checks every limit *before* the work the limit bounds, and rai
 UploadError (`unsafe(found, ...)` for dangerous content) instead of returning when the
 file must be refused. It never reads the whole file into memory at once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

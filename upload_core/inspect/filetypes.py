@@ -3,6 +3,7 @@
 An allow-list (ALLOWED_EXTENSIONS) picks from this table; a type not in it cannot be
 allowed, so a typo in the configuration fails at start-up instead of allowing nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 The client's filename is kept for people (made safe, still readable) and never used
 to build an object key: keys come from a random id only.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Only the zip's central directory is read (zipfile seeks to the end of the source), so
 a remote object costs a couple of small ranged reads however large it is.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -23,9 +24,7 @@ def check_ooxml(source: BinaryIO, main_part: str, extension: str) -> None:
         with zipfile.ZipFile(source) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise Unsupported(
-            "content_mismatch", f"The file is not a valid .{extension} document ({exc})"
-        ) from None
+        raise Unsupported("content_mismatch", f"The file is not a valid .{extension} document ({exc})") from None
     names = {e.filename.lower() for e in entries}
     if "[content_types].xml" not in names or main_part not in names:
         raise Unsupported(
@@ -41,9 +40,7 @@ def check_ooxml(source: BinaryIO, main_part: str, extension: str) -> None:
         raise Unsafe("unsafe_content", f"The document has {len(entries)} parts, more than {MAX_ENTRIES}")
     packed = sum(e.compress_size for e in entries)
     unpacked = sum(e.file_size for e in entries)
-    if unpacked > MAX_TOTAL_UNCOMPRESSED or (
-        unpacked > RATIO_FLOOR_BYTES and unpacked > MAX_RATIO * max(packed, 1)
-    ):
+    if unpacked > MAX_TOTAL_UNCOMPRESSED or (unpacked > RATIO_FLOOR_BYTES and unpacked > MAX_RATIO * max(packed, 1)):
         raise Unsafe(
             "unsafe_content",
             f"The document looks like a zip bomb: {packed} bytes expand to {unpacked}",

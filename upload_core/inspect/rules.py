@@ -4,6 +4,7 @@ The inline route and the S3 validator call the same functions; neither Flask nor
 is known here. `source` (when given) is any seekable binary file over the whole
 content, used only for structure that lies past the first bytes (a zip's directory).
 """
+
 from __future__ import annotations
 
 import io
@@ -71,9 +72,7 @@ def check_declared_type(content_type: str | None, ftype: FileType, config: Confi
         return ftype.canonical
     declared = content_type.split(";")[0].strip().lower()
     if declared not in config.allowed_mime_types:
-        raise Unsupported(
-            "content_type_not_allowed", f"Content type {declared} is not allowed", declared_type=declared
-        )
+        raise Unsupported("content_type_not_allowed", f"Content type {declared} is not allowed", declared_type=declared)
     if declared not in ftype.mime_types:
         raise Unsupported(
             "content_mismatch",
@@ -83,21 +82,19 @@ def check_declared_type(content_type: str | None, ftype: FileType, config: Confi
     return declared
 
 
-def check_content(
-    name: str, sample: Sample, config: Config, declared_size: int | None = None
-) -> str:
+def check_content(name: str, sample: Sample, config: Config, declared_size: int | None = None) -> str:
     """Check the bytes against the name's type; return the detected MIME type."""
     if declared_size is not None and sample.size != declared_size:
-        raise UploadError(
-            "size_mismatch", f"{sample.size} bytes arrived but {declared_size} were declared"
-        )
+        raise UploadError("size_mismatch", f"{sample.size} bytes arrived but {declared_size} were declared")
     check_size(sample.size, config)
     ext = extension_of(name)
     ftype = KNOWN_TYPES[ext]
     detected = detect_mime(sample.head)
 
-    if ftype.ooxml_main_part and sample.head.startswith(b"PK\x03\x04") and (
-        detected in ftype.mime_types or detected in OOXML_GENERIC_MIMES
+    if (
+        ftype.ooxml_main_part
+        and sample.head.startswith(b"PK\x03\x04")
+        and (detected in ftype.mime_types or detected in OOXML_GENERIC_MIMES)
     ):
         if sample.source is None:
             raise ValueError("an OOXML check needs Sample.source to read the zip directory")

@@ -5,6 +5,7 @@ the Lambda package, so the type a test sees is the type production sees. pylibma
 must be imported before `magic`: it points python-magic's loader at its library.
 Loading is deferred to the first sniff to keep a Lambda cold start short.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """The boto3 client and S3 error translation. Nothing here knows about uploads."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """S3's own limits, defined once. Config checks the settings against them; the part
 planner and the store obey them."""
+
 from __future__ import annotations
 
 MiB = 1024 * 1024

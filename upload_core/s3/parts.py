@@ -5,6 +5,7 @@ S3's limits: every part but the last is at least 5 MiB, a part is at most 5 GiB,
 upload has at most 10,000 parts (so an object is at most 5 TiB). Nothing here knows
 about Flask or boto3; the store feeds it S3's ListParts answer.
 """
+
 from __future__ import annotations
 
 import base64
@@ -119,12 +120,15 @@ def completion_parts(
     total = sum(int(by_number[n]["Size"]) for n in numbers)
     if declared_size is not None and total != declared_size:
         raise UploadError(
-            "size_mismatch", f"The parts hold {total} bytes but {declared_size} were declared",
-            received_size=total, declared_size=declared_size,
+            "size_mismatch",
+            f"The parts hold {total} bytes but {declared_size} were declared",
+            received_size=total,
+            declared_size=declared_size,
         )
     if total > max_size:
-        raise TooLarge("too_large", f"The parts hold {total} bytes; the largest accepted is {max_size}",
-                       max_upload_bytes=max_size)
+        raise TooLarge(
+            "too_large", f"The parts hold {total} bytes; the largest accepted is {max_size}", max_upload_bytes=max_size
+        )
     return [_complete_entry(by_number[n]) for n in numbers]
 
 

@@ -2,6 +2,7 @@
 
 Every GET carries If-Match on the version's ETag, so a reader never mixes two versions.
 Nothing here knows about uploads."""
+
 from __future__ import annotations
 
 import io
@@ -17,11 +18,14 @@ class RangedReader(io.RawIOBase):
     blocks, so zipfile can read a central directory without the whole object.
     `on_read(n)` is told how many bytes each GET brought (the benchmark counts them)."""
 
-    def __init__(self, client: Any, bucket: str, key: str, size: int, etag: str, on_read: Callable[[int], None] = lambda n: None):
+    def __init__(
+        self, client: Any, bucket: str, key: str, size: int, etag: str, on_read: Callable[[int], None] = lambda n: None
+    ):
         self._client, self._bucket, self._key, self._size, self._etag = client, bucket, key, size, etag
         self._on_read = on_read
         self._pos = 0
         self._block_start, self._block = -1, b""
+
     def readable(self) -> bool:
         return True
 
@@ -47,7 +51,7 @@ class RangedReader(io.RawIOBase):
             self._block = self._fetch(start, stop)
             self._block_start = start
         offset = self._pos - self._block_start
-        chunk = self._block[offset:offset + want]
+        chunk = self._block[offset : offset + want]
         buffer[: len(chunk)] = chunk
         self._pos += len(chunk)
         return len(chunk)
@@ -65,7 +69,6 @@ class RangedReader(io.RawIOBase):
             data = obj["Body"].read()
         self._on_read(len(data))
         return data
-
 
 
 def total_size(obj: dict) -> int:

@@ -9,6 +9,7 @@ Key layout (object keys never contain a client's name):
 The boto3 client is made on first use and reused across warm invocations, so importing
 the service touches no network.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 class MultipartUploadGone(Exception):
     """S3 does not know the multipart upload: completed, aborted or expired."""
+
 
 class S3Store:
     def __init__(self, config: Config, client_factory: Callable[[], Any] | None = None):
@@ -58,7 +60,7 @@ class S3Store:
 
     def id_from_incoming_key(self, key: str) -> str | None:
         prefix = self.config.incoming_prefix
-        return key[len(prefix):] if key.startswith(prefix) and "/" not in key[len(prefix):] else None
+        return key[len(prefix) :] if key.startswith(prefix) and "/" not in key[len(prefix) :] else None
 
     # records ----------------------------------------------------------------
     def get_record(self, upload_id: str) -> Upload | None:
@@ -126,9 +128,7 @@ class S3Store:
             )
         return {"method": "PUT", "url": url, "fields": {}, "headers": headers}
 
-    def presign_post(
-        self, upload_id: str, content_type: str, min_size: int, max_size: int
-    ) -> dict[str, Any]:
+    def presign_post(self, upload_id: str, content_type: str, min_size: int, max_size: int) -> dict[str, Any]:
         """A form POST whose policy pins the key, the content type and the size range."""
         key = self.incoming_key(upload_id)
         with storage_errors():
@@ -211,7 +211,10 @@ class S3Store:
                     from boto3.s3.transfer import TransferConfig
 
                     self.client.copy(
-                        source, self.bucket, self.file_key(upload.id), ExtraArgs=args,
+                        source,
+                        self.bucket,
+                        self.file_key(upload.id),
+                        ExtraArgs=args,
                         Config=TransferConfig(multipart_chunksize=1024**3, max_concurrency=4),
                     )
             except self.client.exceptions.ClientError as exc:
@@ -238,7 +241,9 @@ class S3Store:
     def create_multipart(self, upload_id: str, content_type: str, checksum_algorithm: str | None = None) -> str:
         """Start a multipart upload on incoming/ID; return S3's UploadId."""
         params: dict[str, Any] = {
-            "Bucket": self.bucket, "Key": self.incoming_key(upload_id), "ContentType": content_type,
+            "Bucket": self.bucket,
+            "Key": self.incoming_key(upload_id),
+            "ContentType": content_type,
         }
         if checksum_algorithm:
             params["ChecksumAlgorithm"] = checksum_algorithm
@@ -257,8 +262,10 @@ class S3Store:
         a checksum it pins x-amz-checksum-sha256, so S3 refuses a corrupted body.
         `headers` are the ones the client must send exactly."""
         params: dict[str, Any] = {
-            "Bucket": self.bucket, "Key": self.incoming_key(upload_id),
-            "UploadId": multipart_id, "PartNumber": part_number,
+            "Bucket": self.bucket,
+            "Key": self.incoming_key(upload_id),
+            "UploadId": multipart_id,
+            "PartNumber": part_number,
         }
         headers: dict[str, str] = {}
         if length is not None:
@@ -281,7 +288,9 @@ class S3Store:
             while True:
                 try:
                     page = self.client.list_parts(
-                        Bucket=self.bucket, Key=self.incoming_key(upload_id), UploadId=multipart_id,
+                        Bucket=self.bucket,
+                        Key=self.incoming_key(upload_id),
+                        UploadId=multipart_id,
                         PartNumberMarker=marker,
                     )
                 except self.client.exceptions.NoSuchUpload:
@@ -295,7 +304,9 @@ class S3Store:
         with storage_errors():
             try:
                 answer = self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=self.incoming_key(upload_id), UploadId=multipart_id,
+                    Bucket=self.bucket,
+                    Key=self.incoming_key(upload_id),
+                    UploadId=multipart_id,
                     MultipartUpload={"Parts": parts},
                 )
             except self.client.exceptions.NoSuchUpload:

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document of every route the app serves (a test holds the two equal).
 The core routes are here; large.py adds multipart and Companion's; codes come from errors.CODES."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,56 +33,90 @@ def document(base_path: str = "") -> dict[str, Any]:
         },
         "servers": [{"url": base_path or "/"}],
         "paths": {
-            "/": {"get": {
-                "summary": "The upload page",
-                "operationId": "page",
-                "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
-            }},
-            "/assets/{name}": {"get": {
-                "summary": "The upload page's script and stylesheet",
-                "operationId": "asset",
-                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"enum": ["upload.js", "upload.css"]}}],
-                "responses": {"200": {"description": "The asset"}, **_errors(404)},
-            }},
-            "/healthz": {"get": {
-                "summary": "Liveness; touches no AWS service",
-                "operationId": "healthz",
-                "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "OK")},
-            }},
-            "/openapi.json": {"get": {
-                "summary": "This document",
-                "operationId": "openapi",
-                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
-            }},
-            "/uploads": {"post": {
-                "summary": "Upload inline (multipart) or ask for a presigned upload (JSON)",
-                "operationId": "createUpload",
-                "description": (
-                    "multipart/form-data: one or more parts named `file`, validated at once and stored "
-                    "(status accepted). With one part the body is the upload; with several it is "
-                    "{results: [...]}, one entry per part in order, each an upload or {filename, error}; "
-                    "201 when at least one was accepted, else the status of the first error.\n\n"
-                    "application/json {filename, size, content_type?, method?}: every check that can be made "
-                    "before the bytes exist, then an `upload` object: method PUT (default; send the raw "
-                    "bytes with exactly `headers`, Content-Length is signed too) or POST (a form with "
-                    "`fields` first and the file last; the policy pins key, type and exact size). "
-                    "At or above MULTIPART_THRESHOLD_BYTES the method is multipart: part_size (whole MiB, "
-                    "at least 5 MiB, at most 10,000 parts), part_count and the first parts' URLs (each pins "
-                    "its part's Content-Length); more from POST /uploads/{id}/parts, then POST "
-                    "/uploads/{id}/complete. checksum_sha256 pins a PUT's body; checksum_algorithm SHA256 "
-                    "pins every part's (parts are then all signed through /parts). "
-                    "Status stays pending until the validator has seen the bytes."
-                ),
-                "requestBody": {"required": True, "content": {
-                    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                        "file": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}}},
-                    "application/json": {"schema": _ref("PresignRequest")},
-                }},
-                "responses": {
-                    "201": _json({"oneOf": [_ref("Upload"), _ref("PresignedUpload"), _ref("InlineResults")]}, "Created"),
-                    **_errors(400, 413, 415, 422, 503),
-                },
-            }},
+            "/": {
+                "get": {
+                    "summary": "The upload page",
+                    "operationId": "page",
+                    "responses": {
+                        "200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
+                    },
+                }
+            },
+            "/assets/{name}": {
+                "get": {
+                    "summary": "The upload page's script and stylesheet",
+                    "operationId": "asset",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"enum": ["upload.js", "upload.css"]},
+                        }
+                    ],
+                    "responses": {"200": {"description": "The asset"}, **_errors(404)},
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness; touches no AWS service",
+                    "operationId": "healthz",
+                    "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "OK")},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+                }
+            },
+            "/uploads": {
+                "post": {
+                    "summary": "Upload inline (multipart) or ask for a presigned upload (JSON)",
+                    "operationId": "createUpload",
+                    "description": (
+                        "multipart/form-data: one or more parts named `file`, validated at once and stored "
+                        "(status accepted). With one part the body is the upload; with several it is "
+                        "{results: [...]}, one entry per part in order, each an upload or {filename, error}; "
+                        "201 when at least one was accepted, else the status of the first error.\n\n"
+                        "application/json {filename, size, content_type?, method?}: every check that can be made "
+                        "before the bytes exist, then an `upload` object: method PUT (default; send the raw "
+                        "bytes with exactly `headers`, Content-Length is signed too) or POST (a form with "
+                        "`fields` first and the file last; the policy pins key, type and exact size). "
+                        "At or above MULTIPART_THRESHOLD_BYTES the method is multipart: part_size (whole MiB, "
+                        "at least 5 MiB, at most 10,000 parts), part_count and the first parts' URLs (each pins "
+                        "its part's Content-Length); more from POST /uploads/{id}/parts, then POST "
+                        "/uploads/{id}/complete. checksum_sha256 pins a PUT's body; checksum_algorithm SHA256 "
+                        "pins every part's (parts are then all signed through /parts). "
+                        "Status stays pending until the validator has seen the bytes."
+                    ),
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["file"],
+                                    "properties": {
+                                        "file": {
+                                            "type": "array",
+                                            "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                                        }
+                                    },
+                                }
+                            },
+                            "application/json": {"schema": _ref("PresignRequest")},
+                        },
+                    },
+                    "responses": {
+                        "201": _json(
+                            {"oneOf": [_ref("Upload"), _ref("PresignedUpload"), _ref("InlineResults")]}, "Created"
+                        ),
+                        **_errors(400, 413, 415, 422, 503),
+                    },
+                }
+            },
             "/uploads/{id}": {
                 "parameters": [_ID],
                 "get": {
@@ -104,8 +139,10 @@ def document(base_path: str = "") -> dict[str, Any]:
                     "description": "303 to a short-lived presigned GET that serves the file as an attachment "
                     "(Content-Disposition with an RFC 6266 filename*).",
                     "responses": {
-                        "303": {"description": "Redirect to the content",
-                                "headers": {"Location": {"schema": {"type": "string"}}}},
+                        "303": {
+                            "description": "Redirect to the content",
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        },
                         **_errors(404, 409, 503),
                     },
                 },
@@ -116,12 +153,14 @@ def document(base_path: str = "") -> dict[str, Any]:
                 "Error": {
                     "type": "object",
                     "required": ["error"],
-                    "properties": {"error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {"code": {"enum": list(CODES)}, "message": {"type": "string"}},
-                        "additionalProperties": True,
-                    }},
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {"code": {"enum": list(CODES)}, "message": {"type": "string"}},
+                            "additionalProperties": True,
+                        }
+                    },
                 },
                 "Reason": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
                 "Upload": {
@@ -136,7 +175,10 @@ def document(base_path: str = "") -> dict[str, Any]:
                         "created_at": {"type": "string", "format": "date-time"},
                         "reason": _ref("Reason"),
                         "checksum": _ref("Checksum"),
-                        "links": {"type": "object", "properties": {"self": {"type": "string"}, "content": {"type": "string"}}},
+                        "links": {
+                            "type": "object",
+                            "properties": {"self": {"type": "string"}, "content": {"type": "string"}},
+                        },
                     },
                 },
                 "PresignRequest": {
@@ -147,33 +189,59 @@ def document(base_path: str = "") -> dict[str, Any]:
                         "size": {"type": "integer", "minimum": 1},
                         "content_type": {"type": "string"},
                         "method": {"enum": ["PUT", "POST"], "default": "PUT"},
-                        "checksum_sha256": {"type": "string", "description": "base64 SHA-256 of the file: pinned on a PUT"},
+                        "checksum_sha256": {
+                            "type": "string",
+                            "description": "base64 SHA-256 of the file: pinned on a PUT",
+                        },
                         "checksum_algorithm": {"enum": ["SHA256"], "description": "multipart: pin each part's SHA-256"},
                     },
                 },
                 "PresignedUpload": {
-                    "allOf": [_ref("Upload"), {"type": "object", "properties": {"upload": {
-                        "type": "object",
-                        "properties": {
-                            "method": {"enum": ["PUT", "POST", "multipart"]},
-                            "url": {"type": "string"},
-                            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-                            "expires_at": {"type": "string", "format": "date-time"},
-                            "part_size": {"type": "integer"},
-                            "part_count": {"type": "integer"},
-                            "parts": {"type": "array", "items": _ref("SignedPart")},
-                            "checksum_algorithm": {"enum": ["SHA256"]},
+                    "allOf": [
+                        _ref("Upload"),
+                        {
+                            "type": "object",
+                            "properties": {
+                                "upload": {
+                                    "type": "object",
+                                    "properties": {
+                                        "method": {"enum": ["PUT", "POST", "multipart"]},
+                                        "url": {"type": "string"},
+                                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                                        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                                        "expires_at": {"type": "string", "format": "date-time"},
+                                        "part_size": {"type": "integer"},
+                                        "part_count": {"type": "integer"},
+                                        "parts": {"type": "array", "items": _ref("SignedPart")},
+                                        "checksum_algorithm": {"enum": ["SHA256"]},
+                                    },
+                                }
+                            },
                         },
-                    }}}],
+                    ],
                 },
                 **large.schemas(),
-                "InlineResults": {"type": "object", "properties": {"results": {"type": "array", "items": {
-                    "oneOf": [_ref("Upload"), {"type": "object", "properties": {
-                        "filename": {"type": ["string", "null"]}, "error": {"type": "object"}}}]}}}},
+                "InlineResults": {
+                    "type": "object",
+                    "properties": {
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "oneOf": [
+                                    _ref("Upload"),
+                                    {
+                                        "type": "object",
+                                        "properties": {
+                                            "filename": {"type": ["string", "null"]},
+                                            "error": {"type": "object"},
+                                        },
+                                    },
+                                ]
+                            },
+                        }
+                    },
+                },
             },
-            "responses": {
-                f"E{status}": _json(_ref("Error"), text) for status, text in error_text.items()
-            },
+            "responses": {f"E{status}": _json(_ref("Error"), text) for status, text in error_text.items()},
         },
     }

@@ -1,4 +1,5 @@
 """Building blocks shared by the OpenAPI document's parts."""
+
 from __future__ import annotations
 
 from typing import Any
