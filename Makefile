@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
+.PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,8 +61,18 @@ ci: cfn-lint invoke-local offline-smoke test
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest
 
+## make unit: the pure rules and inspection only (no server, no browser): seconds
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+## make lint: ruff (lint and format) and mypy on the pure modules, as CI runs them
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## make bench: cold start and validator figures
 bench: $(STAMP)

@@ -1,7 +1,8 @@
 """Fixtures that build on each other:
 
 env -> aws (in-process moto) -> s3 -> bucket -> config -> store -> app -> client
-moto_server (one per session, over HTTP) -> live (env pointing boto3 at it) -> live_app
+env -> make_app(**settings): an app built with extra settings
+moto_server (one per session, over HTTP) -> live (env pointing boto3 at it) -> live_bucket, live_app -> live_client
 """
 
 from __future__ import annotations
@@ -99,10 +100,35 @@ def live(env, moto_server):
 
 
 @pytest.fixture
-def live_app(live):
-    from upload_core.http import create_app
+def live_bucket(live):
+    import os
 
-    return create_app()
+    return os.environ["UPLOAD_BUCKET"]
+
+
+@pytest.fixture
+def make_app(env):
+    """An app built from the environment plus `settings` (variable=value), for tests of a setting."""
+
+    def build(**settings: object):
+        from upload_core.http import create_app
+
+        for name, value in settings.items():
+            env.setenv(name, str(value))
+        return create_app()
+
+    return build
+
+
+@pytest.fixture
+def live_app(live, make_app):
+    """The app on the moto server, with multipart from 5 MiB so tests stay small."""
+    return make_app(MULTIPART_THRESHOLD_BYTES=5 * 1024 * 1024)
+
+
+@pytest.fixture
+def live_client(live_app):
+    return live_app.test_client()
 
 
 @pytest.fixture

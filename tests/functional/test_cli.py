@@ -20,23 +20,15 @@ pytestmark = pytest.mark.server
 
 
 @pytest.fixture
-def app(live, env):
-    from upload_core.http import create_app
-
-    env.setenv("MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
-    return create_app()
-
-
-@pytest.fixture
-def api_url(app):
+def api_url(live_app):
     """The app over real HTTP, with the validator run on every object that lands."""
     from werkzeug.serving import make_server
 
     from upload_core.validator import validate_event
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    store, config = app.extensions["upload_store"], app.extensions["upload_config"]
+    store, config = live_app.extensions["upload_store"], live_app.extensions["upload_config"]
     stop = threading.Event()
 
     def notify():
@@ -66,7 +58,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, app, tmp_path):
+def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, live_app, tmp_path):
     files = {"tiny.png": samples.png(), "medium.png": png_of(2), "big.png": png_of(12)}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -74,9 +66,9 @@ def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, app, tm
     assert result.returncode == 0, result.stdout + result.stderr
     outcomes = {os.path.basename(o["file"]): o for o in json.loads(result.stdout)}
     assert {n: o["status"] for n, o in outcomes.items()} == dict.fromkeys(files, "accepted")
-    client = app.test_client()
+    live_client = live_app.test_client()
     for name, data in files.items():
-        assert download(client, outcomes[name]["id"]) == data
+        assert download(live_client, outcomes[name]["id"]) == data
     # The presigned ones pinned SHA-256 checksums, and S3's are on the status.
     assert outcomes["medium.png"]["detail"]["checksum"]["algorithm"] == "SHA256"
     assert outcomes["big.png"]["detail"]["checksum"]["algorithm"] == "SHA256"
@@ -104,7 +96,9 @@ def test_exit_status_is_1_when_a_file_is_rejected(api_url, tmp_path):
     assert lines["fake.png"].startswith("rejected") and "content_mismatch" in lines["fake.png"]
 
 
-def test_an_interrupted_upload_resumes_with_the_missing_parts_only(api_url, app, live, tmp_path, monkeypatch, capsys):
+def test_an_interrupted_upload_resumes_with_the_missing_parts_only(
+    api_url, live_app, live, tmp_path, monkeypatch, capsys
+):
     from upload_cli import main as cli
     from upload_cli import transfer
 
@@ -126,7 +120,7 @@ def test_an_interrupted_upload_resumes_with_the_missing_parts_only(api_url, app,
     first = json.loads(capsys.readouterr().out)[0]
     assert first["status"] == "failed" and "run again to resume" in first["detail"]["message"]
     assert len(list((tmp_path / "state").glob("*.json"))) == 1
-    bucket = app.extensions["upload_config"].bucket
+    bucket = live_app.extensions["upload_config"].bucket
     assert len(open_multipart_uploads(live, bucket)) == 1
 
     sent.clear()
@@ -135,7 +129,7 @@ def test_an_interrupted_upload_resumes_with_the_missing_parts_only(api_url, app,
     second = json.loads(capsys.readouterr().out)[0]
     assert second["status"] == "accepted"
     assert sent == [10 * MiB]  # only part 3 went again
-    assert download(app.test_client(), second["id"]) == data
+    assert download(live_app.test_client(), second["id"]) == data
     assert list((tmp_path / "state").glob("*.json")) == []
 
 

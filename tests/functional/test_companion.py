@@ -17,33 +17,18 @@ from tests.support.largefiles import MiB, download, open_multipart_uploads, png_
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture
-def app(live_app):
-    return live_app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def bucket_name(app):
-    return app.extensions["upload_config"].bucket
-
-
 def enc(value: str) -> str:
     """JavaScript's encodeURIComponent."""
     return quote(value, safe="-_.!~*'()")
 
 
-def test_single_file_presigned_form_post(client, app, live, bucket_name):
+def test_single_file_presigned_form_post(live_client, live_app, live, live_bucket):
     data = samples.png()
     # getUploadParameters: new URLSearchParams({filename, type, ...querified metadata})
     query = urlencode(
         {"filename": "holiday.png", "type": "image/png", "metadata[name]": "holiday.png", "metadata[type]": "image/png"}
     )
-    response = client.get(f"/s3/params?{query}")
+    response = live_client.get(f"/s3/params?{query}")
     assert response.status_code == 200, response.get_json()
     params = response.get_json()
     assert params["method"] == "POST"
@@ -53,11 +38,11 @@ def test_single_file_presigned_form_post(client, app, live, bucket_name):
     assert key.startswith("incoming/") and "holiday" not in key
     assert ["eq", "$key", key] in policy["conditions"]
     assert ["eq", "$Content-Type", "image/png"] in policy["conditions"]
-    max_bytes = app.extensions["upload_config"].max_upload_bytes
+    max_bytes = live_app.extensions["upload_config"].max_upload_bytes
     assert ["content-length-range", 1, max_bytes] in policy["conditions"]
 
     upload_id = key.removeprefix("incoming/")
-    record = client.get(f"/uploads/{upload_id}").get_json()
+    record = live_client.get(f"/uploads/{upload_id}").get_json()
     assert (record["status"], record["size"], record["filename"]) == ("pending", None, "holiday.png")
 
     # The plugin sends a multipart form: fields first, the file last.
@@ -65,15 +50,15 @@ def test_single_file_presigned_form_post(client, app, live, bucket_name):
         params["url"], data=params["fields"], files={"file": ("holiday.png", data, "image/png")}, timeout=30
     )
     assert posted.status_code in (200, 201, 204), posted.text
-    assert validate(app, upload_id)["accepted"] == 1
-    assert client.get(f"/uploads/{upload_id}").get_json()["status"] == "accepted"
-    assert download(client, upload_id) == data
+    assert validate(live_app, upload_id)["accepted"] == 1
+    assert live_client.get(f"/uploads/{upload_id}").get_json()["status"] == "accepted"
+    assert download(live_client, upload_id) == data
 
 
-def test_multipart_as_the_plugin_does_it(client, app, live, bucket_name):
+def test_multipart_as_the_plugin_does_it(live_client, live_app, live, live_bucket):
     data = png_of(11)
     chunk = max(5 * MiB, -(-len(data) // 10000))  # the plugin's own chunk size
-    created = client.post(
+    created = live_client.post(
         "/s3/multipart",
         json={
             "filename": "scan.png",
@@ -88,7 +73,7 @@ def test_multipart_as_the_plugin_does_it(client, app, live, bucket_name):
 
     parts = []
     for number, start in enumerate(range(0, len(data), chunk), start=1):
-        signed = client.get(f"{base}/{number}?key={enc(key)}")
+        signed = live_client.get(f"{base}/{number}?key={enc(key)}")
         assert signed.status_code == 200, signed.get_json()
         assert signed.get_json()["expires"] == 900
         put = requests.put(signed.get_json()["url"], data=data[start : start + chunk], timeout=30)
@@ -96,60 +81,60 @@ def test_multipart_as_the_plugin_does_it(client, app, live, bucket_name):
         parts.append({"PartNumber": number, "ETag": put.headers["ETag"]})  # read from the response header
         if number == 1:
             # A paused upload asks what S3 holds before going on.
-            listed = client.get(f"{base}?key={enc(key)}").get_json()
+            listed = live_client.get(f"{base}?key={enc(key)}").get_json()
             assert listed == [{"PartNumber": 1, "ETag": parts[0]["ETag"], "Size": chunk}]
     assert len(parts) == 3
 
-    batch = client.get(f"{base}/batch?key={enc(key)}&partNumbers=1,2").get_json()
+    batch = live_client.get(f"{base}/batch?key={enc(key)}&partNumbers=1,2").get_json()
     assert sorted(batch["presignedUrls"]) == ["1", "2"]
 
-    done = client.post(f"{base}/complete?key={enc(key)}", json={"parts": parts})
+    done = live_client.post(f"{base}/complete?key={enc(key)}", json={"parts": parts})
     assert done.status_code == 200, done.get_json()
     body = done.get_json()
     resource_id = key.removeprefix("incoming/")
-    assert body["key"] == key and body["bucket"] == bucket_name
+    assert body["key"] == key and body["bucket"] == live_bucket
     assert body["location"].endswith(f"/uploads/{resource_id}")
-    assert open_multipart_uploads(live, bucket_name) == []
+    assert open_multipart_uploads(live, live_bucket) == []
 
-    assert validate(app, resource_id, event="s3_multipart_twice.json")["accepted"] == 1
-    resource = client.get(f"/uploads/{resource_id}").get_json()
+    assert validate(live_app, resource_id, event="s3_multipart_twice.json")["accepted"] == 1
+    resource = live_client.get(f"/uploads/{resource_id}").get_json()
     assert (resource["status"], resource["size"]) == ("accepted", len(data))
-    assert download(client, resource_id) == data
+    assert download(live_client, resource_id) == data
 
 
-def test_abort_removes_the_upload(client, live, bucket_name):
-    created = client.post("/s3/multipart", json={"filename": "scan.pdf", "type": "application/pdf", "metadata": {}})
+def test_abort_removes_the_upload(live_client, live, live_bucket):
+    created = live_client.post(
+        "/s3/multipart", json={"filename": "scan.pdf", "type": "application/pdf", "metadata": {}}
+    )
     key, upload_id = created.get_json()["key"], created.get_json()["uploadId"]
-    response = client.delete(f"/s3/multipart/{enc(upload_id)}?key={enc(key)}")
+    response = live_client.delete(f"/s3/multipart/{enc(upload_id)}?key={enc(key)}")
     assert response.status_code == 200 and response.get_json() == {}
-    assert open_multipart_uploads(live, bucket_name) == []
-    assert keys(live, bucket_name) == []
-    assert client.get(f"/uploads/{key.removeprefix('incoming/')}").status_code == 404
+    assert open_multipart_uploads(live, live_bucket) == []
+    assert keys(live, live_bucket) == []
+    assert live_client.get(f"/uploads/{key.removeprefix('incoming/')}").status_code == 404
 
 
-def test_over_max_size_is_refused_at_completion(env, live):
-    from upload_core.http import create_app
-
-    env.setenv("MAX_UPLOAD_BYTES", str(8 * MiB))
-    app = create_app()
-    client = app.test_client()
+def test_over_max_size_is_refused_at_completion(make_app, live, live_bucket):
+    live_client = make_app(MAX_UPLOAD_BYTES=8 * MiB).test_client()
     data = png_of(11)
-    created = client.post("/s3/multipart", json={"filename": "big.png", "type": "image/png", "metadata": {}}).get_json()
+    created = live_client.post(
+        "/s3/multipart", json={"filename": "big.png", "type": "image/png", "metadata": {}}
+    ).get_json()
     base, key = f"/s3/multipart/{enc(created['uploadId'])}", created["key"]
     parts = []
     for number, start in ((1, 0), (2, 5 * MiB), (3, 10 * MiB)):
-        url = client.get(f"{base}/{number}?key={enc(key)}").get_json()["url"]
+        url = live_client.get(f"{base}/{number}?key={enc(key)}").get_json()["url"]
         parts.append(
             {
                 "PartNumber": number,
                 "ETag": requests.put(url, data=data[start : start + 5 * MiB], timeout=30).headers["ETag"],
             }
         )
-    response = client.post(f"{base}/complete?key={enc(key)}", json={"parts": parts})
+    response = live_client.post(f"{base}/complete?key={enc(key)}", json={"parts": parts})
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
-    assert open_multipart_uploads(live, app.extensions["upload_config"].bucket) == []
-    assert client.get(f"/uploads/{key.removeprefix('incoming/')}").get_json()["status"] == "rejected"
+    assert open_multipart_uploads(live, live_bucket) == []
+    assert live_client.get(f"/uploads/{key.removeprefix('incoming/')}").get_json()["status"] == "rejected"
 
 
 @pytest.mark.parametrize(
@@ -161,17 +146,17 @@ def test_over_max_size_is_refused_at_completion(env, live):
     ],
     ids=["params-extension", "multipart-extension", "params-type-mismatch"],
 )
-def test_names_and_types_are_checked_as_everywhere(client, request_):
-    response = request_(client)
+def test_names_and_types_are_checked_as_everywhere(live_client, request_):
+    response = request_(live_client)
     assert response.status_code == 415
     assert response.get_json()["error"]["code"] in ("extension_not_allowed", "content_mismatch")
 
 
-def test_missing_filename_is_a_json_400(client):
+def test_missing_filename_is_a_json_400(live_client):
     for response in (
-        client.get("/s3/params"),
-        client.post("/s3/multipart", json={"type": "image/png"}),
-        client.post("/s3/multipart", data="nope"),
+        live_client.get("/s3/params"),
+        live_client.post("/s3/multipart", json={"type": "image/png"}),
+        live_client.post("/s3/multipart", data="nope"),
     ):
         assert response.status_code == 400
         assert response.get_json()["error"]["code"] in ("empty_filename", "invalid_request")
@@ -187,8 +172,8 @@ ROUTES = [
 
 
 @pytest.fixture
-def issued(client):
-    created = client.post("/s3/multipart", json={"filename": "a.pdf", "type": "application/pdf", "metadata": {}})
+def issued(live_client):
+    created = live_client.post("/s3/multipart", json={"filename": "a.pdf", "type": "application/pdf", "metadata": {}})
     return created.get_json()
 
 
@@ -204,24 +189,26 @@ def issued(client):
     ],
     ids=["served-prefix", "records-prefix", "dot-dot", "never-issued", "missing"],
 )
-def test_keys_not_issued_here_are_refused(client, live, bucket_name, issued, method, path, body, key_of, status, code):
+def test_keys_not_issued_here_are_refused(
+    live_client, live, live_bucket, issued, method, path, body, key_of, status, code
+):
     url = path.format(base=f"/s3/multipart/{enc(issued['uploadId'])}", key=enc(key_of(issued)))
-    response = getattr(client, method)(url, json=body)
+    response = getattr(live_client, method)(url, json=body)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
     # Nothing was written or aborted outside the issued upload.
-    assert open_multipart_uploads(live, bucket_name) == [issued["key"]]
+    assert open_multipart_uploads(live, live_bucket) == [issued["key"]]
 
 
-def test_another_uploads_id_with_a_key_is_refused(client, issued):
-    other = client.post("/s3/multipart", json={"filename": "b.pdf", "type": "application/pdf", "metadata": {}})
+def test_another_uploads_id_with_a_key_is_refused(live_client, issued):
+    other = live_client.post("/s3/multipart", json={"filename": "b.pdf", "type": "application/pdf", "metadata": {}})
     url = f"/s3/multipart/{enc(other.get_json()['uploadId'])}/1?key={enc(issued['key'])}"
-    response = client.get(url)
+    response = live_client.get(url)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
 
 
-def test_a_single_upload_key_cannot_be_used_for_multipart(client):
-    params = client.get("/s3/params?filename=a.pdf&type=application/pdf").get_json()
-    response = client.get(f"/s3/multipart/whatever/1?key={enc(params['fields']['key'])}")
+def test_a_single_upload_key_cannot_be_used_for_multipart(live_client):
+    params = live_client.get("/s3/params?filename=a.pdf&type=application/pdf").get_json()
+    response = live_client.get(f"/s3/multipart/whatever/1?key={enc(params['fields']['key'])}")
     assert response.status_code == 404

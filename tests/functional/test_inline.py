@@ -134,12 +134,8 @@ def test_malformed_or_unknown_bodies_are_invalid_requests(client, body, content_
     assert keys(s3) == []
 
 
-def test_a_body_over_the_inline_limit_is_413_with_the_limit(env, bucket):
-    from upload_core.config import Config
-    from upload_core.http import create_app
-
-    env.setenv("INLINE_MAX_BYTES", "1000")
-    client = create_app(Config.from_env()).test_client()
+def test_a_body_over_the_inline_limit_is_413_with_the_limit(make_app, bucket):
+    client = make_app(INLINE_MAX_BYTES=1000).test_client()
     response = client.post("/uploads", data=form(("big.png", samples.big_png(5000))))
     assert response.status_code == 413
     error = response.get_json()["error"]

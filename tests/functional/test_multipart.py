@@ -14,27 +14,8 @@ from tests.support.largefiles import MiB, download, open_multipart_uploads, png_
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture
-def app(live, env):
-    """The app on the moto server, with multipart from 5 MiB so tests stay small."""
-    from upload_core.http import create_app
-
-    env.setenv("MULTIPART_THRESHOLD_BYTES", str(5 * MiB))
-    return create_app()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def bucket_name(app):
-    return app.extensions["upload_config"].bucket
-
-
-def start(client, data: bytes, name: str = "scan.png", **extra) -> dict:
-    response = client.post("/uploads", json={"filename": name, "size": len(data), **extra})
+def start(live_client, data: bytes, name: str = "scan.png", **extra) -> dict:
+    response = live_client.post("/uploads", json={"filename": name, "size": len(data), **extra})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -49,14 +30,14 @@ def send_parts(body: dict, data: bytes, numbers=None) -> dict[int, str]:
     return etags
 
 
-def complete(client, upload_id: str, etags: dict[int, str]):
+def complete(live_client, upload_id: str, etags: dict[int, str]):
     parts = [{"part_number": n, "etag": e} for n, e in sorted(etags.items())]
-    return client.post(f"/uploads/{upload_id}/complete", json={"parts": parts})
+    return live_client.post(f"/uploads/{upload_id}/complete", json={"parts": parts})
 
 
-def test_round_trip_parts_complete_validate_download(client, app, live, bucket_name):
+def test_round_trip_parts_complete_validate_download(live_client, live_app, live, live_bucket):
     data = png_of(12)
-    body = start(client, data)
+    body = start(live_client, data)
     upload = body["upload"]
     assert body["status"] == "pending"
     assert upload["method"] == "multipart"
@@ -66,28 +47,28 @@ def test_round_trip_parts_complete_validate_download(client, app, live, bucket_n
     assert all(f"/incoming/{body['id']}" in p["url"] for p in upload["parts"])
 
     etags = send_parts(body, data)
-    done = complete(client, body["id"], etags)
+    done = complete(live_client, body["id"], etags)
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["status"] == "pending"
-    assert open_multipart_uploads(live, bucket_name) == []
+    assert open_multipart_uploads(live, live_bucket) == []
 
     # S3 (and moto) may deliver the completion event twice: validated once.
-    assert validate(app, body["id"], event="s3_multipart_twice.json") == {
+    assert validate(live_app, body["id"], event="s3_multipart_twice.json") == {
         "processed": 2,
         "accepted": 1,
         "rejected": 0,
         "skipped": 1,
     }
-    resource = client.get(f"/uploads/{body['id']}").get_json()
+    resource = live_client.get(f"/uploads/{body['id']}").get_json()
     assert (resource["status"], resource["size"], resource["content_type"]) == ("accepted", len(data), "image/png")
-    assert download(client, body["id"]) == data
-    assert keys(live, bucket_name) == [f"files/{body['id']}", f"records/{body['id']}.json"]
+    assert download(live_client, body["id"]) == data
+    assert keys(live, live_bucket) == [f"files/{body['id']}", f"records/{body['id']}.json"]
     # Completing again after success is harmless.
-    assert complete(client, body["id"], etags).status_code == 200
+    assert complete(live_client, body["id"], etags).status_code == 200
 
 
-def test_part_urls_are_signed_for_their_part_and_its_length(client):
-    body = start(client, png_of(12))
+def test_part_urls_are_signed_for_their_part_and_its_length(live_client):
+    body = start(live_client, png_of(12))
     for part in body["upload"]["parts"]:
         url = urlsplit(part["url"])
         query = parse_qs(url.query)
@@ -97,21 +78,21 @@ def test_part_urls_are_signed_for_their_part_and_its_length(client):
         assert part["headers"] == {}
 
 
-def test_a_wrong_total_size_aborts_and_rejects(client, live, bucket_name):
+def test_a_wrong_total_size_aborts_and_rejects(live_client, live, live_bucket):
     data = png_of(12)
-    body = start(client, data + b"\0" * 100)  # declares 100 bytes more than it sends
+    body = start(live_client, data + b"\0" * 100)  # declares 100 bytes more than it sends
     etags = send_parts(body, data)
-    response = complete(client, body["id"], etags)
+    response = complete(live_client, body["id"], etags)
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == "size_mismatch"
     assert error["upload_status"] == "rejected"
-    assert open_multipart_uploads(live, bucket_name) == []
-    resource = client.get(f"/uploads/{body['id']}").get_json()
+    assert open_multipart_uploads(live, live_bucket) == []
+    resource = live_client.get(f"/uploads/{body['id']}").get_json()
     assert resource["status"] == "rejected"
     assert resource["reason"]["code"] == "size_mismatch"
-    assert client.get(f"/uploads/{body['id']}/content").get_json()["error"]["code"] == "rejected"
-    assert f"incoming/{body['id']}" not in keys(live, bucket_name)
+    assert live_client.get(f"/uploads/{body['id']}/content").get_json()["error"]["code"] == "rejected"
+    assert f"incoming/{body['id']}" not in keys(live, live_bucket)
 
 
 @pytest.mark.parametrize(
@@ -123,61 +104,61 @@ def test_a_wrong_total_size_aborts_and_rejects(client, live, bucket_name):
     ],
     ids=["wrong-etag", "part-left-out", "part-never-sent"],
 )
-def test_a_part_list_that_differs_from_s3_aborts(client, live, bucket_name, tamper, detail):
+def test_a_part_list_that_differs_from_s3_aborts(live_client, live, live_bucket, tamper, detail):
     data = png_of(12)
-    body = start(client, data)
-    response = complete(client, body["id"], tamper(send_parts(body, data)))
+    body = start(live_client, data)
+    response = complete(live_client, body["id"], tamper(send_parts(body, data)))
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert error["code"] == "parts_mismatch"
     assert detail in error["message"]
-    assert open_multipart_uploads(live, bucket_name) == []
-    assert client.get(f"/uploads/{body['id']}").get_json()["reason"]["code"] == "parts_mismatch"
+    assert open_multipart_uploads(live, live_bucket) == []
+    assert live_client.get(f"/uploads/{body['id']}").get_json()["reason"]["code"] == "parts_mismatch"
 
 
-def test_delete_aborts_an_unfinished_upload(client, live, bucket_name):
+def test_delete_aborts_an_unfinished_upload(live_client, live, live_bucket):
     data = png_of(12)
-    body = start(client, data)
+    body = start(live_client, data)
     send_parts(body, data, numbers={1})
-    assert open_multipart_uploads(live, bucket_name) == [f"incoming/{body['id']}"]
-    assert client.delete(f"/uploads/{body['id']}").status_code == 204
-    assert open_multipart_uploads(live, bucket_name) == []
-    assert keys(live, bucket_name) == []
-    assert client.get(f"/uploads/{body['id']}").status_code == 404
-    assert complete(client, body["id"], {1: "x"}).get_json()["error"]["code"] == "not_found"
+    assert open_multipart_uploads(live, live_bucket) == [f"incoming/{body['id']}"]
+    assert live_client.delete(f"/uploads/{body['id']}").status_code == 204
+    assert open_multipart_uploads(live, live_bucket) == []
+    assert keys(live, live_bucket) == []
+    assert live_client.get(f"/uploads/{body['id']}").status_code == 404
+    assert complete(live_client, body["id"], {1: "x"}).get_json()["error"]["code"] == "not_found"
 
 
-def test_resume_after_an_interruption_sends_only_missing_parts(client, app):
+def test_resume_after_an_interruption_sends_only_missing_parts(live_client, live_app):
     data = png_of(12)
-    body = start(client, data)
-    first = send_parts(body, data, numbers={1})  # then the client lost its place
+    body = start(live_client, data)
+    first = send_parts(body, data, numbers={1})  # then the live_client lost its place
 
-    held = client.get(f"/uploads/{body['id']}/parts").get_json()
+    held = live_client.get(f"/uploads/{body['id']}/parts").get_json()
     assert held["part_size"] == 5 * MiB and held["part_count"] == 3
     assert [(p["part_number"], p["etag"], p["size"]) for p in held["parts"]] == [(1, first[1], 5 * MiB)]
 
-    fresh = client.post(f"/uploads/{body['id']}/parts", json={"part_numbers": [2, 3]}).get_json()["parts"]
+    fresh = live_client.post(f"/uploads/{body['id']}/parts", json={"part_numbers": [2, 3]}).get_json()["parts"]
     etags = {1: held["parts"][0]["etag"]}
     for part in fresh:
         n = part["part_number"]
         etags[n] = put(part["url"], data[(n - 1) * 5 * MiB : n * 5 * MiB])
-    assert complete(client, body["id"], etags).status_code == 200
-    validate(app, body["id"], event="s3_multipart_twice.json")
-    assert download(client, body["id"]) == data
+    assert complete(live_client, body["id"], etags).status_code == 200
+    validate(live_app, body["id"], event="s3_multipart_twice.json")
+    assert download(live_client, body["id"]) == data
 
 
-def test_checksums_are_pinned_on_every_part_and_recorded(client, app):
+def test_checksums_are_pinned_on_every_part_and_recorded(live_client, live_app):
     data = png_of(12)
-    body = start(client, data, checksum_algorithm="SHA256")
-    assert body["upload"]["parts"] == []  # each URL pins a digest only the client knows
+    body = start(live_client, data, checksum_algorithm="SHA256")
+    assert body["upload"]["parts"] == []  # each URL pins a digest only the live_client knows
     assert body["upload"]["checksum_algorithm"] == "SHA256"
 
-    refused = client.post(f"/uploads/{body['id']}/parts", json={"part_numbers": [1]})
+    refused = live_client.post(f"/uploads/{body['id']}/parts", json={"part_numbers": [1]})
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_request"
 
     chunks = {n: data[(n - 1) * 5 * MiB : n * 5 * MiB] for n in (1, 2, 3)}
     sums = {str(n): sha256_b64(c) for n, c in chunks.items()}
-    parts = client.post(
+    parts = live_client.post(
         f"/uploads/{body['id']}/parts", json={"part_numbers": [1, 2, 3], "checksums_sha256": sums}
     ).get_json()["parts"]
     etags = {}
@@ -187,26 +168,26 @@ def test_checksums_are_pinned_on_every_part_and_recorded(client, app):
         assert "x-amz-checksum-sha256" in signed and "content-length" in signed
         assert part["headers"]["x-amz-checksum-sha256"] == sums[str(n)]
         etags[n] = put(part["url"], chunks[n], part["headers"])
-    assert complete(client, body["id"], etags).status_code == 200
-    validate(app, body["id"], event="s3_multipart_twice.json")
-    resource = client.get(f"/uploads/{body['id']}").get_json()
+    assert complete(live_client, body["id"], etags).status_code == 200
+    validate(live_app, body["id"], event="s3_multipart_twice.json")
+    resource = live_client.get(f"/uploads/{body['id']}").get_json()
     assert resource["status"] == "accepted"
     assert resource["checksum"]["algorithm"] == "SHA256"
     assert resource["checksum"]["value"]
 
 
-def test_a_single_put_can_pin_its_checksum(client, app):
+def test_a_single_put_can_pin_its_checksum(live_client, live_app):
     from tests.support import samples
 
     data = samples.pdf()
-    body = start(client, data, name="paper.pdf", checksum_sha256=sha256_b64(data))
+    body = start(live_client, data, name="paper.pdf", checksum_sha256=sha256_b64(data))
     upload = body["upload"]
     assert upload["method"] == "PUT"
     signed = parse_qs(urlsplit(upload["url"]).query)["X-Amz-SignedHeaders"][0].split(";")
     assert "x-amz-checksum-sha256" in signed
     put(upload["url"], data, upload["headers"])
-    validate(app, body["id"])
-    resource = client.get(f"/uploads/{body['id']}").get_json()
+    validate(live_app, body["id"])
+    resource = live_client.get(f"/uploads/{body['id']}").get_json()
     assert resource["status"] == "accepted"
     assert (resource["checksum"]["algorithm"], resource["checksum"]["value"]) == ("SHA256", sha256_b64(data))
 
@@ -220,16 +201,16 @@ def test_a_single_put_can_pin_its_checksum(client, app):
         {"checksum_sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "method": "POST"},
     ],
 )
-def test_bad_checksum_fields_are_invalid_request(client, body):
-    response = client.post("/uploads", json={"filename": "a.pdf", "size": 1000, **body})
+def test_bad_checksum_fields_are_invalid_request(live_client, body):
+    response = live_client.post("/uploads", json={"filename": "a.pdf", "size": 1000, **body})
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_request"
 
 
-def test_parts_and_complete_on_a_single_upload_are_409(client):
-    body = start(client, b"x" * 1000, name="small.pdf")
+def test_parts_and_complete_on_a_single_upload_are_409(live_client):
+    body = start(live_client, b"x" * 1000, name="small.pdf")
     for path, payload in (("parts", {"part_numbers": [1]}), ("complete", {"parts": [{"part_number": 1, "etag": "x"}]})):
-        response = client.post(f"/uploads/{body['id']}/{path}", json=payload)
+        response = live_client.post(f"/uploads/{body['id']}/{path}", json=payload)
         assert response.status_code == 409
         assert response.get_json()["error"]["code"] == "not_multipart"
 
@@ -245,27 +226,27 @@ def test_parts_and_complete_on_a_single_upload_are_409(client):
         {"part_numbers": list(range(1, 600))},
     ],
 )
-def test_signing_parts_outside_the_plan_is_invalid_request(client, payload):
-    body = start(client, png_of(12))
-    response = client.post(f"/uploads/{body['id']}/parts", json=payload)
+def test_signing_parts_outside_the_plan_is_invalid_request(live_client, payload):
+    body = start(live_client, png_of(12))
+    response = live_client.post(f"/uploads/{body['id']}/parts", json=payload)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_request"
 
 
 @pytest.mark.parametrize("payload", [{}, {"parts": "x"}, {"parts": [{"part_number": 1}]}, {"parts": [{"etag": "x"}]}])
-def test_a_malformed_completion_is_invalid_request(client, payload):
-    body = start(client, png_of(12))
-    response = client.post(f"/uploads/{body['id']}/complete", json=payload)
+def test_a_malformed_completion_is_invalid_request(live_client, payload):
+    body = start(live_client, png_of(12))
+    response = live_client.post(f"/uploads/{body['id']}/complete", json=payload)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_request"
 
 
-def test_a_multipart_upload_that_fails_validation_is_rejected(client, app, live, bucket_name):
+def test_a_multipart_upload_that_fails_validation_is_rejected(live_client, live_app, live, live_bucket):
     data = b"%PDF-1.4\n" + b"\0" * (6 * MiB)  # a PDF's bytes under a .png name
-    body = start(client, data)
-    assert complete(client, body["id"], send_parts(body, data)).status_code == 200
-    validate(app, body["id"], event="s3_multipart_twice.json")
-    resource = client.get(f"/uploads/{body['id']}").get_json()
+    body = start(live_client, data)
+    assert complete(live_client, body["id"], send_parts(body, data)).status_code == 200
+    validate(live_app, body["id"], event="s3_multipart_twice.json")
+    resource = live_client.get(f"/uploads/{body['id']}").get_json()
     assert resource["status"] == "rejected"
     assert resource["reason"]["code"] in ("content_mismatch", "content_type_not_allowed")
-    assert keys(live, bucket_name) == [f"records/{body['id']}.json"]
+    assert keys(live, live_bucket) == [f"records/{body['id']}.json"]

@@ -57,11 +57,13 @@ def test_the_declared_type_is_the_one_pinned(client):
     assert body["upload"]["fields"]["Content-Type"] == "image/jpeg"
 
 
-def test_the_ttl_comes_from_configuration(env, bucket):
-    from upload_core.http import create_app
-
-    env.setenv("PRESIGN_TTL_SECONDS", "60")
-    body = create_app().test_client().post("/uploads", json={"filename": "a.png", "size": 1}).get_json()
+def test_the_ttl_comes_from_configuration(make_app, bucket):
+    body = (
+        make_app(PRESIGN_TTL_SECONDS=60)
+        .test_client()
+        .post("/uploads", json={"filename": "a.png", "size": 1})
+        .get_json()
+    )
     assert parse_qs(urlsplit(body["upload"]["url"]).query)["X-Amz-Expires"] == ["60"]
 
 

@@ -58,11 +58,13 @@ def start(upload: Upload, store: S3Store, checksum_algorithm: str | None = None)
     return upload
 
 
-def require_open(upload: Upload) -> None:
+def require_open(upload: Upload) -> str:
+    """The S3 UploadId of a multipart upload that can still take parts, or Conflict."""
     if upload.method != Method.MULTIPART or not upload.multipart_upload_id:
         raise Conflict("not_multipart", f"Upload {upload.id} is a {upload.method} upload, not a multipart one")
     if upload.status != Status.PENDING:
         raise Conflict("not_pending", f"Upload {upload.id} is already {upload.status}", upload_status=upload.status)
+    return upload.multipart_upload_id
 
 
 def plan_of(upload: Upload) -> PartPlan | None:
@@ -75,7 +77,7 @@ def sign(
     upload: Upload, store: S3Store, numbers: Iterable[int], checksums: Mapping[int, str] | None = None
 ) -> list[dict[str, Any]]:
     """Presigned part URLs; `numbers` are already whole numbers in 1..10,000."""
-    require_open(upload)
+    multipart_id = require_open(upload)
     numbers = list(dict.fromkeys(numbers))
     checksums = dict(checksums or {})
     if len(numbers) > MAX_SIGN_BATCH:
@@ -98,7 +100,7 @@ def sign(
     for number in numbers:
         part = store.presign_part(
             upload.id,
-            upload.multipart_upload_id,
+            multipart_id,
             number,
             length=plan.length(number) if plan else None,
             checksum_sha256=checksums.get(number),
@@ -109,9 +111,9 @@ def sign(
 
 def held(upload: Upload, store: S3Store) -> list[dict[str, Any]]:
     """The parts S3 already holds, for a client that lost its place."""
-    require_open(upload)
+    multipart_id = require_open(upload)
     try:
-        return store.list_parts(upload.id, upload.multipart_upload_id)
+        return store.list_parts(upload.id, multipart_id)
     except MultipartUploadGone:
         raise _gone(upload) from None
 
@@ -122,9 +124,9 @@ def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[s
     Returns {"checksum": what S3 recorded, or None}."""
     if upload.method == Method.MULTIPART and upload.status == Status.ACCEPTED:
         return {"checksum": upload.checksum}
-    require_open(upload)
+    multipart_id = require_open(upload)
     try:
-        parts = store.list_parts(upload.id, upload.multipart_upload_id)
+        parts = store.list_parts(upload.id, multipart_id)
     except MultipartUploadGone:
         if store.incoming_exists(upload.id):  # completed already; the validator is on it
             return {"checksum": None}
@@ -132,13 +134,13 @@ def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[s
     try:
         final_parts = completion_parts(listed, parts, upload.declared_size, config.max_upload_bytes)
     except UploadError as err:
-        store.abort_multipart(upload.id, upload.multipart_upload_id)
+        store.abort_multipart(upload.id, multipart_id)
         store.put_record(upload.rejected(err.reason()))
         log.info("rejected %s at completion (%s): %s", upload.id, err.code, err.message)
         err.extra["upload_status"] = "rejected"
         raise
     try:
-        answer = store.complete_multipart(upload.id, upload.multipart_upload_id, final_parts)
+        answer = store.complete_multipart(upload.id, multipart_id, final_parts)
     except MultipartUploadGone:
         raise _gone(upload) from None
     log.info("completed multipart %s: %d parts, etag %s", upload.id, len(final_parts), answer["etag"])

@@ -9,12 +9,13 @@ Loading is deferred to the first sniff to keep a Lambda cold start short.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 _lock = threading.Lock()
-_magic = None
+_magic: Any = None
 
 
-def _load():
+def _load() -> Any:
     global _magic
     with _lock:
         if _magic is None:

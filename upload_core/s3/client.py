@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any, Literal
 
 from ..errors import StorageUnavailable
 
@@ -21,10 +22,10 @@ def error_code(exc: Exception) -> str:
 class storage_errors:
     """Turn boto3/botocore failures into StorageUnavailable (503); let ours through."""
 
-    def __enter__(self):
+    def __enter__(self) -> storage_errors:
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> Literal[False]:
         if exc is None or isinstance(exc, (StorageUnavailable, ObjectChanged)):
             return False
         from botocore.exceptions import BotoCoreError, ClientError
@@ -35,7 +36,7 @@ class storage_errors:
         return False
 
 
-def default_client():
+def default_client() -> Any:
     import boto3
     from botocore.config import Config as BotoConfig
 

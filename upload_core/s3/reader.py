@@ -40,7 +40,7 @@ class RangedReader(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         want = min(len(buffer), self._size - self._pos)
         if want <= 0:
             return 0

@@ -41,7 +41,7 @@ class S3Store:
         self.bytes_read = 0  # bytes fetched by ranged reads; the benchmark reports it
 
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             with self._lock:
                 if self._client is None:
