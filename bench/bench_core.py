@@ -48,6 +48,18 @@ event['headers']['content-type'] = f'multipart/form-data; boundary={b}'
 r = handler.api(event, None)
 assert r['statusCode'] == 201, r
 """
+# The validate function's cold start: it must not pay for Flask. The event names an
+# object nobody issued, so the run makes the S3 client and one GET, then skips it.
+COLD_VALIDATE = """
+import json, sys
+import handler
+event = json.load(open('tests/events/s3_object_created.json'))
+event['Records'][0]['s3']['bucket']['name'] = sys.argv[1]
+event['Records'][0]['s3']['object']['key'] = 'incoming/AAAAAAAAAAAAAAAAAAAAAA'
+assert handler.validate(event, None)['skipped'] == 1
+assert 'flask' not in sys.modules
+"""
+FLOOR_VALIDATE = "import boto3"
 # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across fork+exec, so a child would report
 # the parent's peak; VmHWM belongs to the new process image alone.
 PEAK_RSS = """
@@ -62,7 +74,7 @@ VALIDATE = (
 import json, sys, time
 import handler
 event = json.loads(sys.argv[1])
-store = handler.app.extensions['upload_store']
+store = handler.store
 t = time.perf_counter()
 summary = handler.validate(event, None)
 elapsed = time.perf_counter() - t
@@ -140,6 +152,8 @@ def bench_cold_start(runs: int, env: dict, png: Path) -> None:
     cold = median_of(runs, COLD, env)
     cold_upload = median_of(runs, COLD_UPLOAD, env, str(png))
     interp = median_of(runs, "pass", env)
+    cold_validate = median_of(runs, COLD_VALIDATE, env, env["UPLOAD_BUCKET"])
+    floor_validate = median_of(runs, FLOOR_VALIDATE, env)
     print("Cold start (fresh process each run, median of %d, interpreter start included)" % runs)
     print(f"  python -c pass                                 {interp * 1000:8.1f} ms")
     print(f"  floor: import flask, serverless_wsgi, boto3    {floor * 1000:8.1f} ms")
@@ -151,6 +165,11 @@ def bench_cold_start(runs: int, env: dict, png: Path) -> None:
     print(
         f"  import handler + first inline upload to S3     {cold_upload * 1000:8.1f} ms   "
         f"ratio to floor + libmagic {cold_upload / floor_magic:.2f}x (includes boto3 client, PUTs)"
+    )
+    print(f"  floor for the validator: import boto3          {floor_validate * 1000:8.1f} ms")
+    print(
+        f"  import handler + first validate (S3 GET)       {cold_validate * 1000:8.1f} ms   "
+        f"ratio to import boto3 {cold_validate / floor_validate:.2f}x (no Flask loaded)"
     )
 
 
