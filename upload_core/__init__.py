@@ -6,7 +6,7 @@ validator never loads Flask, and the app is built by upload_core.http.create_app
     upload.py     the upload record, its statuses and methods
     events.py     typed S3 event records (keys decoded once)
     inspect/      pure rules and inspection: names, sizes, types, content (no I/O)
-    s3/           the S3 layer: the store, ranged reads, S3's limits, multipart arithmetic
+    s3/           the S3 layer: the store, S3's limits, multipart arithmetic
     flows/        one Flask-free function per operation: inline, presign, multipart
     http/         the Flask app: routes, errors as JSON, CORS, the page, the API Gateway adapter
     validator.py  S3 event -> decision (accepted or rejected); imports no Flask

@@ -1,7 +1,7 @@
 """The S3-event function: validate each object that landed under the incoming prefix.
 
-For each object: read its first bytes (and, for OOXML, its zip directory) with ranged
-GETs, apply the same rules as the inline path plus the declared size, then
+For each object: download it (one GET, streamed to a spooled temporary file), inspect
+every byte with the same rules as the inline path plus the declared size, then
 - accept: copy the exact validated version (CopySourceIfMatch) to files/ID, the only
   served prefix, record `accepted`, delete the incoming object;
 - reject: record `rejected` with the reason, delete the incoming object.
@@ -14,6 +14,7 @@ final record (or no object) and change nothing.
 from __future__ import annotations
 
 import logging
+import tempfile
 from enum import StrEnum
 from typing import Any, Callable, Mapping
 
@@ -26,6 +27,8 @@ from .s3.client import ObjectChanged
 from .s3.store import S3Store
 
 log = logging.getLogger(__name__)
+
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 
 class Outcome(StrEnum):
@@ -80,22 +83,23 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         log.info("skipped %s: upload is %s", upload_id, state)
         return Outcome.SKIPPED
 
-    head = store.read_incoming_head(upload_id, SNIFF_BYTES)
-    if head is None:
-        log.info("skipped %s: object is gone", upload_id)
-        return Outcome.SKIPPED
-    data, size, etag = head
-    sample = Sample(head=data, size=size, source=store.incoming_reader(upload_id, size, etag))
-    try:
-        detected = check_content(upload.filename, sample, config, declared_size=upload.declared_size)
-    except ObjectChanged:
-        log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
-        return Outcome.SKIPPED
-    except UploadError as err:
-        store.put_record(upload.rejected(err.reason()))
-        store.delete_incoming(upload_id)
-        log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
-        return Outcome.REJECTED
+    # The whole object, spooled to local disk past a few MiB (Lambda's /tmp, sized in
+    # serverless.yml): inspection reads every byte, with random access, in bounded memory.
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as local:
+        fetched = store.download_incoming(upload_id, local)
+        if fetched is None:
+            log.info("skipped %s: object is gone", upload_id)
+            return Outcome.SKIPPED
+        size, etag = fetched
+        sample = Sample(head=local.read(SNIFF_BYTES), size=size, source=local)
+        local.seek(0)
+        try:
+            detected = check_content(upload.filename, sample, config, declared_size=upload.declared_size)
+        except UploadError as err:
+            store.put_record(upload.rejected(err.reason()))
+            store.delete_incoming(upload_id)
+            log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
+            return Outcome.REJECTED
 
     accepted = upload.accepted(detected, size)
     try:

@@ -82,11 +82,13 @@ def test_a_bigger_file_than_declared_is_rejected(handler, client, landed):
     assert status(client, upload_id)["reason"]["code"] == "size_mismatch"
 
 
-def test_a_docx_is_validated_from_ranged_reads(handler, client, landed, store, s3):
+def test_the_validator_reads_every_byte_once(handler, client, landed):
+    """Every byte is inspected: the handler's own store downloads the object exactly once."""
     data = samples.docx()
     upload_id = landed("report.docx", data)
     handler.validate(created(f"incoming/{upload_id}"), None)
     assert status(client, upload_id)["status"] == "accepted"
+    assert handler.store.bytes_read == len(data)
 
 
 def test_repeated_and_late_events_change_nothing(handler, client, landed, s3):
@@ -143,20 +145,20 @@ def test_one_failing_record_does_not_lose_the_others(handler, client, landed, mo
     good, flaky, bad = landed("a.png", samples.png()), landed("b.png", samples.png()), landed("c.png", samples.SCRIPT)
     event = created(f"incoming/{good}")
     event["Records"] += created(f"incoming/{flaky}")["Records"] + created(f"incoming/{bad}")["Records"]
-    store = handler.app.extensions["upload_store"]
-    real = store.read_incoming_head
+    store = handler.store
+    real = store.download_incoming
 
-    def sometimes_down(upload_id, length):
+    def sometimes_down(upload_id, into):
         if upload_id == flaky:
             raise StorageUnavailable()
-        return real(upload_id, length)
+        return real(upload_id, into)
 
-    monkeypatch.setattr(store, "read_incoming_head", sometimes_down)
+    monkeypatch.setattr(store, "download_incoming", sometimes_down)
     with pytest.raises(ValidationIncomplete):  # so that Lambda retries the event
         handler.validate(event, None)
     assert [status(client, i)["status"] for i in (good, flaky, bad)] == ["accepted", "pending", "rejected"]
 
-    monkeypatch.setattr(store, "read_incoming_head", real)
+    monkeypatch.setattr(store, "download_incoming", real)
     assert handler.validate(event, None) == {"processed": 3, "accepted": 1, "rejected": 0, "skipped": 2}
     assert [status(client, i)["status"] for i in (good, flaky, bad)] == ["accepted", "accepted", "rejected"]
 
@@ -166,7 +168,7 @@ def test_a_crash_after_the_copy_is_completed_by_the_retry(handler, client, lande
     from upload_core.validator import ValidationIncomplete
 
     upload_id = landed("a.png", samples.png())
-    store = handler.app.extensions["upload_store"]
+    store = handler.store
     real = store.put_record
     monkeypatch.setattr(store, "put_record", lambda upload: (_ for _ in ()).throw(StorageUnavailable()))
     with pytest.raises(ValidationIncomplete):
@@ -182,18 +184,18 @@ def test_a_crash_after_the_copy_is_completed_by_the_retry(handler, client, lande
 def test_an_object_overwritten_while_validated_is_left_to_its_own_event(handler, client, landed, s3, monkeypatch):
     """The copy is pinned to the validated ETag: bytes swapped in meanwhile are never promoted."""
     upload_id = landed("a.png", samples.png())
-    store = handler.app.extensions["upload_store"]
-    real = store.read_incoming_head
+    store = handler.store
+    real = store.download_incoming
 
-    def read_then_swap(uid, length):
-        result = real(uid, length)
+    def read_then_swap(uid, into):
+        result = real(uid, into)
         s3.put_object(Bucket=BUCKET, Key=f"incoming/{uid}", Body=samples.png() + b"<script>")
         return result
 
-    monkeypatch.setattr(store, "read_incoming_head", read_then_swap)
+    monkeypatch.setattr(store, "download_incoming", read_then_swap)
     assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
     assert f"files/{upload_id}" not in keys(s3)
-    monkeypatch.setattr(store, "read_incoming_head", real)
+    monkeypatch.setattr(store, "download_incoming", real)
     handler.validate(created(f"incoming/{upload_id}"), None)  # the swapped object's own event
     assert status(client, upload_id)["status"] == "rejected"
 

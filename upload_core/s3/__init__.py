@@ -2,7 +2,6 @@
 
 limits.py   S3's own limits, defined once (part sizes and counts, single PUT and copy, TTL)
 client.py   the boto3 client (made on first use) and S3 errors -> StorageUnavailable
-reader.py   a seekable view of one object version over ranged GETs
 parts.py    multipart arithmetic and completion checks (pure: no boto3)
 store.py    S3Store: every S3 call the service makes, multipart included
 """

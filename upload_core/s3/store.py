@@ -1,5 +1,5 @@
 """S3Store: every S3 call the service makes, in one place, multipart calls included
-(the client and error translation are in client.py, ranged reads in reader.py).
+(the client and error translation are in client.py).
 
 Key layout (object keys never contain a client's name):
     incoming/ID   what a presigned client wrote; never served, only validated
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 from ..config import Config
 from ..errors import NotFound, StorageUnavailable
@@ -22,9 +22,11 @@ from ..inspect.naming import is_valid_id
 from ..upload import Upload
 from .client import ObjectChanged, default_client, error_code, storage_errors
 from .limits import CHECKSUM_ALGORITHMS, MAX_SINGLE_COPY_BYTES
-from .reader import RangedReader, total_size
 
 log = logging.getLogger(__name__)
+
+
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 class MultipartUploadGone(Exception):
@@ -38,7 +40,7 @@ class S3Store:
         self._factory = client_factory or default_client
         self._client = None
         self._lock = threading.Lock()
-        self.bytes_read = 0  # bytes fetched by ranged reads; the benchmark reports it
+        self.bytes_read = 0  # bytes the validator downloaded; the benchmark reports it
 
     @property
     def client(self) -> Any:
@@ -160,31 +162,22 @@ class S3Store:
             )
 
     # validation -------------------------------------------------------------
-    def read_incoming_head(self, upload_id: str, length: int) -> tuple[bytes, int, str] | None:
-        """First `length` bytes of an incoming object, its total size and ETag; None if gone."""
+    def download_incoming(self, upload_id: str, into: BinaryIO) -> tuple[int, str] | None:
+        """Stream the incoming object into `into` (the validator's spooled temporary file) in
+        fixed-size chunks, so memory stays flat with the object's size. One GET: every byte
+        is of one version, whose size and ETag are returned; None if the object is gone."""
+        size = 0
         with storage_errors():
             try:
-                obj = self.client.get_object(
-                    Bucket=self.bucket, Key=self.incoming_key(upload_id), Range=f"bytes=0-{length - 1}"
-                )
+                obj = self.client.get_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
             except self.client.exceptions.NoSuchKey:
                 return None
-            except self.client.exceptions.ClientError as exc:
-                if error_code(exc) == "InvalidRange":  # a zero-byte object
-                    head = self.client.head_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
-                    return b"", head["ContentLength"], head["ETag"]
-                raise
-            data = obj["Body"].read()
-        self.bytes_read += len(data)
-        total = total_size(obj)
-        return data, total, obj["ETag"]
-
-    def incoming_reader(self, upload_id: str, size: int, etag: str) -> RangedReader:
-        """A seekable view of exactly the validated version (every GET carries If-Match)."""
-        return RangedReader(self.client, self.bucket, self.incoming_key(upload_id), size, etag, self._count_read)
-
-    def _count_read(self, n: int) -> None:
-        self.bytes_read += n
+            for chunk in obj["Body"].iter_chunks(DOWNLOAD_CHUNK_BYTES):
+                into.write(chunk)
+                size += len(chunk)
+        self.bytes_read += size
+        into.seek(0)
+        return size, obj["ETag"]
 
     def promote(self, upload: Upload, etag: str) -> dict[str, str] | None:
         """Copy validated incoming bytes to the served prefix, only if they are still the
