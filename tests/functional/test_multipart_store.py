@@ -60,3 +60,25 @@ def test_promote_refuses_bytes_that_changed(store, s3, bucket, big_incoming):
     with pytest.raises(ObjectChanged):
         store.promote(upload, '"0123456789abcdef0123456789abcdef"')
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="files/")
+
+
+def test_promote_serves_only_the_validated_length(store, s3, bucket, big_incoming, monkeypatch):
+    """Trailing bytes past a format's end are cut off: the served copy holds bytes [0, length),
+    copied by ranges of at most COPY_PART_BYTES, each pinned to the validated version."""
+    monkeypatch.setattr("upload_core.s3.store.COPY_PART_BYTES", 5 * MiB)
+    upload, data, etag = big_incoming
+    ranges = []
+    store.client.meta.events.register(
+        "provide-client-params.s3.UploadPartCopy",
+        lambda params, **kw: ranges.append((params["CopySourceRange"], params["CopySourceIfMatch"])),
+    )
+    length = 11 * MiB + 7
+    assert store.promote(upload, etag, length=length) is None  # no checksum of its own
+    assert sorted(ranges) == sorted(
+        [
+            (f"bytes=0-{5 * MiB - 1}", etag),
+            (f"bytes={5 * MiB}-{10 * MiB - 1}", etag),
+            (f"bytes={10 * MiB}-{length - 1}", etag),
+        ]
+    )
+    assert s3.get_object(Bucket=bucket, Key=f"files/{upload.id}")["Body"].read() == data[:length]

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+COPY_PART_BYTES = 1024 * 1024 * 1024  # a cut-off or > 5 GiB copy, part by part
 
 
 class MultipartUploadGone(Exception):
@@ -179,16 +180,17 @@ class S3Store:
         into.seek(0)
         return size, obj["ETag"]
 
-    def promote(self, upload: Upload, etag: str) -> dict[str, str] | None:
+    def promote(self, upload: Upload, etag: str, length: int | None = None) -> dict[str, str] | None:
         """Copy validated incoming bytes to the served prefix, only if they are still the
-        bytes that were validated (CopySourceIfMatch). The copy happens inside S3: one
-        CopyObject up to 5 GiB, a multipart copy beyond (S3's limit for one copy).
-        The HEAD with If-Match is a second lock for S3 look-alikes that ignore the copy
-        condition (moto does); on S3 the copy's own condition closes the race. It also
-        reads the checksum S3 recorded for that version, which is returned."""
+        bytes that were validated (CopySourceIfMatch). `length` < the object's size copies
+        only bytes [0, length): trailing bytes past a format's end are cut off, never served.
+        The copy happens inside S3: one CopyObject for a whole object up to 5 GiB, otherwise
+        a multipart copy of byte ranges. The HEAD with If-Match is a second lock for S3
+        look-alikes that ignore the copy condition (moto does); on S3 the copy's own
+        condition closes the race. It also reads the checksum S3 recorded for that
+        version, which is returned (a cut-off copy has none of its own)."""
         source = {"Bucket": self.bucket, "Key": self.incoming_key(upload.id)}
         args = {
-            "CopySourceIfMatch": etag,
             "ContentType": upload.content_type,
             "MetadataDirective": "REPLACE",
             "TaggingDirective": "REPLACE",  # nothing a client attached travels to the served copy
@@ -198,23 +200,60 @@ class S3Store:
                 head = self.client.head_object(
                     Bucket=self.bucket, Key=source["Key"], IfMatch=etag, ChecksumMode="ENABLED"
                 )
-                if (upload.size or 0) <= MAX_SINGLE_COPY_BYTES:
-                    self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=self.file_key(upload.id), **args)
-                else:
-                    from boto3.s3.transfer import TransferConfig
-
-                    self.client.copy(
-                        source,
-                        self.bucket,
-                        self.file_key(upload.id),
-                        ExtraArgs=args,
-                        Config=TransferConfig(multipart_chunksize=1024**3, max_concurrency=4),
+                whole = int(head["ContentLength"])
+                length = whole if length is None else length
+                if length == whole and whole <= MAX_SINGLE_COPY_BYTES:
+                    self.client.copy_object(
+                        CopySource=source,
+                        CopySourceIfMatch=etag,
+                        Bucket=self.bucket,
+                        Key=self.file_key(upload.id),
+                        **args,
                     )
+                else:
+                    self._copy_range(source, etag, length, upload.content_type)
             except self.client.exceptions.ClientError as exc:
                 if error_code(exc) in ("PreconditionFailed", "412", "404", "NoSuchKey"):
                     raise ObjectChanged(upload.id) from None
                 raise
-        return checksum_of(head)
+        return checksum_of(head) if length == whole else None
+
+    def _copy_range(self, source: dict[str, str], etag: str, length: int, content_type: str) -> None:
+        """Bytes [0, length) of `source` to files/ID by UploadPartCopy, in parts of at most
+        COPY_PART_BYTES, a few at a time; aborted if any part fails."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        key = self.file_key(source["Key"].rsplit("/", 1)[-1])
+        multipart_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)[
+            "UploadId"
+        ]
+        ranges = [
+            (n + 1, start, min(length, start + COPY_PART_BYTES) - 1)
+            for n, start in enumerate(range(0, max(length, 1), COPY_PART_BYTES))
+        ]
+
+        def copy(part: tuple[int, int, int]) -> dict[str, Any]:
+            number, first, last = part
+            answer = self.client.upload_part_copy(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=multipart_id,
+                PartNumber=number,
+                CopySource=source,
+                CopySourceIfMatch=etag,
+                CopySourceRange=f"bytes={first}-{last}",
+            )
+            return {"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]}
+
+        try:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                parts = list(pool.map(copy, ranges))
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=multipart_id, MultipartUpload={"Parts": parts}
+            )
+        except Exception:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=multipart_id)
+            raise
 
     def delete_incoming(self, upload_id: str) -> None:
         with storage_errors():
