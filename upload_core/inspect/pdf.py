@@ -1,0 +1,264 @@
+"""PDF inspected object by object with pypdf: every xref entry, object streams included.
+
+Why pypdf and not pikepdf (measured in bench/bench_inspect.py's notes and the report):
+pypdf is pure Python (a 0.4 MB wheel, one artifact for x86_64 and arm64, no native
+code), imports in ~0.12 s, and has decompression limits of its own (75 MB inflated per
+stream). pikepdf is faster per object but is a 2.8 MB native wheel that pulls Pillow and
+lxml into the Lambda artifact (~25 MB installed). Inspection cost is dominated by reading
+the bytes, which both must do.
+
+What is refused (found codes in base.FOUND):
+- not `%PDF-` at byte 0 (`leading_data` when a header sits further in, else `malformed`);
+  anything but whitespace after the last `%%EOF` (`trailing_data`; incremental updates
+  are whole revisions ending in `%%EOF`, so they pass);
+- encryption (`pdf_encrypted`): an encrypted file's strings and streams cannot be read;
+- /JS or /JavaScript anywhere, as a key or a name (`pdf_javascript`), so also name trees
+  and actions inside object streams; names are compared after pypdf decodes `#xx`;
+- /Launch, /SubmitForm, /ImportData actions anywhere, and /URI or /GoToR actions run on
+  open (/OpenAction) or on an event (/AA, and their /Next chains) (`pdf_action`). A /URI
+  action a user clicks (a Link annotation's /A) is allowed: honest PDFs are full of them;
+- /EmbeddedFile(s) or a file specification's /EF (`pdf_embedded_file`), /RichMedia
+  (`pdf_rich_media`), /XFA (`pdf_xfa`).
+Every object in the cross-reference table is checked, reachable from the catalog or not.
+Stream data is not scanned (content streams draw; they run nothing), except object streams,
+which pypdf inflates under its cap and parses into the objects they hold.
+
+Memory: pypdf reads through a block cache of READ_BYTES over `source`; a stream's raw
+bytes are held while its object is checked (at most MAX_STREAM_BYTES, pypdf's declared
+length limit, so a PDF with a larger single stream is refused as malformed), and pypdf's
+object cache is emptied after each object (or each object stream), so memory does not
+grow with the number of objects. A read of the whole file (pypdf's repair of a broken
+xref) is refused as `malformed` instead.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import defaultdict
+from typing import Any
+
+from .base import READ_BYTES, Inspected, Limits, Source, unsafe
+
+# The largest stream whose raw bytes are read (pypdf's default declared-length limit),
+# and the most one stream (an object stream) may inflate to.
+MAX_STREAM_BYTES = 75_000_000
+# The window at the end of the file in which the last %%EOF must sit.
+TAIL_BYTES = 4096
+_WHITESPACE = b" \t\r\n\f\0"
+_MAX_DEPTH = 64
+
+_JAVASCRIPT = {"/JS", "/JavaScript"}
+_ALWAYS_ACTIONS = {"/Launch", "/SubmitForm", "/ImportData"}
+_TRIGGERED_ACTIONS = {"/URI", "/GoToR"}
+_EMBEDDED = {"/EmbeddedFile", "/EmbeddedFiles", "/EF"}
+_RICH_MEDIA = {"/RichMedia", "/RichMediaContent", "/RichMediaSettings"}
+
+
+class _UnboundedRead(Exception):
+    """pypdf asked for more than one stream's worth of bytes at once."""
+
+
+class _BlockCache(io.RawIOBase):
+    """`source` as pypdf wants it (many tiny reads and seeks) while the source sees only
+    reads of at most READ_BYTES, front to back as pypdf goes."""
+
+    def __init__(self, source: Source, size: int):
+        self._source, self._size = source, size
+        self._pos, self._block_at, self._block = 0, -1, b""
+        self.refused = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            n = self._size - self._pos
+        if n > MAX_STREAM_BYTES:
+            self.refused = True
+            raise _UnboundedRead()
+        n = min(n, self._size - self._pos)
+        out = []
+        while n > 0:
+            if not (self._block_at <= self._pos < self._block_at + len(self._block)):
+                self._source.seek(self._pos)
+                self._block_at = self._pos
+                self._block = self._source.read(min(READ_BYTES, self._size - self._pos))
+                if not self._block:
+                    break
+            offset = self._pos - self._block_at
+            piece = self._block[offset : offset + n]
+            out.append(piece)
+            self._pos += len(piece)
+            n -= len(piece)
+        return b"".join(out)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def inspect_pdf(source: Source, size: int, limits: Limits) -> Inspected:
+    """Check the header, the tail, then every object; refuse what can act on its own."""
+    source.seek(0)
+    head = source.read(min(1024, size))
+    if not head.startswith(b"%PDF-"):
+        if b"%PDF-" in head:
+            raise unsafe("leading_data", f"{head.index(b'%PDF-')} bytes come before the PDF header")
+        raise unsafe("malformed", "The file does not start with %PDF-")
+    source.seek(max(0, size - TAIL_BYTES))
+    tail = source.read(min(TAIL_BYTES, size))
+    last = tail.rfind(b"%%EOF")
+    if last < 0 or tail[last + 5 :].strip(_WHITESPACE):
+        raise unsafe("trailing_data", "Something other than whitespace follows the PDF's last %%EOF")
+    _Walk(source, size).run()
+    return Inspected("application/pdf", size)
+
+
+class _Walk:
+    """One pass over every object, then the few actions that run by themselves."""
+
+    def __init__(self, source: Source, size: int):
+        self.stream = _BlockCache(source, size)
+        self.pending: set[tuple[int, int]] = set()  # indirect actions run on open or on an event
+        self.pending_aa: set[tuple[int, int]] = set()  # indirect /AA dictionaries
+
+    def run(self) -> None:
+        import pypdf
+        from pypdf.generic import IndirectObject
+
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+        try:
+            with _configured(pypdf):
+                self.reader = reader = pypdf.PdfReader(self.stream, strict=True)
+                if reader.is_encrypted:
+                    raise unsafe("pdf_encrypted", "The PDF is encrypted; its content cannot be inspected")
+                self._check(reader.trailer, False, 0)
+                direct = sorted(
+                    (offset, idnum, gen)
+                    for gen, table in reader.xref.items()
+                    for idnum, offset in table.items()
+                    if not reader.xref_free_entry.get(gen, {}).get(idnum, False)
+                )
+                for _offset, idnum, gen in direct:
+                    self._check(reader.get_object(IndirectObject(idnum, gen, reader)), False, 0)
+                    reader.resolved_objects.clear()
+                by_stream: dict[int, list[int]] = defaultdict(list)
+                for idnum, (stmnum, _idx) in reader.xref_objStm.items():
+                    by_stream[stmnum].append(idnum)
+                for members in by_stream.values():
+                    for idnum in members:
+                        self._check(reader.get_object(IndirectObject(idnum, 0, reader)), False, 0)
+                    reader.resolved_objects.clear()
+                self._run_triggered(IndirectObject)
+        except _UnboundedRead:
+            raise unsafe("malformed", "The PDF's structure is broken (a repair would read it whole)") from None
+        except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            if self.stream.refused:
+                raise unsafe("malformed", "The PDF's structure is broken (a repair would read it whole)") from None
+            raise unsafe("malformed", f"The PDF's structure is broken ({type(exc).__name__}: {exc})"[:300]) from None
+
+    def _run_triggered(self, indirect: Any) -> None:
+        """Check the actions that /OpenAction and /AA point at, and their /Next chains."""
+        seen: set[tuple[int, int]] = set()
+        while self.pending or self.pending_aa:
+            if self.pending_aa:
+                key = self.pending_aa.pop()
+                obj = self.reader.get_object(indirect(key[0], key[1], self.reader))
+                if hasattr(obj, "items"):
+                    for value in dict.values(obj):
+                        self._trigger(value)
+                continue
+            key = self.pending.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            self._check(self.reader.get_object(indirect(key[0], key[1], self.reader)), True, 0)
+
+    def _trigger(self, value: Any) -> None:
+        from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+        if isinstance(value, IndirectObject):
+            self.pending.add((value.idnum, value.generation))
+        elif isinstance(value, DictionaryObject):
+            self._check(value, True, 1)
+        elif isinstance(value, ArrayObject):
+            for item in value:
+                self._trigger(item)
+
+    def _check(self, obj: Any, triggered: bool, depth: int) -> None:
+        from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+        if depth > _MAX_DEPTH:
+            raise unsafe("malformed", "The PDF nests objects deeper than any real document")
+        if isinstance(obj, NameObject):
+            _refuse_name(str(obj))
+        elif isinstance(obj, ArrayObject):
+            for item in obj:
+                self._check(item, False, depth + 1)
+        elif isinstance(obj, DictionaryObject):
+            kind = dict.get(obj, "/S")
+            if triggered and isinstance(kind, NameObject) and str(kind) in _TRIGGERED_ACTIONS:
+                raise unsafe("pdf_action", f"The PDF runs a {kind} action when it is opened or on an event")
+            for key, value in dict.items(obj):
+                _refuse_name(str(key))
+                if key == "/OpenAction":
+                    self._trigger(value)
+                elif key == "/AA":
+                    if isinstance(value, IndirectObject):
+                        self.pending_aa.add((value.idnum, value.generation))
+                    elif isinstance(value, DictionaryObject):
+                        for action in dict.values(value):
+                            self._trigger(action)
+                elif key == "/Next" and triggered:
+                    self._trigger(value)
+                else:
+                    self._check(value, False, depth + 1)
+
+
+def _refuse_name(name: str) -> None:
+    if name in _JAVASCRIPT:
+        raise unsafe("pdf_javascript", f"The PDF carries JavaScript ({name})")
+    if name in _ALWAYS_ACTIONS:
+        raise unsafe("pdf_action", f"The PDF has a {name} action")
+    if name in _EMBEDDED:
+        raise unsafe("pdf_embedded_file", f"The PDF embeds files ({name})")
+    if name in _RICH_MEDIA:
+        raise unsafe("pdf_rich_media", f"The PDF carries rich media ({name})")
+    if name == "/XFA":
+        raise unsafe("pdf_xfa", "The PDF carries an XFA form")
+
+
+class _configured:
+    """pypdf's limits for this inspection: one stream's raw or inflated bytes."""
+
+    def __init__(self, pypdf: Any):
+        self._pypdf = pypdf
+
+    def __enter__(self) -> None:
+        from pypdf._configuration import CURRENT_CONFIGURATION
+
+        self._token = CURRENT_CONFIGURATION.set(
+            self._pypdf.get_configuration().with_overwrites(
+                maximum_declared_stream_length=MAX_STREAM_BYTES,
+                zlib_maximum_output_length=MAX_STREAM_BYTES,
+                disable_legacy_handling=True,
+            )
+        )
+
+    def __exit__(self, *exc: Any) -> None:
+        from pypdf._configuration import CURRENT_CONFIGURATION
+
+        CURRENT_CONFIGURATION.reset(self._token)
