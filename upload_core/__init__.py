@@ -22,7 +22,8 @@ def create_app(config: Config | None = None, store: S3Store | None = None) -> Fl
     app.json.sort_keys = False
     # Flask enforces the inline limit itself; errors_http turns its 413 into the contract's.
     app.config["MAX_CONTENT_LENGTH"] = config.inline_max_bytes
-    app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024
+    # Werkzeug counts its own parse buffer here: 64 KiB refused real photos (issue 10 sets it for good).
+    app.config["MAX_FORM_MEMORY_SIZE"] = 500_000
     app.config["MAX_FORM_PARTS"] = 100
     app.extensions["upload_config"] = config
     app.extensions["upload_store"] = store
