@@ -54,8 +54,13 @@ def _truncated(kind: str):
 # --- PNG -------------------------------------------------------------------------------
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Chunks whose data is compressed pixels (entropy): never scanned for markup.
-_PNG_PIXEL_CHUNKS = {b"IDAT", b"fdAT"}
+# Chunks whose data is compressed pixels (entropy) or a fixed binary layout (palette,
+# colour, timing): never scanned for markup. Text chunks, eXIf and unknown (private)
+# chunks are.
+_PNG_PIXEL_CHUNKS = {
+    b"IDAT", b"fdAT", b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"bKGD", b"hIST", b"pHYs",
+    b"tIME", b"acTL", b"fcTL", b"cICP", b"mDCV", b"cLLI",
+}  # fmt: skip
 
 
 def inspect_png(source: Source, size: int, limits: Limits) -> Inspected:
