@@ -12,7 +12,9 @@ an inspector walks structure and never decodes pixels, so what it costs is what 
 reads. A 1 GiB photo has far more than MAX_IMAGE_PIXELS (50 MP), so the inspection runs
 with max_image_pixels raised to 2^32 for this benchmark only. PDFs are pages with one
 1 MiB image stream each (what a scanner writes). With --pikepdf, the same PDFs are also
-opened by pikepdf with every object resolved, the alternative to pypdf.
+opened by pikepdf with every object resolved, the alternative to pypdf (pikepdf does not
+read stream data until asked, so its MB/s are not comparable; the PDF of 250,000 tiny
+objects, the most inspect/pdf.py accepts, compares what each holds per object).
 
     .venv/bin/python bench/bench_inspect.py [--sizes-mib 1,100,1024] [--types jpeg,png,gif,pdf] [--pikepdf]
 """
@@ -165,6 +167,21 @@ def write_pdf(out, size: int) -> None:
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, xref))
 
 
+def write_pdf_objects(out, count: int) -> None:
+    """A PDF of `count` tiny objects: what makes a PDF parser's memory grow."""
+    offsets: list[int] = []
+    out.write(b"%PDF-1.7\n")
+    bodies = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
+    for number in range(1, count + 1):
+        offsets.append(out.tell())
+        body = bodies[number - 1] if number <= 2 else b"<< /V %d /N (note) >>" % number
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, xref))
+
+
 WRITERS = {"jpeg": write_jpeg, "png": write_png, "gif": write_gif, "pdf": write_pdf}
 
 
@@ -180,6 +197,7 @@ def main() -> None:
     parser.add_argument("--sizes-mib", default="1,100,1024")
     parser.add_argument("--types", default="jpeg,png,gif,pdf")
     parser.add_argument("--pikepdf", action="store_true", help="also time pikepdf on the same PDFs")
+    parser.add_argument("--pdf-objects", type=int, default=250_000, help="a PDF of this many tiny objects (0: none)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes_mib.split(",")]
     print(f"{'type':8} {'size':>9} {'MB/s':>8} {'seconds':>8} {'RSS after imports':>18} {'peak RSS':>9}")
@@ -200,6 +218,17 @@ def main() -> None:
                         flush=True,
                     )
                 path.unlink()
+        if args.pdf_objects:
+            path = Path(tmp) / "objects.pdf"
+            with open(path, "wb") as out:
+                write_pdf_objects(out, args.pdf_objects)
+            for label, code, arg in [("", INSPECT, "pdf")] + ([(" pikepdf", PIKEPDF, None)] if args.pikepdf else []):
+                figures = run(code, *([arg] if arg else []), str(path))
+                before, peak = figures["rss_before_kib"] / 1024, figures["peak_rss_kib"] / 1024
+                print(
+                    f"pdf of {args.pdf_objects} objects{label}: {figures['seconds']:.2f} s, "
+                    f"peak RSS {peak:.0f} MiB after imports at {before:.0f} MiB"
+                )
 
 
 if __name__ == "__main__":

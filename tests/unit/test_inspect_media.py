@@ -138,6 +138,8 @@ def test_a_motion_photos_video_is_cut_off_and_the_still_kept():
         (b"\xff" * 3000, False),
         (b"Image_UTC_Data1700000000000SEFHxxxxSEFT", False),  # Samsung's SEF maker data
         (corpus.noise_jpeg(2, 20_000), True),  # an MPF gain map or depth image: kept
+        # Dressed as a video, an HTML page is cut off with it: never served (Inspected.end).
+        (b"\x00\x00\x00\x18ftypmp42" + hostile_media.HTML_PAGE, False),
     ],
 )
 def test_what_phones_append_after_eoi(appendix, kept):
