@@ -122,6 +122,35 @@ def test_markup_bytes_in_compressed_pixels_are_not_markup(payload):
     assert check_content("photo.png", Sample.of_bytes(png), CONFIG) == "image/png"
 
 
+def _with_app_segment(photo: bytes, marker: bytes, data: bytes) -> bytes:
+    return photo[:2] + marker + struct.pack(">H", len(data) + 2) + data + photo[2:]
+
+
+def _exif_with_thumbnail(thumbnail: bytes) -> bytes:
+    """EXIF as cameras write it: IFD0 (a Make tag), then IFD1 pointing at a JPEG thumbnail."""
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, 4, 0x00796E53) + struct.pack("<I", 26)
+    ifd1 = (
+        struct.pack("<H", 2) + struct.pack("<HHII", 0x201, 4, 1, 56) + struct.pack("<HHII", 0x202, 4, 1, len(thumbnail))
+    )
+    tiff = b"II*\0" + struct.pack("<I", 8) + ifd0 + ifd1 + struct.pack("<I", 0)
+    return b"Exif\0\0" + tiff + thumbnail
+
+
+@pytest.mark.parametrize("where", ["exif", "photoshop"])
+def test_markup_bytes_in_an_embedded_thumbnail_are_not_markup(where):
+    thumbnail = _patch_jpeg_scan(corpus.noise_jpeg(5, 12_000), b"<svg")
+    photo = corpus.noise_jpeg(6, 80_000)
+    if where == "exif":
+        data = _with_app_segment(photo, b"\xff\xe1", _exif_with_thumbnail(thumbnail))
+    else:
+        resource = b"8BIM\x04\x0c\0\0" + struct.pack(">I", len(thumbnail)) + thumbnail
+        data = _with_app_segment(photo, b"\xff\xed", b"Photoshop 3.0\0" + resource)
+    assert check_content("photo.jpg", Sample.of_bytes(data), CONFIG) == "image/jpeg"
+    # The same bytes as metadata text are refused.
+    script = _with_app_segment(photo, b"\xff\xed", b"Photoshop 3.0\0<script>alert(1)</script>")
+    assert refusal("photo.jpg", Sample.of_bytes(script)) == "markup"
+
+
 def test_a_motion_photos_video_is_cut_off_and_the_still_kept():
     data = corpus.motion_photo()
     still = data[: data.index(b"ftypmp42") - 4]

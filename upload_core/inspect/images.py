@@ -6,7 +6,7 @@ so memory stays flat whatever the file's size. Dimensions come from the header a
 checked against `max_image_pixels` before anything else is read; no pixel is decoded
 (Pillow is not needed at run time). Markup is looked for where an image keeps text:
 PNG tEXt/zTXt/iTXt (inflated under a cap) and every other ancillary chunk, JPEG COM and
-APPn segments (EXIF without its embedded thumbnail, XMP), GIF comment, plain-text and
+APPn segments (XMP; EXIF and other metadata without the JPEG previews they embed), GIF comment, plain-text and
 application extensions, and the GIF header itself.
 
 Bytes after the end marker (IEND, EOI, the GIF trailer) are refused as `trailing_data`,
@@ -239,17 +239,28 @@ def _jpeg_image(reader: Reader, limits: Limits) -> bool:
 
 
 def _jpeg_text_segment(reader: Reader, code: int, length: int) -> bool:
-    """COM and APPn: scanned for markup, the EXIF thumbnail (a JPEG: entropy) left out."""
+    """COM and APPn: scanned for markup, embedded thumbnails (JPEGs: entropy) left out."""
     data = reader.read(length)  # a segment is at most 64 KiB
     where = "comment" if code == 0xFE else f"APP{code - 0xE0} segment"
+    if code == 0xFE or data.startswith(_XMP):
+        refuse_markup(data, where)
+        return data.startswith(_XMP) and _MOTION_XMP.search(data) is not None
     if code == 0xE1 and data.startswith(_EXIF):
         tiff = data[len(_EXIF) :]
         start, end = _exif_thumbnail(tiff)
-        refuse_markup(tiff[:start], "EXIF metadata")
-        refuse_markup(tiff[end:], "EXIF metadata")
-        return False
-    refuse_markup(data, where)
-    return code == 0xE1 and data.startswith(_XMP) and _MOTION_XMP.search(data) is not None
+        data, where = tiff[:start] + b" " + tiff[end:], "EXIF metadata"
+    refuse_markup(_without_embedded_jpeg(data), where)
+    return False
+
+
+def _without_embedded_jpeg(data: bytes) -> bytes:
+    """Metadata less the JPEG it embeds (a Photoshop or maker-note preview), from its SOI
+    to its last EOI: compressed pixels, where markup-like bytes turn up by chance."""
+    start = data.find(b"\xff\xd8\xff")
+    end = data.rfind(b"\xff\xd9")
+    if start < 0 or end < start:
+        return data
+    return data[:start] + b" " + data[end + 2 :]
 
 
 def _exif_thumbnail(tiff: bytes) -> tuple[int, int]:
