@@ -13,6 +13,7 @@ from tests.support import corpus, hostile_media
 from upload_core.config import Config, ConfigError
 from upload_core.errors import UploadError
 from upload_core.inspect.base import READ_BYTES
+from upload_core.inspect.markup import find_markup
 from upload_core.inspect.rules import Sample, check_content, inspect_content
 
 CONFIG = Config(bucket="b")
@@ -113,9 +114,10 @@ def _patch_png_idat(data: bytes, payload: bytes) -> bytes:
     return data[: at + 4] + bytes(body) + crc + data[at + 8 + length :]
 
 
-@pytest.mark.parametrize("payload", [b"<svg", b"<script", b"<?=abc", b"javascript:"])
+@pytest.mark.parametrize("payload", [b"<svg ", b"<script>", b"<?=abc", b"javascript:"])
 def test_markup_bytes_in_compressed_pixels_are_not_markup(payload):
     """The regex's false positive: about 1 in 1,000 noisy photos holds `<svg` in its pixels."""
+    assert find_markup(payload), "the same bytes in text are markup"
     jpeg = _patch_jpeg_scan(corpus.noise_jpeg(1, 300_000), payload)
     png = _patch_png_idat(corpus.noise_png(1, 300_000), payload)
     assert check_content("photo.jpg", Sample.of_bytes(jpeg), CONFIG) == "image/jpeg"
@@ -138,7 +140,8 @@ def _exif_with_thumbnail(thumbnail: bytes) -> bytes:
 
 @pytest.mark.parametrize("where", ["exif", "photoshop"])
 def test_markup_bytes_in_an_embedded_thumbnail_are_not_markup(where):
-    thumbnail = _patch_jpeg_scan(corpus.noise_jpeg(5, 12_000), b"<svg")
+    thumbnail = _patch_jpeg_scan(corpus.noise_jpeg(5, 12_000), b"<svg>")
+    assert find_markup(thumbnail)
     photo = corpus.noise_jpeg(6, 80_000)
     if where == "exif":
         data = _with_app_segment(photo, b"\xff\xe1", _exif_with_thumbnail(thumbnail))
