@@ -180,6 +180,39 @@ def pdf_js_in_object_stream() -> bytes:
     return out.getvalue()
 
 
+@cache
+def pdf_object_stream_bomb() -> bytes:
+    """An object stream (PDF 1.5, found through an xref stream) that inflates to 80 MB from
+    ~80 KB: one object holding a string of 80 million zeros."""
+    deflater = zlib.compressobj(9)
+    packed = deflater.compress(b"5 0 ") + deflater.compress(b"<< /Filler (")
+    packed += b"".join(deflater.compress(b"0" * 1_000_000) for _ in range(80)) + deflater.compress(b") >>")
+    packed += deflater.flush()
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number, obj in (
+        (1, b"<< /Type /Catalog /Pages 2 0 R /Filler 5 0 R >>"),
+        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+        (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"),
+        (
+            4,
+            b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed)
+            + packed
+            + b"\nendstream",
+        ),
+    ):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    offsets[6] = len(out)
+    rows = [b"\x00" + struct.pack(">I", 0) + b"\xff\xff"]
+    rows += [b"\x01" + struct.pack(">I", offsets[n]) + b"\x00\x00" for n in (1, 2, 3, 4)]
+    rows += [b"\x02" + struct.pack(">I", 4) + b"\x00\x00", b"\x01" + struct.pack(">I", offsets[6]) + b"\x00\x00"]
+    table = b"".join(rows)
+    out += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(table)
+    out += table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[6]
+    return bytes(out)
+
+
 def pdf_encrypted() -> bytes:
     import pikepdf
 
@@ -272,6 +305,7 @@ def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
             "pdf_xfa",
         ),
         ("locked.pdf", pdf_encrypted, "pdf_encrypted"),
+        ("bomb.pdf", pdf_object_stream_bomb, "pdf_limits"),
         # PDF structure
         ("jar.pdf", pdf_with_zip_appended, "trailing_data"),
         ("page.pdf", lambda: b"%PDF-1.7\n" + HTML_PAGE * 40, "trailing_data"),

@@ -216,7 +216,7 @@ def test_a_pdf_with_more_objects_than_the_limit_is_refused(monkeypatch):
     monkeypatch.setattr(pdf, "MAX_OBJECTS", 10)
     with pytest.raises(UploadError) as info:
         check_content("r.pdf", Sample.of_bytes(document), CONFIG)
-    assert info.value.extra["found"] == "malformed"
+    assert info.value.extra["found"] == "pdf_limits"
     assert "objects" in info.value.message
 
 

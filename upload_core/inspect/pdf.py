@@ -17,8 +17,10 @@ What is refused (found codes in base.FOUND):
 - /Launch, /SubmitForm, /ImportData actions anywhere, and /URI or /GoToR actions run on
   open (/OpenAction) or on an event (/AA, and their /Next chains) (`pdf_action`). A /URI
   action a user clicks (a Link annotation's /A) is allowed: honest PDFs are full of them;
-- /EmbeddedFile(s) or a file specification's /EF (`pdf_embedded_file`), /RichMedia
-  (`pdf_rich_media`), /XFA (`pdf_xfa`).
+- /EmbeddedFile(s) or a file specification's /EF (`pdf_embedded_file`; so also e-invoices,
+  ZUGFeRD/Factur-X, which embed their XML), /RichMedia (`pdf_rich_media`), /XFA (`pdf_xfa`);
+- more than MAX_OBJECTS objects, a stream declared or inflating past MAX_STREAM_BYTES
+  (an object stream bomb) (`pdf_limits`).
 Every object in the cross-reference table is checked, reachable from the catalog or not.
 Stream data is not scanned (content streams draw; they run nothing), except object streams,
 which pypdf inflates under its cap and parses into the objects they hold.
@@ -148,7 +150,7 @@ class _Walk:
                 )
                 count = sum(len(table) for table in reader.xref.values()) + len(reader.xref_objStm)
                 if count > MAX_OBJECTS:
-                    raise unsafe("malformed", f"The PDF has {count} objects; at most {MAX_OBJECTS} are accepted")
+                    raise unsafe("pdf_limits", f"The PDF has {count} objects; at most {MAX_OBJECTS} are accepted")
                 if reader.is_encrypted:
                     raise unsafe("pdf_encrypted", "The PDF is encrypted; its content cannot be inspected")
                 self._check(reader.trailer, False, 0)
@@ -171,6 +173,11 @@ class _Walk:
                 raise _UnboundedRead()
         except _UnboundedRead:
             raise unsafe("malformed", "The PDF's structure is broken (a repair would read it whole)") from None
+        except pypdf.errors.LimitReachedError as exc:
+            raise unsafe(
+                "pdf_limits",
+                f"The PDF is over the inspection limits ({exc}); at most {MAX_STREAM_BYTES} bytes a stream",
+            ) from None
         except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             if self.raw.refused:
                 raise unsafe("malformed", "The PDF's structure is broken (a repair would read it whole)") from None
