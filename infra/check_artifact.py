@@ -93,7 +93,8 @@ def main(zip_path: str) -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.support import samples
 
-        files = {"photo.png": samples.png(), "report.docx": samples.docx()}
+        # The PDF proves pypdf is packaged: inspect/pdf.py imports it on the first PDF.
+        files = {"photo.png": samples.png(), "report.docx": samples.docx(), "paper.pdf": samples.pdf()}
         paths = {}
         for name, data in files.items():
             (work / name).write_bytes(data)
@@ -121,7 +122,7 @@ def main(zip_path: str) -> int:
                 problems.append(f"libmagic did not come from the artifact: {result['libmagic_mapped']}")
             if not result["magic_module"].startswith(task):
                 problems.append(f"python-magic did not come from the artifact: {result['magic_module']}")
-            if result["types"] != {"photo.png": "image/png", "report.docx": KNOWN_DOCX}:
+            if result["types"] != {"photo.png": "image/png", "report.docx": KNOWN_DOCX, "paper.pdf": "application/pdf"}:
                 problems.append(f"unexpected types: {result['types']}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

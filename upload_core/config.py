@@ -10,12 +10,15 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from .inspect.base import Limits
 from .inspect.filetypes import KNOWN_TYPES
 from .s3 import limits as s3_limits
 
 # Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
 # bodies (4/3 growth); keep a margin for the event's headers and JSON framing.
 INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
+# PNG's own ceiling on each side is 2^31 - 1; a pixel limit past 2^32 bounds nothing real.
+MAX_IMAGE_PIXELS_CEILING = 2**32
 
 
 class ConfigError(ValueError):
@@ -38,6 +41,8 @@ class Config:
     incoming_prefix: str = "incoming/"
     files_prefix: str = "files/"
     records_prefix: str = "records/"
+    # Images with more pixels are refused before any decoding (see inspect/base.Limits).
+    max_image_pixels: int = Limits.max_image_pixels
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -70,6 +75,8 @@ class Config:
             raise ConfigError(
                 "PRESIGN_TTL_SECONDS", f"must be between 1 and {s3_limits.MAX_PRESIGN_TTL_SECONDS} (S3's limit)"
             )
+        if not 1 <= self.max_image_pixels <= MAX_IMAGE_PIXELS_CEILING:
+            raise ConfigError("MAX_IMAGE_PIXELS", f"must be between 1 and {MAX_IMAGE_PIXELS_CEILING}")
         if not self.cors_allowed_origins:
             raise ConfigError("CORS_ALLOWED_ORIGINS", "must name at least one origin, or *")
         for origin in self.cors_allowed_origins:
@@ -87,11 +94,17 @@ class Config:
             allowed_extensions=_list(env, "ALLOWED_EXTENSIONS", cls.allowed_extensions, lower=True),
             presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
+            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels),
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:
         """MIME types libmagic may report for an allowed extension."""
         return KNOWN_TYPES[extension].mime_types
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds every inspector enforces, from this configuration."""
+        return Limits(max_image_pixels=self.max_image_pixels)
 
     @property
     def allowed_mime_types(self) -> frozenset[str]:

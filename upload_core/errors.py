@@ -57,7 +57,9 @@ class UploadError(Exception):
         return {"error": {"code": self.code, "message": self.message, **self.extra}}
 
     def reason(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+        """What a rejected upload's record keeps: the code, the message, and what was found."""
+        found = {key: str(self.extra[key]) for key in ("found", "signature") if key in self.extra}
+        return {"code": self.code, "message": self.message, **found}
 
 
 class BadRequest(UploadError):

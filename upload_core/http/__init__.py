@@ -22,7 +22,7 @@ from ..config import Config
 from ..s3.store import S3Store
 
 # Werkzeug's multipart parser: form fields (not file parts) are held in memory up to this.
-MAX_FORM_FIELD_BYTES = 64 * 1024
+MAX_FORM_FIELD_BYTES = 500_000  # Werkzeug counts its parse buffer here; 64 KiB refused real photos
 MAX_FORM_PARTS = 100
 
 

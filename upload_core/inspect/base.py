@@ -70,6 +70,7 @@ FOUND: dict[str, str] = {
     "pdf_rich_media": "RichMedia (Flash, 3D, video) in a PDF",
     "pdf_xfa": "an XFA form in a PDF",
     "pdf_encrypted": "an encrypted PDF, which cannot be inspected",
+    "pdf_limits": "a PDF over the inspection limits (object count, a stream's declared or inflated size)",
     "macro": "VBA or other macros (vbaProject, macro-enabled content types, OLE2 macro storages)",
     "external_relationship": "a relationship to an external target (remote template, OLE link, frame)",
     "ole_object": "an embedded OLE object",

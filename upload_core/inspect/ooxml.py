@@ -7,7 +7,7 @@ a remote object costs a couple of small ranged reads however large it is.
 from __future__ import annotations
 
 import zipfile
-from typing import BinaryIO
+from typing import Any
 
 from ..errors import Unsafe, Unsupported
 
@@ -18,7 +18,7 @@ RATIO_FLOOR_BYTES = 50 * 1024 * 1024
 _MACRO_PARTS = ("vbaproject.bin", "vbadata.xml")
 
 
-def check_ooxml(source: BinaryIO, main_part: str, extension: str) -> None:
+def check_ooxml(source: Any, main_part: str, extension: str) -> None:
     """Raise unless `source` is an OOXML package with `main_part` and nothing unsafe."""
     try:
         with zipfile.ZipFile(source) as archive:

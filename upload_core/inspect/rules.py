@@ -1,8 +1,9 @@
 """Is this file acceptable? Pure checks on a name, a declared size and the bytes.
 
 The inline route and the S3 validator call the same functions; neither Flask nor S3
-is known here. `source` (when given) is any seekable binary file over the whole
-content, used only for structure that lies past the first bytes (a zip's directory).
+is known here. libmagic, on the first bytes, decides the type against the extension;
+then the type's inspector reads the whole content through `source` (any seekable binary
+file) by its structure: images.py for PNG/JPEG/GIF, pdf.py for PDF, ooxml.py for zips.
 """
 
 from __future__ import annotations
@@ -10,21 +11,32 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from ..config import Config
-from ..errors import BadRequest, TooLarge, Unsafe, Unsupported, UploadError
+from ..errors import BadRequest, TooLarge, Unsupported, UploadError
+from .base import Inspected, Limits, Source, unsafe
 from .filetypes import KNOWN_TYPES, OOXML_GENERIC_MIMES, FileType
+from .images import inspect_gif, inspect_jpeg, inspect_png
 from .naming import extension_of, sanitize_filename
 from .ooxml import check_ooxml
+from .pdf import inspect_pdf
 from .sniff import detect_mime
 
-# libmagic needs well under this; it also bounds the active-content scan of a
-# presigned upload (the inline path scans the whole body).
+# What libmagic is shown of a file (it needs well under this); the inspectors read the
+# rest through Sample.source.
 SNIFF_BYTES = 64 * 1024
 
-_IMAGE_ACTIVE = re.compile(rb"<\s*(script|html|svg|iframe|object|embed)\b|<\?php|javascript:", re.I)
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
+# WebP has no structural inspector yet (it is off the default allow-list): its first
+# bytes are still scanned for markup.
+_WEBP_ACTIVE = re.compile(rb"<\s*(script|html|svg|iframe|object|embed)\b|<\?php|javascript:", re.I)
+
+_INSPECTORS: dict[str, Callable[[Source, int, Limits], Inspected]] = {
+    "image/png": inspect_png,
+    "image/jpeg": inspect_jpeg,
+    "image/gif": inspect_gif,
+    "application/pdf": inspect_pdf,
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,14 @@ def check_declared_type(content_type: str | None, ftype: FileType, config: Confi
 
 def check_content(name: str, sample: Sample, config: Config, declared_size: int | None = None) -> str:
     """Check the bytes against the name's type; return the detected MIME type."""
+    return inspect_content(name, sample, config, declared_size).mime
+
+
+def inspect_content(name: str, sample: Sample, config: Config, declared_size: int | None = None) -> Inspected:
+    """Check the bytes against the name's type, reading all of them by structure.
+
+    The verdict's `end` says which bytes to keep: [0, end). It is below `sample.size`
+    only when trailing bytes a phone appends (a motion photo's video) are cut off."""
     if declared_size is not None and sample.size != declared_size:
         raise UploadError("size_mismatch", f"{sample.size} bytes arrived but {declared_size} were declared")
     check_size(sample.size, config)
@@ -96,10 +116,8 @@ def check_content(name: str, sample: Sample, config: Config, declared_size: int 
         and sample.head.startswith(b"PK\x03\x04")
         and (detected in ftype.mime_types or detected in OOXML_GENERIC_MIMES)
     ):
-        if sample.source is None:
-            raise ValueError("an OOXML check needs Sample.source to read the zip directory")
-        check_ooxml(sample.source, ftype.ooxml_main_part, ext)
-        return ftype.canonical
+        check_ooxml(_source_of(sample), ftype.ooxml_main_part, ext)
+        return Inspected(ftype.canonical, sample.size)
 
     if detected not in config.allowed_mime_types:
         raise Unsupported(
@@ -113,22 +131,19 @@ def check_content(name: str, sample: Sample, config: Config, declared_size: int 
             f"The content is {detected}, which does not match the .{ext} extension",
             detected_type=detected,
         )
-    _check_active_content(detected, sample.head)
-    return detected
+    inspector = _INSPECTORS.get(detected)
+    if inspector is not None:
+        return inspector(_source_of(sample), sample.size, config.limits)
+    if detected == "image/webp":
+        found = _WEBP_ACTIVE.search(sample.head)
+        if found:
+            raise unsafe("markup", f"The image carries markup or script ({found.group(0)[:20].decode('latin-1')!r})")
+    return Inspected(detected, sample.size)
 
 
-def _check_active_content(detected: str, head: bytes) -> None:
-    if detected.startswith("image/"):
-        found = _IMAGE_ACTIVE.search(head)
-        if found:
-            raise Unsafe(
-                "unsafe_content",
-                f"The image carries markup or script ({found.group(0)[:20].decode('latin-1')!r})",
-            )
-    elif detected == "application/pdf":
-        found = _PDF_ACTIVE.search(head)
-        if found:
-            raise Unsafe(
-                "unsafe_content",
-                f"The PDF has active content ({found.group(0).decode('latin-1')})",
-            )
+def _source_of(sample: Sample) -> Source:
+    if sample.source is not None:
+        return sample.source
+    if len(sample.head) == sample.size:
+        return io.BytesIO(sample.head)
+    raise ValueError("inspecting this type needs Sample.source: the head is not the whole file")

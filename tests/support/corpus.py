@@ -1,0 +1,200 @@
+"""Honest files, as cameras, phones and PDF libraries make them: every tier must accept them.
+
+Photos are seeded noise (high entropy, like a real sensor's compressed output, the case
+where a regex over the bytes finds `<svg` by chance), saved by Pillow with EXIF and XMP
+where Pillow writes them. PDFs are written by fpdf2 (text, fonts, an image, links),
+Pillow, and pikepdf (object streams). Everything is deterministic: a failure reproduces.
+
+`honest()` lists them all as (filename, builder) pairs: build only what a test needs.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable
+from functools import cache
+
+# Just under the inline limit (4 MiB) with room for the multipart envelope.
+INLINE_MAX_FILE = 4 * 1024 * 1024 - 64 * 1024
+
+
+def _noise_image(seed: int, width: int, height: int, mode: str = "RGB"):
+    from PIL import Image
+
+    bands = {"RGB": 3, "L": 1, "P": 1}[mode]
+    image = Image.frombytes(mode, (width, height), random.Random(seed).randbytes(width * height * bands))
+    if mode == "P":
+        image.putpalette(random.Random(seed + 1).randbytes(768))
+    return image
+
+
+def _exif(seed: int):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "Google"  # Make
+    exif[0x0110] = "Pixel 8"  # Model
+    exif[0x0131] = "HDR+ 1.0.641377693zd"  # Software
+    exif[0x0132] = f"2026:0{1 + seed % 9}:1{seed % 10} 10:3{seed % 10}:00"  # DateTime
+    exif[0x013B] = "A photographer <a@example.com>"  # Artist
+    exif[0x8298] = "(c) 2026, all rights reserved"  # Copyright
+    return exif
+
+
+XMP_PLAIN = (
+    b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="image/jpeg"/>'
+    b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+)
+
+
+@cache
+def noise_jpeg(seed: int, target_bytes: int, progressive: bool = False) -> bytes:
+    """A noise photo of about `target_bytes` (q90 noise costs ~0.8 bytes a pixel), EXIF and XMP."""
+    side = max(16, int((target_bytes / 0.8) ** 0.5))
+    width, height = side * 4 // 3, side * 3 // 4
+    out = io.BytesIO()
+    _noise_image(seed, width, height).save(
+        out, "JPEG", quality=90, exif=_exif(seed), xmp=XMP_PLAIN, progressive=progressive
+    )
+    return out.getvalue()
+
+
+@cache
+def noise_png(seed: int, target_bytes: int) -> bytes:
+    """A noise PNG of about `target_bytes` (noise does not compress: ~3 bytes a pixel), with text chunks."""
+    from PIL import PngImagePlugin
+
+    side = max(8, int((target_bytes / 3.01) ** 0.5))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "GIMP 2.10.36")
+    info.add_text("Comment", "Holiday photo, a < b & c > d", zip=True)
+    info.add_itxt("Description", "Über den Wolken — 雲の上", lang="de", tkey="Beschreibung", zip=True)
+    out = io.BytesIO()
+    _noise_image(seed, side, side).save(out, "PNG", pnginfo=info, exif=_exif(seed))
+    return out.getvalue()
+
+
+@cache
+def noise_gif(seed: int, target_bytes: int, frames: int = 1) -> bytes:
+    """A noise GIF (LZW on noise grows it: ~1.4 bytes a pixel), with a comment; animated when frames > 1."""
+    side = max(8, int((target_bytes / 1.45 / frames) ** 0.5))
+    images = [_noise_image(seed + i, side, side, "P") for i in range(frames)]
+    out = io.BytesIO()
+    images[0].save(
+        out, "GIF", save_all=frames > 1, append_images=images[1:], comment=b"Made with GIMP", loop=0, duration=100
+    )
+    return out.getvalue()
+
+
+@cache
+def motion_photo() -> bytes:
+    """A Google motion photo: a JPEG whose XMP declares an MP4 appended after its EOI."""
+    xmp = (
+        b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description'
+        b' xmlns:GCamera="http://ns.google.com/photos/1.0/camera/"'
+        b' xmlns:Container="http://ns.google.com/photos/1.0/container/"'
+        b' GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" GCamera:MicroVideoOffset="40000"'
+        b' GCamera:MotionPhoto="1"><Container:Directory><rdf:Seq><rdf:li rdf:parseType="Resource">'
+        b'<Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary"/></rdf:li></rdf:Seq>'
+        b'</Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+    out = io.BytesIO()
+    _noise_image(7, 400, 300).save(out, "JPEG", quality=90, exif=_exif(7), xmp=xmp)
+    return out.getvalue() + mp4_like(40_000)
+
+
+def mp4_like(size: int) -> bytes:
+    """What a phone appends: an ISO-BMFF file (ftyp box, then an mdat of video bytes)."""
+    ftyp = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    mdat = random.Random(size).randbytes(size - len(ftyp) - 8)
+    return ftyp + (len(mdat) + 8).to_bytes(4, "big") + b"mdat" + mdat
+
+
+@cache
+def fpdf_document(pages: int = 3, seed: int = 0) -> bytes:
+    """A report from fpdf2: text in core and embedded fonts, a photo, external and internal links."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title("Quarterly report")
+    photo = io.BytesIO(noise_jpeg(seed + 100, 60_000))
+    for page in range(pages):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=14)
+        pdf.cell(0, 10, f"Quarterly report, page {page + 1}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Times", size=11)
+        pdf.multi_cell(0, 6, "Numbers went up, as did the costs of <everything> & more. " * 12)
+        pdf.cell(0, 8, "Our website", link="https://example.com/report", new_x="LMARGIN", new_y="NEXT")
+        pdf.image(photo, w=80)
+    return bytes(pdf.output())
+
+
+@cache
+def pillow_pdf() -> bytes:
+    """A scan-like PDF: Pillow writes two noise photos as pages."""
+    out = io.BytesIO()
+    first, second = _noise_image(11, 600, 800), _noise_image(12, 600, 800)
+    first.save(out, "PDF", save_all=True, append_images=[second], resolution=150)
+    return out.getvalue()
+
+
+@cache
+def pikepdf_object_streams() -> bytes:
+    """The fpdf2 report re-saved by qpdf with compressed object streams and a link annotation."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(fpdf_document(2, seed=5)))
+    link = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot,
+        Subtype=pikepdf.Name.Link,
+        Rect=[10, 10, 100, 30],
+        A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://example.org/")),
+    )
+    page = pdf.pages[0].obj
+    if pikepdf.Name.Annots not in page:
+        page.Annots = pdf.make_indirect(pikepdf.Array())
+    page.Annots.append(pdf.make_indirect(link))
+    out = io.BytesIO()
+    pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+@cache
+def incremental_pdf() -> bytes:
+    """An fpdf2 report with an incremental update appended by pypdf (a second revision)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(io.BytesIO(fpdf_document(1, seed=9)), incremental=True)
+    writer.add_metadata({"/Subject": "Revised"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _sizes(count: int, low: int, high: int) -> list[int]:
+    """`count` sizes spread from low to high on a log scale."""
+    return [int(low * (high / low) ** (i / (count - 1))) for i in range(count)]
+
+
+def honest() -> list[tuple[str, Callable[[], bytes]]]:
+    """Every honest file: (filename, builder)."""
+    cases: list[tuple[str, Callable[[], bytes]]] = []
+    for i, size in enumerate(_sizes(32, 50_000, int(INLINE_MAX_FILE / 1.04))):
+        cases.append((f"IMG_{i:04d}.jpg", lambda i=i, size=size: noise_jpeg(i, size, progressive=i % 4 == 3)))
+    for i, size in enumerate(_sizes(8, 50_000, int(INLINE_MAX_FILE / 1.02))):
+        cases.append((f"screenshot_{i}.png", lambda i=i, size=size: noise_png(100 + i, size)))
+    for i, size in enumerate(_sizes(5, 50_000, int(INLINE_MAX_FILE / 1.1))):
+        cases.append((f"anim_{i}.gif", lambda i=i, size=size: noise_gif(200 + i, size, frames=1 + i % 3)))
+    cases += [
+        ("PXL_20260101_MP.jpg", motion_photo),
+        ("report.pdf", fpdf_document),
+        ("long-report.pdf", lambda: fpdf_document(30, seed=1)),
+        ("scan.pdf", pillow_pdf),
+        ("compact.pdf", pikepdf_object_streams),
+        ("revised.pdf", incremental_pdf),
+    ]
+    return cases

