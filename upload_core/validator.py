@@ -22,7 +22,7 @@ from .config import Config
 from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
 from .inspect.naming import is_valid_id
-from .inspect.rules import SNIFF_BYTES, Sample, check_content
+from .inspect.rules import SNIFF_BYTES, Sample, inspect_content
 from .s3.client import ObjectChanged
 from .s3.store import S3Store
 
@@ -94,25 +94,26 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         sample = Sample(head=local.read(SNIFF_BYTES), size=size, source=local)
         local.seek(0)
         try:
-            detected = check_content(upload.filename, sample, config, declared_size=upload.declared_size)
+            inspected = inspect_content(upload.filename, sample, config, declared_size=upload.declared_size)
         except UploadError as err:
             store.put_record(upload.rejected(err.reason()))
             store.delete_incoming(upload_id)
             log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
             return Outcome.REJECTED
 
-    accepted = upload.accepted(detected, size)
+    # Only bytes [0, end) are served: trailing bytes past the format's end are cut off.
+    accepted = upload.accepted(inspected.mime, inspected.end)
     try:
         # What S3 recorded for the copied version: a checksum the client pinned, or a
-        # multipart upload's composite one.
-        checksum = store.promote(accepted, etag)
+        # multipart upload's composite one (none for a cut-off copy).
+        checksum = store.promote(accepted, etag, length=inspected.end)
     except ObjectChanged:
         log.info("skipped %s: object changed before it was copied; its own event follows", upload_id)
         return Outcome.SKIPPED
-    accepted = upload.accepted(detected, size, checksum)
+    accepted = upload.accepted(inspected.mime, inspected.end, checksum)
     store.put_record(accepted)
     store.delete_incoming(upload_id)
-    log.info("accepted %s as %s, %d bytes", upload_id, detected, size)
+    log.info("accepted %s as %s, %d of %d bytes served", upload_id, inspected.mime, inspected.end, size)
     return Outcome.ACCEPTED
 
 

@@ -8,7 +8,7 @@ import logging
 from ..config import Config
 from ..errors import UploadError
 from ..inspect.naming import new_id
-from ..inspect.rules import Sample, check_content, check_name
+from ..inspect.rules import Sample, check_name, inspect_content
 from ..s3.store import S3Store
 from ..upload import Method, Status, Upload
 
@@ -19,18 +19,20 @@ def accept_inline(raw_name: str | None, data: bytes, store: S3Store, config: Con
     """Validate one file and store it; raise UploadError if it is refused."""
     try:
         name, _ = check_name(raw_name, config)
-        detected = check_content(name, Sample.of_bytes(data), config)
+        inspected = inspect_content(name, Sample.of_bytes(data), config)
+        # Trailing bytes past the format's end (a motion photo's video) are cut off, never stored.
+        kept = data[: inspected.end]
         upload = Upload(
             id=new_id(),
             status=Status.PENDING,
             filename=name,
-            size=len(data),
-            content_type=detected,
+            size=len(kept),
+            content_type=inspected.mime,
             method=Method.INLINE,
-        ).accepted(detected, len(data))
-        store.store_accepted(upload, data)
+        ).accepted(inspected.mime, len(kept))
+        store.store_accepted(upload, kept)
     except UploadError as err:
         log.info("inline upload %r refused (%s): %s", raw_name, err.code, err.message)
         raise
-    log.info("accepted %s inline as %s, %d bytes", upload.id, detected, len(data))
+    log.info("accepted %s inline as %s, %d of %d bytes kept", upload.id, upload.content_type, len(kept), len(data))
     return upload
