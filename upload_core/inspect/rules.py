@@ -13,9 +13,11 @@ from typing import BinaryIO
 
 from ..config import Config
 from ..errors import BadRequest, TooLarge, Unsafe, Unsupported, UploadError
+from .base import Limits
 from .filetypes import KNOWN_TYPES, OOXML_GENERIC_MIMES, FileType
 from .naming import extension_of, sanitize_filename
-from .ooxml import check_ooxml
+from .ole2 import OLE2_MAGIC, inspect_ole
+from .ooxml import inspect_ooxml
 from .sniff import detect_mime
 
 # libmagic needs well under this; it also bounds the active-content scan of a
@@ -101,8 +103,14 @@ def check_content(
     ):
         if sample.source is None:
             raise ValueError("an OOXML check needs Sample.source to read the zip directory")
-        check_ooxml(sample.source, ftype.ooxml_main_part, ext)
-        return ftype.canonical
+        return inspect_ooxml(sample.source, sample.size, Limits(), ftype.ooxml_main_part, ext).mime
+
+    if ext in ("doc", "xls", "ppt") and sample.head.startswith(OLE2_MAGIC):
+        # A compound file is decided by its structure (libmagic calls a broken one
+        # application/octet-stream or CDFV2, which would hide why it was refused).
+        if sample.source is None:
+            raise ValueError("an OLE2 check needs Sample.source")
+        return inspect_ole(sample.source, sample.size, Limits(), ext).mime
 
     if detected not in config.allowed_mime_types:
         raise Unsupported(
