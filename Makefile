@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
+.PHONY: test lint bench bench-large bench-office browser-deps clamav-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,7 @@ offline-smoke: $(STAMP) $(NODE_STAMP)
 ci: cfn-lint invoke-local offline-smoke test
 
 ## make test: install into .venv (and what the browser tests need), then run the whole test suite
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps clamav-deps
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -80,6 +80,16 @@ browser-deps: $(STAMP) node_modules/.package-lock.json
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else \
 	    echo "The browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; }
+
+## make clamav-deps: Debian's clamd (apt, as root) for the malware-scanning tests, which run
+## it with their own signature database (no freshclam); skipped once installed
+clamav-deps:
+	@test -x /usr/sbin/clamd || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon; \
+	  else \
+	    echo "The malware-scanning tests need Debian's clamd: sudo apt-get install -y clamav-daemon" >&2; exit 1; \
 	  fi; }
 
 node_modules/.package-lock.json: package.json package-lock.json

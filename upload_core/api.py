@@ -9,8 +9,9 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from .config import Config
 from .errors import BadRequest, Conflict, UploadError
 from .inspect.naming import content_disposition, new_id
-from .records import PENDING, REJECTED, Upload
 from .inspect.rules import Sample, check_content, check_declared_type, check_name, check_size
+from .malware import ScannerUnavailable, ScannerUnavailableError, scan
+from .records import PENDING, REJECTED, Upload
 from .storage import S3Store
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,13 @@ def _inline_one(part) -> Upload:
     try:
         name, _ = check_name(part.filename, config)
         data = part.read()
-        detected = check_content(name, Sample.of_bytes(data), config)
+        sample = Sample.of_bytes(data)
+        detected = check_content(name, sample, config)
+        try:
+            scan(config, sample.source, len(data))
+        except ScannerUnavailable as exc:
+            log.error("inline upload %r not scanned: %s", part.filename, exc)
+            raise ScannerUnavailableError() from None
         upload = Upload(
             id=new_id(), status=PENDING, filename=name, size=len(data), content_type=detected, method="inline"
         ).accepted(detected, len(data))

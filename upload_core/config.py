@@ -40,6 +40,8 @@ class Config:
     incoming_prefix: str = "incoming/"
     files_prefix: str = "files/"
     records_prefix: str = "records/"
+    # host:port of a clamd every object is also streamed to (INSTREAM); None: no malware scan.
+    clamd_address: str | None = None
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -80,6 +82,18 @@ class Config:
                     "CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin"
                 )
 
+        if self.clamd_address is not None:
+            host, _, port = self.clamd_address.rpartition(":")
+            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ConfigError("CLAMD_ADDRESS", f"{self.clamd_address!r} is not host:port")
+
+    @property
+    def clamd_host_port(self) -> tuple[str, int] | None:
+        if self.clamd_address is None:
+            return None
+        host, _, port = self.clamd_address.rpartition(":")
+        return host.strip("[]"), int(port)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
         env = os.environ if environ is None else environ
@@ -93,6 +107,7 @@ class Config:
             allowed_extensions=_list(env, "ALLOWED_EXTENSIONS", cls.allowed_extensions, lower=True),
             presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
+            clamd_address=env.get("CLAMD_ADDRESS", "").strip() or None,
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:

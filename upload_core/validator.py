@@ -20,6 +20,7 @@ from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, check_content
+from .malware import scan
 from .s3io import ObjectChanged
 from .storage import S3Store
 
@@ -80,6 +81,9 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> s
     sample = Sample(head=data, size=size, source=store.incoming_reader(upload_id, size, etag))
     try:
         detected = check_content(upload.filename, sample, config, declared_size=upload.declared_size)
+        # Raises ScannerUnavailable (not an UploadError) when clamd is down: the event fails
+        # and is retried, the upload stays pending.
+        scan(config, sample.source, size)
     except ObjectChanged:
         log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
         return SKIPPED

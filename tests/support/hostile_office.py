@@ -23,7 +23,6 @@ R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 R_MS = "http://schemas.microsoft.com/office/2006/relationships"
 DOC_RELS = "word/_rels/document.xml.rels"
 MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
 # ---- building blocks ------------------------------------------------------------

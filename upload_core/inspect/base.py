@@ -84,6 +84,7 @@ FOUND: dict[str, str] = {
     "dde": "a DDE or DDEAUTO field",
     "zip_bomb": "a zip that inflates past the limits (bytes really inflated, ratio, overlapping entries)",
     "zip_limits": "a zip over the entry count, directory size or name length limits",
+    "scan_limit": "over what the malware scanner scans whole (clamd's StreamMaxLength or scan limits)",
     "ole_limits": "a .doc (OLE2) over MAX_OLE_BYTES, which is not inspected in memory",
 }
 
