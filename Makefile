@@ -19,10 +19,12 @@ NODE_STAMP := node_modules/.package-lock.json
 SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modules/.bin/sls
 DEVSTACK := $(BIN)/python -m devstack
 DATA_DIR ?=
-DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+CLAMD ?=
+DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CLAMD),--clamd)
 
-## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data
-dev: $(STAMP)
+## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data;
+## CLAMD=1 also starts clamd (EICAR-only database) and scans every upload with it
+dev: $(STAMP) $(if $(CLAMD),clamav-deps)
 	$(DEVSTACK) $(DEV_ARGS)
 
 ## make offline: `sls offline` (API on :3000) against the same local S3 and validator
