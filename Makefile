@@ -70,6 +70,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 
+## make bench-office: peak RSS and MB/s of Office inspection, before (zipfile) and after (zipscan)
+bench-office: $(STAMP)
+	$(BIN)/python bench/bench_office.py
+
 ## make bench-large: CLI vs boto3 upload_file for a 1 GiB file, its peak RSS, bytes through handler.api
 bench-large: $(STAMP)
 	$(BIN)/python bench/bench_large.py
