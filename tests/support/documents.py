@@ -106,6 +106,66 @@ def budget_xlsx() -> tuple[str, bytes, str]:
     return "budget.xlsx", out.getvalue(), XLSX
 
 
+def _workbook(formula: str = "=SUM(B2:B5)") -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [("Region", "Sales"), ("North", 12), ("South", 9), ("West", 5), ("East", 7)]:
+        sheet.append(row)
+    sheet["C1"] = formula
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def with_chart(docx_bytes: bytes, workbook: bytes, name: str = "Microsoft_Excel_Worksheet.xlsx") -> bytes:
+    """The parts Word writes for a chart: word/charts/chart1.xml, related from the
+    document, whose own relationship of type `package` points at the chart's workbook."""
+    import zipfile
+
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    chart = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        f'xmlns:r="{office}"><c:chart><c:plotArea><c:layout/></c:plotArea></c:chart>'
+        '<c:externalData r:id="rId1"><c:autoUpdate val="0"/></c:externalData></c:chartSpace>'
+    ).encode()
+    chart_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{office}/package" Target="../embeddings/{name}"/></Relationships>'
+    ).encode()
+    edits = {
+        "word/_rels/document.xml.rels": lambda d: d.replace(
+            b"</Relationships>",
+            f'<Relationship Id="rIdChart1" Type="{office}/chart" Target="charts/chart1.xml"/></Relationships>'.encode(),
+        ),
+        "[Content_Types].xml": lambda d: d.replace(
+            b"</Types>",
+            b'<Default Extension="xlsx" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"/>'
+            b'<Override PartName="/word/charts/chart1.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.drawingml.chart+xml"/></Types>',
+        ),
+    }
+    added = {"word/charts/chart1.xml": chart, "word/charts/_rels/chart1.xml.rels": chart_rels}
+    added[f"word/embeddings/{name}"] = workbook
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item.filename, edits.get(item.filename, lambda d: d)(data))
+        for part, data in added.items():
+            dst.writestr(part, data)
+    return out.getvalue()
+
+
+def chart_docx() -> tuple[str, bytes, str]:
+    """A report with a chart whose data is an embedded workbook (inspected too)."""
+    return "sales chart.docx", with_chart(_report_docx(), _workbook()), DOCX
+
+
 def word_streams(text: str) -> dict[str, bytes]:
     """The WordDocument and 1Table streams of a Word 97 document holding `text`:
     a FIB (wIdent 0xA5EC, nFib 0xC1, fWhichTblStm) and a piece table (Clx) pointing at
@@ -132,4 +192,4 @@ def letter_doc() -> tuple[str, bytes, str]:
     return "letter.doc", cfb.write(word_streams(text * 20)), DOC
 
 
-HONEST = [report_docx, long_docx, budget_xlsx, letter_doc]
+HONEST = [report_docx, long_docx, chart_docx, budget_xlsx, letter_doc]

@@ -16,7 +16,7 @@ import zlib
 from functools import cache
 
 from . import cfb
-from .documents import _report_docx, word_streams
+from .documents import _report_docx, _workbook, with_chart, word_streams
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -367,6 +367,30 @@ def xlsx_dde_formula() -> tuple[str, bytes, str]:
     return "totals.xlsx", out.getvalue(), "dde"
 
 
+def docx_chart_workbook_with_dde() -> tuple[str, bytes, str]:
+    """A chart whose embedded workbook carries a DDE formula: the embedded file is inspected too."""
+    return "chart.docx", with_chart(_report_docx(), _workbook("=cmd|' /C calc'!A0")), "dde"
+
+
+def docx_chart_workbook_with_macros() -> tuple[str, bytes, str]:
+    """A chart's workbook that is really an .xlsm (macroEnabled main content type)."""
+    macro_book = repack(
+        _workbook(),
+        edit={
+            "[Content_Types].xml": lambda d: d.replace(b"spreadsheetml.sheet.main+xml", b"XX").replace(
+                b"application/vnd.openxmlformats-officedocument.XX",
+                b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+            )
+        },
+    )
+    return "chart.docx", with_chart(_report_docx(), macro_book), "macro"
+
+
+def docx_package_not_a_document() -> tuple[str, bytes, str]:
+    """A package relationship to an executable named like a workbook."""
+    return "chart.docx", with_chart(_report_docx(), b"MZ\x90\x00" + b"\x00" * 5000), "ole_object"
+
+
 def docx_xxe() -> tuple[str, bytes, str]:
     """An external entity in document.xml (XXE): read /etc/passwd into the text."""
     return (
@@ -549,6 +573,9 @@ OOXML_HOSTILE = [
     docx_ddeauto,
     docx_dde_simple_field,
     xlsx_dde_formula,
+    docx_chart_workbook_with_dde,
+    docx_chart_workbook_with_macros,
+    docx_package_not_a_document,
     docx_xxe,
     docx_billion_laughs,
 ]

@@ -49,6 +49,8 @@ class Limits:
     inflate_ratio_floor_bytes: int = 10 * MiB
     # One XML part (document.xml of a 1,000-page report is ~30 MB); parsed as a stream.
     max_xml_part_bytes: int = 256 * MiB
+    # An embedded workbook (a chart's data) is inspected in memory, so it is bounded.
+    max_embedded_package_bytes: int = 16 * MiB
     # .doc (OLE2): olefile reads a whole compound file into memory, so .doc is bounded.
     max_ole_bytes: int = 32 * MiB
 

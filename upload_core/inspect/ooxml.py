@@ -9,8 +9,12 @@ or the macroEnabled content type points at it. The rules, all from those two sou
 - external_relationship: any TargetMode="External" relationship (remote template via
   attachedTemplate, Follina's `mhtml:` oleObject, frames, external workbooks), except
   ordinary hyperlinks: type .../hyperlink with an http, https or mailto target;
-- ole_object: an oleObject or package relationship or content type, or any part holding
-  an OLE2 compound file; activex: control / activeX relationships or content types;
+- ole_object: an oleObject relationship or content type, any part holding an OLE2
+  compound file, or a `package` relationship (an embedded document) whose target is not
+  itself an OOXML document passing these same rules: a chart's workbook
+  (word/embeddings/*.xlsx, at most Limits.max_embedded_package_bytes, held in memory)
+  is inspected one level deep and is fine; anything nested deeper is refused;
+- activex: control / activeX relationships or content types;
   alt_chunk: an aFChunk relationship or a w:altChunk element;
 - dde: DDE/DDEAUTO in a field instruction (w:instrText, joined across runs, or
   w:fldSimple's w:instr), a spreadsheet ddeLink, or a `cmd|'...'` DDE formula.
@@ -22,6 +26,7 @@ so no part is ever held whole and an XML bomb or XXE is `malformed`.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 from urllib.parse import urlsplit
@@ -30,7 +35,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from ..errors import Unsupported
+from ..errors import Unsafe, Unsupported, UploadError
 from .base import Inspected, Limits, Source, unsafe
 from .zipscan import Entry, InflateCounter, scan_zip
 
@@ -48,7 +53,6 @@ _REL_FOUND = {
     "vbaprojectsignaturev3": "macro",
     "keymapcustomizations": "macro",
     "oleobject": "ole_object",
-    "package": "ole_object",
     "control": "activex",
     "activexcontrol": "activex",
     "activexcontrolbinary": "activex",
@@ -80,9 +84,11 @@ def inspect_ooxml(
     main_part: str,
     extension: str,
     counter: InflateCounter | None = None,
+    depth: int = 0,
 ) -> Inspected:
     """Raise unless `source` is an OOXML package with `main_part` and nothing unsafe."""
-    package = _Package(extension, limits)
+    counter = counter or InflateCounter()
+    package = _Package(extension, limits, counter, depth)
     entries = scan_zip(source, size, limits, package.sink_for, counter)
     names = {e.name for e in entries}
     if "[Content_Types].xml" not in names or main_part not in names:
@@ -100,21 +106,29 @@ _MIME_SUFFIX = {
     "xlsx": "spreadsheetml.sheet",
     "pptx": "presentationml.presentation",
 }
+_MAIN_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
 
 
 class _Package:
     """What the parts declared, gathered as they stream past."""
 
-    def __init__(self, extension: str, limits: Limits):
+    def __init__(self, extension: str, limits: Limits, counter: InflateCounter, depth: int):
         self.extension = extension
         self.limits = limits
+        self.counter = counter
+        self.depth = depth
         self.defaults: dict[str, str] = {}
         self.overrides: dict[str, str] = {}
         self.office_document: str | None = None
         self.ole_parts: list[str] = []
+        self.package_targets: set[str] = set()  # embedded packages relationships point at
+        self.clean_packages: set[str] = set()  # embedded packages inspected and accepted
 
     def sink_for(self, entry: Entry):
         lower = entry.name.lower()
+        embedded = lower.rsplit(".", 1)[-1]
+        if self.depth == 0 and embedded in _MAIN_PARTS and entry.size <= self.limits.max_embedded_package_bytes:
+            return _EmbeddedPackage(self, entry.name, embedded)
         if lower.endswith((".xml", ".rels")):
             if entry.size > self.limits.max_xml_part_bytes:
                 raise unsafe(
@@ -143,6 +157,11 @@ class _Package:
         found = _REL_FOUND.get(kind)
         if found:
             raise unsafe(found, f"The document {_PHRASE[found]} (a {kind} relationship to {target[:100]})")
+        if kind == "package":
+            # A chart's workbook (word/embeddings/*.xlsx): allowed once it is inspected itself.
+            if self.depth:
+                raise unsafe("ole_object", f"An embedded document embeds another ({target[:100]})")
+            self.package_targets.add(_resolve(rels_part, target))
         if rels_part == "_rels/.rels" and kind == "officedocument":
             self.office_document = posixpath.normpath(target.lstrip("/"))
 
@@ -161,6 +180,48 @@ class _Package:
             )
         if self.ole_parts:
             raise unsafe("ole_object", f"The document holds an OLE2 compound file ({self.ole_parts[0]})")
+        for target in sorted(self.package_targets - self.clean_packages):
+            raise unsafe("ole_object", f"The document embeds {target}, which is not an inspectable Office document")
+
+
+def _resolve(rels_part: str, target: str) -> str:
+    """The part a relationship's target names: relative to the source part's folder
+    (word/_rels/document.xml.rels -> word/), or absolute from the package root."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    folder = posixpath.dirname(posixpath.dirname(rels_part))
+    return posixpath.normpath(posixpath.join(folder, target))
+
+
+class _EmbeddedPackage:
+    """An embedded .xlsx/.docx/.pptx (a chart's data): held (at most
+    Limits.max_embedded_package_bytes) and inspected by the same rules, one level deep."""
+
+    def __init__(self, package: _Package, name: str, extension: str):
+        self.package, self.name, self.extension = package, name, extension
+        self.buffer = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.buffer += data
+
+    def close(self) -> None:
+        data, self.buffer = bytes(self.buffer), bytearray()
+        inner = InflateCounter()
+        try:
+            inspect_ooxml(
+                io.BytesIO(data), len(data), self.package.limits, _MAIN_PARTS[self.extension], self.extension, inner, 1
+            )
+        except Unsafe as exc:
+            if exc.extra.get("found") not in ("malformed", "leading_data", "trailing_data"):
+                raise
+            raise unsafe("ole_object", f"The embedded {self.name} is not a valid document ({exc.message})") from None
+        except UploadError as exc:
+            raise unsafe("ole_object", f"The embedded {self.name} is not a valid document ({exc.message})") from None
+        finally:
+            self.package.counter.inflated += inner.inflated
+        if self.package.counter.inflated > self.package.limits.max_inflated_bytes:
+            raise unsafe("zip_bomb", f"The zip inflates past {self.package.limits.max_inflated_bytes} bytes")
+        self.package.clean_packages.add(self.name)
 
 
 class _BinaryPart:
