@@ -189,6 +189,7 @@ def word_streams(text: str) -> dict[str, bytes]:
 def letter_doc() -> tuple[str, bytes, str]:
     """A Word 97-2003 letter (compound file, Word's CLSID, a FIB and its text)."""
     text = "Dear customer,\r\rThank you for your order. It ships on Monday.\r\rKind regards\r"
+    text += "Page \x13 PAGE \x141\x15 of the DDE-free letter\r"  # a field, as Word stores one
     return "letter.doc", cfb.write(word_streams(text * 20)), DOC
 
 

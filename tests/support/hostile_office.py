@@ -533,6 +533,18 @@ def doc_vba_in_plain_stream() -> tuple[str, bytes, str]:
     return "notes.doc", cfb.write({**_letter(), "Data": source.ljust(6000, b"\0")}), "macro"
 
 
+def doc_ddeauto() -> tuple[str, bytes, str]:
+    """A DDEAUTO field in the text of a Word 97 document (field begin 0x13 ... end 0x15)."""
+    text = 'Invoice attached.\r\x13 DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc.exe" \x14x\x15\r'
+    return "dde.doc", cfb.write(word_streams(text * 5)), "dde"
+
+
+def xls_excel_macros() -> tuple[str, bytes, str]:
+    """An Excel 97 workbook with its VBA project under _VBA_PROJECT_CUR."""
+    vba = {"VBA": {"dir": b"\x01" + b"\x00" * 200, "ThisWorkbook": b'\x00Attribut\x00e VB_Nam\x00e = "ThisWorkbook"'}}
+    return "book.xls", cfb.write({"Workbook": b"\x09\x08" + b"\x00" * 5000, "_VBA_PROJECT_CUR": vba}), "macro"
+
+
 def doc_object_pool() -> tuple[str, bytes, str]:
     """An embedded OLE package (ObjectPool/_1234/\\x01Ole10Native) carrying an .exe."""
     pool = {
@@ -591,5 +603,13 @@ ZIP_HOSTILE = [
     docx_long_name,
     docx_huge_directory,
 ]
-OLE_HOSTILE = [doc_autoopen_macro, doc_vba_in_plain_stream, doc_object_pool, doc_html_behind_header, doc_encrypted]
+OLE_HOSTILE = [
+    doc_ddeauto,
+    xls_excel_macros,
+    doc_autoopen_macro,
+    doc_vba_in_plain_stream,
+    doc_object_pool,
+    doc_html_behind_header,
+    doc_encrypted,
+]
 HOSTILE = OOXML_HOSTILE + ZIP_HOSTILE + OLE_HOSTILE

@@ -9,6 +9,8 @@ VBA at all?", and that is answered by the storages that hold it, which is what w
 - macro: a `Macros` (Word), `_VBA_PROJECT_CUR` (Excel) or `VBA` storage, a `_VBA_PROJECT`,
   `PROJECT` or `PROJECTwm` stream, or any stream carrying compressed VBA source (the
   `\\x00Attribut` marker olevba looks for, or `Attribute VB_` in clear);
+- dde: a DDE or DDEAUTO field instruction in the document text (after a field-begin
+  mark, 8-bit or UTF-16);
 - ole_object: an `ObjectPool` storage (Word's embedded objects) or an `\\x01Ole10Native`
   stream anywhere;
 - malformed: not a compound file olefile can walk (an OLE2 header in front of an HTML
@@ -24,6 +26,7 @@ which a .docx carries better); a larger .doc is refused as `ole_limits`.
 from __future__ import annotations
 
 import io
+import re
 import struct
 
 from ..errors import Unsupported
@@ -34,6 +37,10 @@ _MACRO_STORAGES = frozenset({"macros", "_vba_project_cur", "vba"})
 _MACRO_STREAMS = frozenset({"_vba_project", "project", "projectwm"})
 _VBA_MARKERS = (b"\x00Attribut", b"Attribute VB_")
 _WORD_IDENT = 0xA5EC
+# A field's instruction follows its begin mark (0x13) in the document text, stored as
+# 8-bit (cp1252) or UTF-16LE characters: DDE / DDEAUTO there runs a program on open.
+_DDE_8BIT = re.compile(rb"\x13[ \t]*DDE(?:AUTO)?\b", re.I)
+_DDE_UTF16 = re.compile(rb"\x13\x00(?:[ \t]\x00)*D\x00D\x00E\x00(?:A\x00U\x00T\x00O\x00)?[^A-Za-z]", re.I)
 
 
 _MAIN_STREAMS = {"doc": "WordDocument", "xls": "Workbook", "ppt": "PowerPoint Document"}
@@ -118,7 +125,10 @@ def _check_stream(ole, path: list[str]) -> None:
 
 
 def _check_word(ole) -> None:
-    fib = ole.openstream("WordDocument").read(32)
+    document = ole.openstream("WordDocument").read()  # within max_ole_bytes
+    if _DDE_8BIT.search(document) or _DDE_UTF16.search(document):
+        raise unsafe("dde", "A field in the .doc runs DDE (DDE or DDEAUTO)")
+    fib = document[:32]
     if len(fib) < 32 or struct.unpack_from("<H", fib)[0] != _WORD_IDENT:
         raise unsafe("malformed", "The .doc's WordDocument stream has no Word header (FIB)")
     flags = struct.unpack_from("<H", fib, 0x0A)[0]
