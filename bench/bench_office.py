@@ -7,6 +7,8 @@ reports VmHWM (peak RSS) and seconds. Nothing is asserted; figures are printed.
 - directory: a 90 MB docx-like zip whose central directory holds 180,000 entries (the
   file that took the validator from 58 to 318 MiB): before, zipfile loads it all; after,
   the EOCD's entry count and directory size refuse it before one directory byte is read;
+- xml-heavy: a docx of ~10 MB of document.xml: every XML part is parsed (expat via
+  defusedxml, rules in Python callbacks), the slowest bytes per second of all;
 - flat: honest docx plus stored noise media at 1 MiB, 100 MiB and 1 GiB: after, every
   byte is read, inflated or CRC-checked, and peak RSS stays the same.
 
@@ -50,11 +52,16 @@ with open(path, 'rb') as f:
         from upload_core.inspect.base import Limits
         from upload_core.inspect.ooxml import inspect_ooxml
         from upload_core.errors import UploadError
+        from upload_core.inspect.zipscan import InflateCounter
+        counter = InflateCounter()
         try:
-            inspect_ooxml(f, size, Limits(), 'word/document.xml', 'docx')
+            inspect_ooxml(f, size, Limits(), 'word/document.xml', 'docx', counter)
             verdict = 'accepted'
         except UploadError as e:
             verdict = f"refused: {e.extra.get('found', e.code)}"
+        verdict += f', {counter.inflated / 1e6:.1f} MB inflated'
+        verdict += f' ({counter.inflated / 1e6 / max(time.perf_counter() - t0, 1e-9):.0f} MB/s)'
+
 print(f'{hwm():.0f} {time.perf_counter() - t0:.2f} {verdict}')
 """
 
@@ -77,6 +84,16 @@ def with_media(path: Path, media_bytes: int) -> None:
                 for at in range(0, size, 1 << 20):
                     out.write(os.urandom(min(1 << 20, size - at)))
             part, left = part + 1, left - size
+
+
+def xml_heavy(path: Path, paragraphs: int = 40_000) -> None:
+    """A long text document: ~10 MB of document.xml, which is parsed (not just inflated)."""
+    import docx
+
+    document = docx.Document()
+    for _ in range(paragraphs):
+        document.add_paragraph("The committee reviewed the figures and agreed. " * 3).add_run(" noted").bold = True
+    document.save(path)
 
 
 def huge_directory(path: Path, entries: int = 180_000) -> None:
@@ -121,7 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-office-"))
     work.mkdir(parents=True, exist_ok=True)
-    cases = [("directory", work / "directory.docx", lambda p: huge_directory(p))]
+    cases = [("directory", work / "directory.docx", huge_directory), ("xml-heavy", work / "text.docx", xml_heavy)]
     for mib in (1, 100, args.big_mib):
         cases.append((f"{mib} MiB", work / f"media-{mib}.docx", lambda p, mib=mib: with_media(p, mib << 20)))
     print(f"python + imports alone: {measure('none', Path(__file__))[0]:.0f} MiB peak")
