@@ -135,3 +135,30 @@ def test_a_zip_without_the_main_part_is_not_a_document():
     with pytest.raises(UploadError) as info:
         inspect("budget.docx", data)
     assert (info.value.code, info.value.status) == ("content_mismatch", 415)
+
+
+@pytest.mark.parametrize(
+    "build", [documents.report_docx, documents.budget_xlsx, documents.letter_doc], ids=lambda b: b.__name__
+)
+def test_damaged_documents_are_refused_as_errors_of_the_contract_never_crashes(build):
+    """Random damage (flipped bytes, overwritten runs, truncation) gives a verdict: accepted
+    or an UploadError (never a zlib, struct or olefile exception: that would be a 500)."""
+    import random
+
+    name, honest, _ = build()
+    rnd = random.Random(name)
+    for _ in range(60):
+        data = bytearray(honest)
+        kind = rnd.choice(["flip", "run", "truncate"])
+        if kind == "flip":
+            for _ in range(3):
+                data[rnd.randrange(len(data))] = rnd.randrange(256)
+        elif kind == "run":
+            at = rnd.randrange(len(data) - 64)
+            data[at : at + 50] = rnd.randbytes(50)
+        else:
+            del data[rnd.randrange(len(data)) :]
+        try:
+            inspect(name, bytes(data))
+        except UploadError:
+            pass

@@ -256,7 +256,10 @@ def _inflate(
         if inflater is None:
             out, pending = pending[:room], pending[room:]
         else:
-            out = inflater.decompress(pending, min(room, _INFLATE_STEP))
+            try:
+                out = inflater.decompress(pending, min(room, _INFLATE_STEP))
+            except zlib.error as exc:
+                raise unsafe("malformed", f"The zip entry {entry.name!r} has a broken deflate stream ({exc})") from None
             pending = inflater.unconsumed_tail
         produced += len(out)
         counter.inflated += len(out)
