@@ -29,7 +29,7 @@ import io
 import re
 import struct
 
-from ..errors import Unsupported
+from ..errors import Unsupported, UploadError
 from .base import READ_BYTES, Inspected, Limits, Source, unsafe
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -81,6 +81,10 @@ def inspect_ole(source: Source, size: int, limits: Limits, extension: str = "doc
             raise Unsupported("content_mismatch", f"The compound file is not a .{extension} (no {main} stream)")
         if extension == "doc":
             _check_word(ole)
+    except UploadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - olefile meets a damaged sector chain only when it reads it
+        raise unsafe("malformed", f"The .{extension} is not a valid compound file ({exc})") from None
     finally:
         ole.close()
     return Inspected(mime=_MIMES[extension], end=size)
