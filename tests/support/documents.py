@@ -90,6 +90,34 @@ def long_docx() -> tuple[str, bytes, str]:
     return "minutes.docx", out.getvalue(), DOCX
 
 
+class _Unseekable(io.RawIOBase):
+    """A write-only pipe: zipfile then streams, with data descriptors after each entry."""
+
+    def __init__(self) -> None:
+        self.out = io.BytesIO()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return self.out.write(data)
+
+
+def streamed_docx() -> tuple[str, bytes, str]:
+    """The report re-zipped to a stream (as a server generating documents on the fly does):
+    every entry has a data descriptor, the big one with zip64 sizes (force_zip64)."""
+    import zipfile
+
+    sink = _Unseekable()
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as src, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, item.date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with dst.open(info, "w", force_zip64=item.filename.startswith("word/media/")) as out:
+                out.write(src.read(item.filename))
+    return "generated.docx", sink.out.getvalue(), DOCX
+
+
 def budget_xlsx() -> tuple[str, bytes, str]:
     """A workbook from openpyxl with numbers, formulas and a hyperlink."""
     import openpyxl
@@ -193,4 +221,4 @@ def letter_doc() -> tuple[str, bytes, str]:
     return "letter.doc", cfb.write(word_streams(text * 20)), DOC
 
 
-HONEST = [report_docx, long_docx, chart_docx, budget_xlsx, letter_doc]
+HONEST = [report_docx, long_docx, chart_docx, streamed_docx, budget_xlsx, letter_doc]

@@ -47,6 +47,7 @@ class Entry:
     packed: int
     size: int
     offset: int
+    name_bytes: int  # the name's length as stored (cp437 names decode to longer UTF-8)
 
 
 class Sink(Protocol):
@@ -82,12 +83,12 @@ def scan_zip(
     for entry in entries:
         if reader.pos != entry.offset:
             raise unsafe("malformed", f"Unaccounted bytes before the zip entry {entry.name!r}")
-        _local_header(reader, entry)
+        zip64 = _local_header(reader, entry)
         sink = on_entry(entry)
         _inflate(reader, entry, sink, limits, size, counter)
         if sink is not None:
             sink.close()
-        _data_descriptor(reader, entry)
+        _data_descriptor(reader, entry, zip64)
     if reader.pos != cd_offset:
         raise unsafe("malformed", "Unaccounted bytes between the last zip entry and the directory")
     return entries
@@ -175,7 +176,7 @@ def _directory(source: Source, cd_offset: int, cd_size: int, count: int, limits:
         if folded in seen:
             raise unsafe("malformed", f"The zip holds {name!r} twice")
         seen.add(folded)
-        yield Entry(name, flags, method, crc, packed, size, offset)
+        yield Entry(name, flags, method, crc, packed, size, offset, name_len)
     if reader.pos != reader.end:
         raise unsafe("malformed", "The zip's directory is longer than its records")
 
@@ -211,7 +212,7 @@ def _check_layout(entries: list[Entry], cd_offset: int, limits: Limits, size: in
         raise unsafe("leading_data", f"{entries[0].offset} bytes before the zip's first entry")
     declared = 0
     for entry, following in zip(entries, entries[1:] + [None], strict=True):
-        end = entry.offset + _LOCAL.size + len(entry.name.encode("utf-8")) + entry.packed
+        end = entry.offset + _LOCAL.size + entry.name_bytes + entry.packed
         limit = following.offset if following else cd_offset
         if end > limit:
             raise unsafe("zip_bomb", f"Zip entries overlap at {entry.name!r}: one stored blob is referenced twice")
@@ -222,7 +223,8 @@ def _check_layout(entries: list[Entry], cd_offset: int, limits: Limits, size: in
         )
 
 
-def _local_header(reader: "_Sequential", entry: Entry) -> None:
+def _local_header(reader: "_Sequential", entry: Entry) -> bool:
+    """Check the local header against the directory; True if it carries zip64 sizes."""
     fields = _LOCAL.unpack(reader.read(_LOCAL.size))
     if fields[0] != b"PK\x03\x04":
         raise unsafe("malformed", f"Bad local header for the zip entry {entry.name!r}")
@@ -231,7 +233,14 @@ def _local_header(reader: "_Sequential", entry: Entry) -> None:
         raise unsafe("malformed", f"The zip's directory says {entry.name!r} where the entry says {name!r}")
     if fields[3] != entry.method:
         raise unsafe("malformed", f"The zip entry {entry.name!r} has two compression methods")
-    reader.skip(fields[10])
+    extra = reader.read(fields[10])
+    at = 0
+    while at + 4 <= len(extra):
+        tag, length = struct.unpack_from("<2H", extra, at)
+        if tag == 0x0001:
+            return True
+        at += 4 + length
+    return False
 
 
 def _inflate(
@@ -287,7 +296,7 @@ def _inflate(
         raise unsafe("malformed", f"The zip entry {entry.name!r} fails its CRC check")
 
 
-def _data_descriptor(reader: "_Sequential", entry: Entry) -> None:
+def _data_descriptor(reader: "_Sequential", entry: Entry, zip64: bool) -> None:
     """Skip the descriptor that follows an entry written with flag bit 3 (streamed writers):
     optional signature, CRC, then 4- or 8-byte sizes; it must agree with the directory."""
     if not entry.flags & 0x8:
@@ -296,7 +305,7 @@ def _data_descriptor(reader: "_Sequential", entry: Entry) -> None:
     if head == b"PK\x07\x08":
         reader.skip(4)
     crc = struct.unpack("<L", reader.read(4))[0]
-    wide = entry.size >= 0xFFFFFFFF or entry.packed >= 0xFFFFFFFF
+    wide = zip64 or entry.size >= 0xFFFFFFFF or entry.packed >= 0xFFFFFFFF
     packed, size = struct.unpack("<2Q" if wide else "<2L", reader.read(16 if wide else 8))
     if (crc, packed, size) != (entry.crc, entry.packed, entry.size):
         raise unsafe("malformed", f"The zip entry {entry.name!r} has a data descriptor that disagrees")
