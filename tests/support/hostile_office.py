@@ -391,6 +391,23 @@ def docx_package_not_a_document() -> tuple[str, bytes, str]:
     return "chart.docx", with_chart(_report_docx(), b"MZ\x90\x00" + b"\x00" * 5000), "ole_object"
 
 
+def xlsx_excel4_macro_sheet() -> tuple[str, bytes, str]:
+    """An Excel 4.0 (XLM) macro sheet added to a workbook, with auto_open; no VBA at all."""
+    sheet = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData><row r="1"><c r="A1">'
+        b'<f>EXEC("calc.exe")</f></c></row></sheetData></xm:macrosheet>'
+    )
+    edit = {
+        "xl/_rels/workbook.xml.rels": add_relationship(f"{R_MS}/xlMacrosheet", "macrosheets/sheet1.xml"),
+        "[Content_Types].xml": add_content_type(
+            '<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/>'
+        ),
+    }
+    return "report.xlsx", repack(_workbook(), {"xl/macrosheets/sheet1.xml": sheet}, edit), "macro"
+
+
 def docx_xxe() -> tuple[str, bytes, str]:
     """An external entity in document.xml (XXE): read /etc/passwd into the text."""
     return (
@@ -585,6 +602,7 @@ OOXML_HOSTILE = [
     docx_ddeauto,
     docx_dde_simple_field,
     xlsx_dde_formula,
+    xlsx_excel4_macro_sheet,
     docx_chart_workbook_with_dde,
     docx_chart_workbook_with_macros,
     docx_package_not_a_document,

@@ -52,6 +52,8 @@ _REL_FOUND = {
     "vbaprojectsignatureagile": "macro",
     "vbaprojectsignaturev3": "macro",
     "keymapcustomizations": "macro",
+    "xlmacrosheet": "macro",
+    "xlintlmacrosheet": "macro",
     "oleobject": "ole_object",
     "control": "activex",
     "activexcontrol": "activex",
