@@ -162,3 +162,13 @@ def test_damaged_documents_are_refused_as_errors_of_the_contract_never_crashes(b
             inspect(name, bytes(data))
         except UploadError:
             pass
+
+
+def test_a_compound_file_that_is_not_a_word_document_is_not_a_doc():
+    """An .msi installer is a compound file too: named .doc, it has no WordDocument stream."""
+    from tests.support import cfb
+
+    installer = cfb.write({"\x05SummaryInformation": b"\xfe\xff" + b"\0" * 200, "\u4840\u3b3f\u43f2": b"\0" * 5000})
+    with pytest.raises(UploadError) as info:
+        inspect("setup.doc", installer)
+    assert (info.value.code, info.value.status) == ("content_mismatch", 415)
