@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench bench-large bench-office browser-deps clamav-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
+.PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
+.PHONY: bench-office clamav-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

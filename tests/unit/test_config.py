@@ -49,5 +49,6 @@ def test_bad_values_fail_at_start_naming_the_variable(env, variable):
 
 def test_clamd_address_is_off_by_default_and_parsed_when_set():
     assert Config.from_env({"UPLOAD_BUCKET": "b"}).clamd_host_port is None
-    assert Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": " 10.0.0.5:3310 "}).clamd_host_port == ("10.0.0.5", 3310)
+    config = Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": " 10.0.0.5:3310 "})
+    assert config.clamd_host_port == ("10.0.0.5", 3310)
     assert Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": "[::1]:3310"}).clamd_host_port == ("::1", 3310)

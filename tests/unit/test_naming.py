@@ -75,7 +75,8 @@ def test_content_disposition_gives_rfc6266_filename_star_and_ascii_fallback():
     assert header.startswith("attachment; ")
     assert "filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%202026.pdf" in header
     assert 'filename="2026.pdf"' in header or 'filename="download.pdf"' in header
-    assert content_disposition("résumé.docx") == ("attachment; filename=\"resume.docx\"; filename*=UTF-8''r%C3%A9sum%C3%A9.docx")
+    expected = "attachment; filename=\"resume.docx\"; filename*=UTF-8''r%C3%A9sum%C3%A9.docx"
+    assert content_disposition("résumé.docx") == expected
 
 
 @pytest.mark.parametrize(
