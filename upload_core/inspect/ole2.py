@@ -1,10 +1,11 @@
 """.doc (Word 97-2003, an OLE2 compound file) confirmed by structure, refused with macros.
 
-olefile (pure Python, 0.5 MB, ~30 ms to import) parses the compound file; oletools
-(olevba, mraptor) would add ~10 MB with its dependencies (msoffcrypto-tool pulls in
-cryptography, plus pyparsing, pcodedmp, colorclass, easygui) to the Lambda artifact and
-its cold start, to decompile VBA we only need to find. mraptor's question is "is there
-VBA at all?", and that is answered by the storages that hold it, which is what we check:
+olefile (pure Python, 0.4 MiB unpacked, ~30 ms to import) parses the compound file.
+oletools 0.60.2 (olevba, mraptor) would bring 18.4 MiB unpacked into the Lambda artifact
+(6.2 MB of wheels: cryptography 14.2 MiB via msoffcrypto-tool, cffi, pyparsing, pcodedmp,
+colorclass, easygui; against a 30 MiB artifact goal) and its imports into the cold start,
+to decompile VBA we only need to find. mraptor's question is "is there VBA at all?",
+and that is answered by the storages that hold it, which is what we check:
 
 - macro: a `Macros` (Word), `_VBA_PROJECT_CUR` (Excel) or `VBA` storage, a `_VBA_PROJECT`,
   `PROJECT` or `PROJECTwm` stream, or any stream carrying compressed VBA source (the
@@ -14,8 +15,9 @@ VBA at all?", and that is answered by the storages that hold it, which is what w
 - ole_object: an `ObjectPool` storage (Word's embedded objects) or an `\\x01Ole10Native`
   stream anywhere;
 - malformed: not a compound file olefile can walk (an OLE2 header in front of an HTML
-  page), sectors that do not tile the file, no `WordDocument` stream with a Word FIB,
-  or an encrypted document (it cannot be inspected).
+  page), a size that is not whole sectors, a WordDocument stream without a Word FIB, or
+  an encrypted document (it cannot be inspected); a compound file without WordDocument
+  (an .msi installer named .doc) is content_mismatch (415).
 
 olefile reads through small seeks and keeps its FAT and each opened stream in memory,
 so the file is first copied in bounded reads into memory, and a .doc is limited to
