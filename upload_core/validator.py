@@ -16,7 +16,7 @@ import logging
 from typing import Any, Mapping
 
 from .config import Config
-from .errors import UploadError
+from .errors import StorageUnavailable, UploadError
 from .events import S3ObjectRecord, s3_records
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, check_content
@@ -87,6 +87,10 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> s
     except ObjectChanged:
         log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
         return SKIPPED
+    except StorageUnavailable:
+        # S3 failed while the object was read (now the whole object is): nothing is decided,
+        # the event fails and is retried, never a rejection.
+        raise
     except UploadError as err:
         store.put_record(upload.rejected(err.reason()))
         store.delete_incoming(upload_id)

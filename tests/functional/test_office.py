@@ -76,3 +76,27 @@ def test_honest_documents_are_accepted_by_both_paths(handler, s3, build):
     handler.validate(load_event("s3_object_created.json", bucket=BUCKET, key=f"incoming/{upload_id}"), None)
     assert client.get(f"/uploads/{upload_id}").get_json()["status"] == "accepted"
     assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == data
+
+
+def test_an_s3_failure_while_a_document_is_read_leaves_it_pending_for_the_retry(handler, s3, monkeypatch):
+    """The validator now reads whole objects: a failed ranged GET must not become a rejection."""
+    from upload_core.errors import StorageUnavailable
+    from upload_core.s3io import RangedReader
+    from upload_core.validator import ValidationIncomplete
+
+    name, data, _ = documents.report_docx()
+    client = handler.app.test_client()
+    upload_id = client.post("/uploads", json={"filename": name, "size": len(data)}).get_json()["id"]
+    s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=data)
+    event = load_event("s3_object_created.json", bucket=BUCKET, key=f"incoming/{upload_id}")
+
+    def failing(self, start, stop):
+        raise StorageUnavailable()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RangedReader, "_fetch", failing)
+        with pytest.raises(ValidationIncomplete):
+            handler.validate(event, None)
+    assert client.get(f"/uploads/{upload_id}").get_json()["status"] == "pending"
+    assert f"incoming/{upload_id}" in keys(s3)
+    assert handler.validate(event, None)["accepted"] == 1
