@@ -342,6 +342,13 @@ def docx_ddeauto() -> tuple[str, bytes, str]:
     return "order.docx", repack(_report_docx(), edit={"word/document.xml": in_body(field)}), "dde"
 
 
+def docx_strict_ddeauto() -> tuple[str, bytes, str]:
+    """The same field in a Strict Open XML document (purl.oclc.org namespace), which Word opens."""
+    strict = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
+    name, data, found = docx_ddeauto()
+    return "strict.docx", repack(data, edit={"word/document.xml": lambda d: d.replace(W.encode(), strict)}), found
+
+
 def docx_dde_simple_field() -> tuple[str, bytes, str]:
     """DDE in a fldSimple's w:instr attribute, in the footer (a story part too)."""
     field = (
@@ -600,6 +607,7 @@ OOXML_HOSTILE = [
     docx_activex,
     docx_alt_chunk,
     docx_ddeauto,
+    docx_strict_ddeauto,
     docx_dde_simple_field,
     xlsx_dde_formula,
     xlsx_excel4_macro_sheet,

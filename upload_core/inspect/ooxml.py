@@ -74,7 +74,6 @@ _PHRASE = {
 _HYPERLINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DDE_FIELD = re.compile(r'(?:^|[\s{"])DDE(?:AUTO)?(?:[\s"}]|$)', re.I)
 _DDE_FORMULA = re.compile(r"^\s*[=@+-]*\s*[\w.]+\s*\|\s*'", re.I)
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MAX_INSTRUCTION = 64 * 1024
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -291,17 +290,19 @@ class _Rules:
             if local == "Relationship":
                 self.package.relationship(self.name, attrib)
             return
-        if tag == _W + "instrText":
+        namespace = tag[: len(tag) - len(local)]
+        word = "wordprocessingml" in namespace  # transitional (2006/main) or Strict (purl.oclc.org)
+        if word and local == "instrText":
             self.instruction = True
-        elif tag == _W + "fldChar":
-            kind = attrib.get(_W + "fldCharType")
+        elif word and local == "fldChar":
+            kind = attrib.get(namespace + "fldCharType")
             if kind == "begin":
                 self.field = []
             else:
                 self._check_field("".join(self.field))
-        elif tag == _W + "fldSimple":
-            self._check_field(attrib.get(_W + "instr", ""))
-        elif tag == _W + "altChunk":
+        elif word and local == "fldSimple":
+            self._check_field(attrib.get(namespace + "instr", ""))
+        elif word and local == "altChunk":
             raise unsafe("alt_chunk", f"The part {self.name} imports another document (altChunk)")
         elif local in ("ddeLink", "oleLink"):
             raise unsafe("dde", f"The part {self.name} has a {local} (a live link to another program)")
@@ -315,7 +316,7 @@ class _Rules:
             self.formula.append(text)
 
     def end(self, tag: str) -> None:
-        if tag == _W + "instrText":
+        if self.instruction and tag.endswith("}instrText"):
             self.instruction = False
             self._check_field("".join(self.field))
         elif self.formula is not None and tag.endswith("}f"):
