@@ -172,3 +172,14 @@ def test_a_compound_file_that_is_not_a_word_document_is_not_a_doc():
     with pytest.raises(UploadError) as info:
         inspect("setup.doc", installer)
     assert (info.value.code, info.value.status) == ("content_mismatch", 415)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"PK\x05\x06\x00", b"PK\x03\x04" + b"\x00" * 40 + b"PK\x05\x06", b"PK\x05\x06" + b"\x00" * 16 + b"\xff\xff"],
+    ids=["end-record-cut-short", "signature-at-the-very-end", "comment-longer-than-the-file"],
+)
+def test_broken_end_records_are_malformed(data):
+    with pytest.raises(UploadError) as info:
+        inspect("x.docx", data)
+    assert info.value.extra["found"] == "malformed"

@@ -109,8 +109,11 @@ def _end_records(source: Source, size: int, limits: Limits) -> tuple[int, int, i
     tail_start = max(0, size - _TAIL_BYTES)
     tail = _read_at(source, tail_start, size - tail_start)
     at = tail.rfind(b"PK\x05\x06")
-    while at >= 0 and tail_start + at + _EOCD.size + _EOCD.unpack_from(tail, at)[-1] > size:
-        at = tail.rfind(b"PK\x05\x06", 0, at)  # a signature inside the comment or cut short
+    # Skip a signature inside the comment or cut short: the record must fit before the end.
+    while at >= 0 and (
+        at + _EOCD.size > len(tail) or tail_start + at + _EOCD.size + _EOCD.unpack_from(tail, at)[-1] > size
+    ):
+        at = tail.rfind(b"PK\x05\x06", 0, at)
     if at < 0:
         raise unsafe("malformed", "No zip end record (truncated, or not a zip)")
     _, disk, cd_disk, here, count, cd_size, cd_offset, comment = _EOCD.unpack_from(tail, at)
