@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
+.PHONY: bench-office clamav-deps
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +20,12 @@ NODE_STAMP := node_modules/.package-lock.json
 SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modules/.bin/sls
 DEVSTACK := $(BIN)/python -m devstack
 DATA_DIR ?=
-DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+CLAMD ?=
+DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CLAMD),--clamd)
 
-## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data
-dev: $(STAMP)
+## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data;
+## CLAMD=1 also starts clamd (EICAR-only database) and scans every upload with it
+dev: $(STAMP) $(if $(CLAMD),clamav-deps)
 	$(DEVSTACK) $(DEV_ARGS)
 
 ## make offline: `sls offline` (API on :3000) against the same local S3 and validator
@@ -58,7 +61,7 @@ offline-smoke: $(STAMP) $(NODE_STAMP)
 ci: cfn-lint invoke-local offline-smoke test
 
 ## make test: install into .venv (and what the browser tests need), then run the whole test suite
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps clamav-deps
 	$(BIN)/python -m pytest
 
 ## make unit: the pure rules and inspection only (no server, no browser): seconds
@@ -79,6 +82,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_inspect.py
 
+## make bench-office: peak RSS and MB/s of Office inspection, before (zipfile) and after (zipscan)
+bench-office: $(STAMP)
+	$(BIN)/python bench/bench_office.py
+
 ## make bench-large: CLI vs boto3 upload_file for a 1 GiB file, its peak RSS, bytes through handler.api
 bench-large: $(STAMP)
 	$(BIN)/python bench/bench_large.py
@@ -91,6 +98,16 @@ browser-deps: $(STAMP) node_modules/.package-lock.json
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else \
 	    echo "The browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; }
+
+## make clamav-deps: Debian's clamd (apt, as root) for the malware-scanning tests, which run
+## it with their own signature database (no freshclam); skipped once installed
+clamav-deps:
+	@test -x /usr/sbin/clamd || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon; \
+	  else \
+	    echo "The malware-scanning tests need Debian's clamd: sudo apt-get install -y clamav-daemon" >&2; exit 1; \
 	  fi; }
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -41,6 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gateway: serve handler.api at --port; none: S3 and the validator only",
     )
     parser.add_argument(
+        "--clamd",
+        action="store_true",
+        help="also start Debian's clamd with the test signature database (EICAR) and scan with it",
+    )
+    parser.add_argument(
         "--run",
         nargs=argparse.REMAINDER,
         default=None,
@@ -73,10 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
     os.environ["UPLOAD_BUCKET"] = args.bucket
+    clamd = None
+    if args.clamd:
+        from .clamd import Clamd
+
+        clamd = Clamd().start()
+        os.environ["CLAMD_ADDRESS"] = clamd.address
+        log.info("clamd on %s (signature database: EICAR only)", clamd.address)
     try:
         config = Config.from_env()
     except ConfigError as exc:
         print(f"devstack: bad configuration: {exc}", file=sys.stderr)
+        if clamd is not None:
+            clamd.stop()
         return 2
 
     from . import s3
@@ -139,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         saver.stop()
         log.info("saved %d object(s) to %s", snapshots.save(), args.data_dir)
     server.stop()
+    if clamd is not None:
+        clamd.stop()
     return child.returncode if child is not None and child.returncode else 0
 
 
@@ -160,6 +176,9 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
         f"  bucket       {args.bucket}",
         f"  events       {queue_url} -> handler.validate",
         f"  data         {data}",
+        f"  clamd        {os.environ['CLAMD_ADDRESS']}" + (" (--clamd: EICAR signature only)" if args.clamd else "")
+        if os.environ.get("CLAMD_ADDRESS")
+        else "  clamd        off (--clamd starts one)",
         "",
         f"  export AWS_ENDPOINT_URL={s3_endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
         " AWS_REGION=us-east-1",

@@ -141,3 +141,13 @@ def handler(bucket):
 def live_handler(live):
     """The Lambda entry points against moto's S3 server."""
     return import_handler()
+
+
+@pytest.fixture(scope="session")
+def clamd():
+    """Debian's clamd on a free port of 127.0.0.1 with the tests' own signature database."""
+    from tests.support.clamd import Clamd
+
+    server = Clamd().start()
+    yield server
+    server.stop()

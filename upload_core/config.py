@@ -43,6 +43,8 @@ class Config:
     records_prefix: str = "records/"
     # Images with more pixels are refused before any decoding (see inspect/base.Limits).
     max_image_pixels: int = Limits.max_image_pixels
+    # host:port of a clamd every object is also streamed to (INSTREAM); None: no malware scan.
+    clamd_address: str | None = None
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -83,6 +85,18 @@ class Config:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError("CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin")
 
+        if self.clamd_address is not None:
+            host, _, port = self.clamd_address.rpartition(":")
+            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+                raise ConfigError("CLAMD_ADDRESS", f"{self.clamd_address!r} is not host:port")
+
+    @property
+    def clamd_host_port(self) -> tuple[str, int] | None:
+        if self.clamd_address is None:
+            return None
+        host, _, port = self.clamd_address.rpartition(":")
+        return host.strip("[]"), int(port)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
         env = os.environ if environ is None else environ
@@ -95,6 +109,7 @@ class Config:
             presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels),
+            clamd_address=env.get("CLAMD_ADDRESS", "").strip() or None,
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:

@@ -35,8 +35,10 @@ CODES: dict[str, Code] = {
     "content_type_not_allowed": Code(415, "the declared or detected type is not allowed"),
     "content_mismatch": Code(415, "the declared or detected type does not match the extension"),
     "unsafe_content": Code(422, "the content is dangerous (carries found: what was found)"),
+    "malware": Code(422, "the malware scanner (CLAMD_ADDRESS) found a signature (carries signature)"),
     "internal_error": Code(500, "a bug; never for bad input"),
     "storage_unavailable": Code(503, "S3 failed; nothing half-written stays behind"),
+    "scanner_unavailable": Code(503, "inline: the malware scanner could not be reached; nothing was stored"),
 }
 
 

@@ -23,6 +23,7 @@ from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, inspect_content
+from .malware import scan
 from .s3.client import ObjectChanged
 from .s3.store import S3Store
 
@@ -95,6 +96,10 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         local.seek(0)
         try:
             inspected = inspect_content(upload.filename, sample, config, declared_size=upload.declared_size)
+            # Raises ScannerUnavailable (not an UploadError) when clamd is down: the event
+            # fails and is retried, the upload stays pending.
+            local.seek(0)
+            scan(config, local, size)
         except UploadError as err:
             store.put_record(upload.rejected(err.reason()))
             store.delete_incoming(upload_id)

@@ -118,7 +118,8 @@ def test_openapi_lists_every_error_code_the_service_raises(client):
             source,
         )
     )
-    raised |= {"storage_unavailable", "internal_error"}  # raised by their own classes
+    # Subclasses that carry their own code: super().__init__("code", ...)
+    raised |= set(re.findall(r"super\(\)\.__init__\(\s*\"([a-z_]+)\"", source))
     raised |= {"unsafe_content"}  # raised by inspect.base.unsafe()
     assert raised, "the scan found no raised codes"
     assert sorted(raised - set(enum)) == []

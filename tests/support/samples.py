@@ -79,7 +79,10 @@ def _rezip(data: bytes, extra: dict[str, bytes], drop: tuple[str, ...] = ()) -> 
 
 
 def docx_with_macros() -> bytes:
-    return _rezip(docx(), {"word/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\0" * 600})
+    """A VBA project renamed word/editdata.bin behind its relationship and content type."""
+    from .hostile_office import docx_renamed_vba
+
+    return docx_renamed_vba()[1]
 
 
 def docx_zip_bomb() -> bytes:

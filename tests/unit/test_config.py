@@ -38,6 +38,9 @@ def test_lists_are_trimmed_and_lowercased():
         ({"PRESIGN_TTL_SECONDS": "0"}, "PRESIGN_TTL_SECONDS"),
         ({"PRESIGN_TTL_SECONDS": "999999999"}, "PRESIGN_TTL_SECONDS"),
         ({"CORS_ALLOWED_ORIGINS": "evil.example"}, "CORS_ALLOWED_ORIGINS"),
+        ({"CLAMD_ADDRESS": "clamd.internal"}, "CLAMD_ADDRESS"),
+        ({"CLAMD_ADDRESS": "clamd.internal:99999"}, "CLAMD_ADDRESS"),
+        ({"CLAMD_ADDRESS": ":3310"}, "CLAMD_ADDRESS"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_variable(env, variable):
@@ -46,3 +49,10 @@ def test_bad_values_fail_at_start_naming_the_variable(env, variable):
         Config.from_env(full)
     assert info.value.variable == variable
     assert variable in str(info.value)
+
+
+def test_clamd_address_is_off_by_default_and_parsed_when_set():
+    assert Config.from_env({"UPLOAD_BUCKET": "b"}).clamd_host_port is None
+    config = Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": " 10.0.0.5:3310 "})
+    assert config.clamd_host_port == ("10.0.0.5", 3310)
+    assert Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": "[::1]:3310"}).clamd_host_port == ("::1", 3310)

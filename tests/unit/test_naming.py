@@ -75,6 +75,30 @@ def test_content_disposition_gives_rfc6266_filename_star_and_ascii_fallback():
     assert header.startswith("attachment; ")
     assert "filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82%202026.pdf" in header
     assert 'filename="2026.pdf"' in header or 'filename="download.pdf"' in header
-    assert content_disposition("résumé.docx") == (
-        "attachment; filename=\"resume.docx\"; filename*=UTF-8''r%C3%A9sum%C3%A9.docx"
-    )
+    expected = "attachment; filename=\"resume.docx\"; filename*=UTF-8''r%C3%A9sum%C3%A9.docx"
+    assert content_disposition("résumé.docx") == expected
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        # Windows opens the device for a reserved name before ANY dot: the segment goes.
+        ("con.foo.png", "foo.png"),
+        ("LPT1.tar.png", "tar.png"),
+        ("nul .report.pdf", "report.pdf"),
+        ("aux.com1.photo.jpg", "photo.jpg"),
+        ("lpt\u00b9.scan.png", "scan.png"),
+        ("console.png", "console.png"),  # only the exact device names
+        ("icon.con.png", "icon.con.png"),  # a device name later in the name is harmless
+        # An inner extension a server would run or a desktop would open loses its dot.
+        ("x.php.png", "x_php.png"),
+        ("shell.PHP5.jpg", "shell_PHP5.jpg"),
+        ("invoice.exe.pdf", "invoice_exe.pdf"),
+        ("page.html.png", "page_html.png"),
+        ("a.js.svg.gif", "a_js_svg.gif"),
+        ("photo.final.v2.png", "photo.final.v2.png"),  # honest dots stay
+    ],
+)
+def test_device_names_and_dangerous_inner_extensions_are_neutralized(raw, expected):
+    assert sanitize_filename(raw) == expected
+    assert extension_of(sanitize_filename(raw)) == extension_of(raw)

@@ -3,12 +3,14 @@ stored accepted, or refused with nothing stored."""
 
 from __future__ import annotations
 
+import io
 import logging
 
 from ..config import Config
 from ..errors import UploadError
 from ..inspect.naming import new_id
 from ..inspect.rules import Sample, check_name, inspect_content
+from ..malware import ScannerUnavailable, ScannerUnavailableError, scan
 from ..s3.store import S3Store
 from ..upload import Method, Status, Upload
 
@@ -19,7 +21,13 @@ def accept_inline(raw_name: str | None, data: bytes, store: S3Store, config: Con
     """Validate one file and store it; raise UploadError if it is refused."""
     try:
         name, _ = check_name(raw_name, config)
-        inspected = inspect_content(name, Sample.of_bytes(data), config)
+        sample = Sample.of_bytes(data)
+        inspected = inspect_content(name, sample, config)
+        try:
+            scan(config, io.BytesIO(data), len(data))
+        except ScannerUnavailable as exc:
+            log.error("inline upload %r not scanned: %s", raw_name, exc)
+            raise ScannerUnavailableError() from None
         # Trailing bytes past the format's end (a motion photo's video) are cut off, never stored.
         kept = data[: inspected.end]
         upload = Upload(

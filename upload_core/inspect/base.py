@@ -44,7 +44,16 @@ class Limits:
     max_zip_directory_bytes: int = 4 * MiB
     max_zip_name_bytes: int = 1024
     max_inflated_bytes: int = 1024 * MiB
+    # Honest OOXML inflates 3-20x (XML); 200x over the whole file only once past the floor,
+    # so a small file of repetitive XML (a 40 KB part inflating to 2 MB) is not a "bomb".
     max_inflate_ratio: int = 200
+    inflate_ratio_floor_bytes: int = 10 * MiB
+    # One XML part (document.xml of a 1,000-page report is ~30 MB); parsed as a stream.
+    max_xml_part_bytes: int = 256 * MiB
+    # An embedded workbook (a chart's data) is inspected in memory, so it is bounded.
+    max_embedded_package_bytes: int = 16 * MiB
+    # .doc (OLE2): olefile reads a whole compound file into memory, so .doc is bounded.
+    max_ole_bytes: int = 32 * MiB
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,8 @@ FOUND: dict[str, str] = {
     "dde": "a DDE or DDEAUTO field",
     "zip_bomb": "a zip that inflates past the limits (bytes really inflated, ratio, overlapping entries)",
     "zip_limits": "a zip over the entry count, directory size or name length limits",
+    "scan_limit": "over what the malware scanner scans whole (clamd's StreamMaxLength or scan limits)",
+    "ole_limits": "a .doc (OLE2) over MAX_OLE_BYTES, which is not inspected in memory",
 }
 
 

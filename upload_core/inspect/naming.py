@@ -1,7 +1,24 @@
 """Names, ids and keys.
 
 The client's filename is kept for people (made safe, still readable) and never used
-to build an object key: keys come from a random id only.
+to build an object key: keys come from a random id only. Still, the name travels on
+(Content-Disposition, a user's Downloads folder, a web server someone copies files to),
+so it is made harmless there too. The rule, in order:
+
+1. NFC; only the last path segment (either separator); control, format (bidi
+   overrides, zero-width), private-use and unassigned characters dropped; `<>:"|?*\\/`
+   become `_`; runs of whitespace become one space; leading and trailing dots and spaces go.
+2. Windows device names (CON, PRN, AUX, NUL, COM0-9, LPT0-9, with superscript digits,
+   CLOCK$, CONIN$, CONOUT$) are reserved before ANY dot, as Windows treats them:
+   `con.foo.png` opens the console. So every leading dot-separated segment that is a
+   device name (ignoring case and trailing spaces) is removed: `con.foo.png` ->
+   `foo.png`, `LPT1.tar.png` -> `tar.png`; `CON.pdf` has no stem left and is refused.
+3. Only the last extension counts (it is what the allow-list checked). An inner segment
+   that a server or a desktop would run or render (`x.php.png`: Apache's mod_mime runs
+   it as PHP; `.exe`, `.html`, `.js`, `.svg`...; see _DANGEROUS) loses its dot:
+   `x.php.png` -> `x_php.png`. Harmless inner dots stay (`photo.final.png`).
+4. Nothing word-like left -> invalid_filename; the stem is cut (never the extension)
+   to MAX_NAME_BYTES of UTF-8 on a character boundary.
 """
 
 from __future__ import annotations
@@ -16,6 +33,13 @@ from ..errors import BadRequest
 MAX_NAME_BYTES = 255
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|clock\$|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])$", re.I)
+# Inner extensions that some server runs or some desktop opens as code or markup.
+_DANGEROUS = frozenset(
+    """php php2 php3 php4 php5 php6 php7 php8 phtml pht phar phps inc shtml asp aspx asa ashx asmx
+    axd cer cshtml jsp jspx jsf cfm cgi pl py pyc rb sh bash zsh ksh csh exe com bat cmd msi msp
+    scr pif dll cpl sys drv ocx vbs vbe js jse mjs cjs ws wsf wsc wsh hta htm html xht xhtml svg
+    svgz xml xsl xslt jar war class ps1 psm1 psd1 lnk url reg inf app apk deb rpm dmg swf htaccess""".split()
+)
 # Characters that are separators or mean something to a shell, a URL or Windows.
 _UNSAFE_CHARS = re.compile(r'[<>:"|?*\\/]')
 # Control (Cc), format (Cf: bidi overrides, zero-width joiners), surrogates, private
@@ -50,13 +74,25 @@ def sanitize_filename(raw: str | None) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
-    if _WINDOWS_RESERVED.match(stem.strip()) or _WINDOWS_RESERVED.match(name):
-        stem = ""
-    stem = stem.strip().rstrip(". ")
+    stem = _neutralized(stem)
     if not stem or not re.search(r"\w", stem):
         raise BadRequest("invalid_filename", f"Nothing usable is left of the filename {raw[:100]!r}")
     name = _bounded(stem, "." + ext if dot else "")
     return name
+
+
+def _neutralized(stem: str) -> str:
+    """Rules 2 and 3 of the module docstring: leading device-name segments removed, the
+    dot before a dangerous inner extension replaced by `_`."""
+    segments = stem.split(".")
+    while segments and _WINDOWS_RESERVED.match(segments[0].strip()):
+        segments.pop(0)
+    if not segments:
+        return ""
+    out = segments[0]
+    for segment in segments[1:]:
+        out += ("_" if segment.strip().lower() in _DANGEROUS else ".") + segment
+    return out.strip().strip(". ")
 
 
 def _bounded(stem: str, suffix: str) -> str:

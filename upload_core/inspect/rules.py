@@ -19,7 +19,8 @@ from .base import Inspected, Limits, Source, unsafe
 from .filetypes import KNOWN_TYPES, OOXML_GENERIC_MIMES, FileType
 from .images import inspect_gif, inspect_jpeg, inspect_png
 from .naming import extension_of, sanitize_filename
-from .ooxml import check_ooxml
+from .ole2 import OLE2_MAGIC, inspect_ole
+from .ooxml import inspect_ooxml
 from .pdf import inspect_pdf
 from .sniff import detect_mime
 
@@ -116,8 +117,12 @@ def inspect_content(name: str, sample: Sample, config: Config, declared_size: in
         and sample.head.startswith(b"PK\x03\x04")
         and (detected in ftype.mime_types or detected in OOXML_GENERIC_MIMES)
     ):
-        check_ooxml(_source_of(sample), ftype.ooxml_main_part, ext)
-        return Inspected(ftype.canonical, sample.size)
+        return inspect_ooxml(_source_of(sample), sample.size, config.limits, ftype.ooxml_main_part, ext)
+
+    if ext in ("doc", "xls", "ppt") and sample.head.startswith(OLE2_MAGIC):
+        # A compound file is decided by its structure (libmagic calls a broken one
+        # application/octet-stream or CDFV2, which would hide why it was refused).
+        return inspect_ole(_source_of(sample), sample.size, config.limits, ext)
 
     if detected not in config.allowed_mime_types:
         raise Unsupported(

