@@ -15,6 +15,8 @@ from .s3 import limits as s3_limits
 
 # Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
 # bodies (4/3 growth); keep a margin for the event's headers and JSON framing.
+AUTH_MODES = ("none", "jwt")
+
 INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
 
 
@@ -38,6 +40,13 @@ class Config:
     incoming_prefix: str = "incoming/"
     files_prefix: str = "files/"
     records_prefix: str = "records/"
+    # Who may do what (API.md): "none" (the upload id is the capability) or "jwt" (API
+    # Gateway's JWT authorizer verified a token; its `sub` owns what it creates).
+    auth_mode: str = "none"
+    # Per-owner quotas (jwt mode only); None: no quota.
+    quota_bytes: int | None = None
+    quota_pending: int | None = None
+    owners_prefix: str = "owners/"
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -76,6 +85,12 @@ class Config:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError("CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin")
 
+        if self.auth_mode not in AUTH_MODES:
+            raise ConfigError("AUTH_MODE", f"{self.auth_mode!r} is not one of {', '.join(AUTH_MODES)}")
+        for name, value in (("QUOTA_BYTES", self.quota_bytes), ("QUOTA_PENDING", self.quota_pending)):
+            if value is not None and value < 1:
+                raise ConfigError(name, "must be a positive whole number, or unset for no quota")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
         env = os.environ if environ is None else environ
@@ -87,6 +102,9 @@ class Config:
             allowed_extensions=_list(env, "ALLOWED_EXTENSIONS", cls.allowed_extensions, lower=True),
             presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
+            auth_mode=env.get("AUTH_MODE", "").strip().lower() or cls.auth_mode,
+            quota_bytes=_optional_int(env, "QUOTA_BYTES"),
+            quota_pending=_optional_int(env, "QUOTA_PENDING"),
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:
@@ -106,6 +124,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw.replace("_", ""))
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a whole number") from None
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    return _int(env, name, 0) if env.get(name, "").strip() else None
 
 
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...], lower: bool = False) -> tuple[str, ...]:
