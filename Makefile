@@ -30,15 +30,22 @@ offline: $(STAMP) $(NODE_STAMP)
 	$(DEVSTACK) --api none $(DEV_ARGS) --run env PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
 	  node_modules/.bin/sls offline
 
+# make package builds AUTH_MODE=jwt with an example issuer unless the environment says
+# otherwise (JWT_ISSUER/JWT_AUDIENCE, or AUTH_MODE=none), so CI checks the guarded template.
+JWT_ISSUER ?= https://issuer.example.com/
+JWT_AUDIENCE ?= upload-api
+
 ## make package: the Lambda artifact (no AWS credentials needed), checked: size, contents, libmagic
 package: $(STAMP) $(NODE_STAMP)
-	$(SLS) package
+	JWT_ISSUER=$(JWT_ISSUER) JWT_AUDIENCE=$(JWT_AUDIENCE) $(SLS) package
 	$(BIN)/python infra/check_artifact.py .serverless/upload-service.zip
 
 ## make cfn-lint: the generated CloudFormation template has no errors
 cfn-lint: package
 	$(BIN)/cfn-lint --non-zero-exit-code error .serverless/cloudformation-template-update-stack.json
 	@echo "cfn-lint: no errors"
+	@if [ "$${AUTH_MODE:-}" != none ]; then \
+	  $(BIN)/python infra/check_template.py .serverless/cloudformation-template-update-stack.json; fi
 
 # `sls invoke local` runs the runtime's name (python3.12); in .venv that is the venv's Python.
 $(BIN)/python3.12: $(STAMP)
