@@ -19,9 +19,10 @@ NODE_STAMP := node_modules/.package-lock.json
 SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modules/.bin/sls
 DEVSTACK := $(BIN)/python -m devstack
 DATA_DIR ?=
-DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(AUTH),--auth $(AUTH))
 
-## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data
+## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data;
+## AUTH=jwt: bearer tokens from a local issuer (a token is printed; /_local/token?sub=NAME mints more)
 dev: $(STAMP)
 	$(DEVSTACK) $(DEV_ARGS)
 

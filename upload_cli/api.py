@@ -45,12 +45,14 @@ def session() -> requests.Session:
 
 
 class Api:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, token: str | None = None):
         self.base = base_url.rstrip("/")
+        # AUTH_MODE=jwt: sent to the API only, never to S3's presigned URLs.
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def _call(self, method: str, path: str, **kwargs) -> Any:
         try:
-            response = session().request(method, self.base + path, timeout=TIMEOUT, **kwargs)
+            response = session().request(method, self.base + path, timeout=TIMEOUT, headers=self.headers, **kwargs)
         except requests.RequestException as exc:
             raise ApiError(0, "unreachable", f"{method} {path}: {exc}") from None
         if response.status_code == 204:

@@ -14,6 +14,27 @@
   const list = document.getElementById("files");
   const drop = document.getElementById("drop");
   const picker = document.getElementById("picker");
+  const tokenField = document.getElementById("token");
+
+  // AUTH_MODE=jwt: a bearer token from the field, or from the address's fragment
+  // (#token=...: a fragment never reaches a server or its logs), kept for this tab only
+  // and taken out of the address bar at once. It goes to this API, never to S3.
+  (function takeToken() {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (fromHash) {
+      sessionStorage.setItem("uploadToken", fromHash);
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+    if (tokenField) {
+      tokenField.value = sessionStorage.getItem("uploadToken") || "";
+      tokenField.addEventListener("change", () => sessionStorage.setItem("uploadToken", tokenField.value.trim()));
+    }
+  })();
+
+  function authHeaders() {
+    const token = (tokenField ? tokenField.value : sessionStorage.getItem("uploadToken") || "").trim();
+    return token ? { Authorization: "Bearer " + token } : {};
+  }
 
   // An error with words a person can act on; `rejected` means the service refused the file
   // itself (its type, size or content), as opposed to a failure to deliver it.
@@ -63,14 +84,17 @@
   const REFUSALS = [400, 413, 415, 422];
 
   function apiError(xhr) {
+    if (xhr.status === 401) {
+      return new UploadFailure("This service needs an access token: paste yours in the field above", { fatal: true });
+    }
     const err = parse(xhr).error;
     const message = err && err.message ? err.message : "The service answered " + xhr.status;
     return new UploadFailure(message, { rejected: REFUSALS.includes(xhr.status) });
   }
 
   async function api(method, path, payload) {
-    const xhr = await request(method, base + path, payload === undefined ? {} : {
-      body: JSON.stringify(payload), headers: { "Content-Type": "application/json" },
+    const xhr = await request(method, base + path, payload === undefined ? { headers: authHeaders() } : {
+      body: JSON.stringify(payload), headers: { "Content-Type": "application/json", ...authHeaders() },
     });
     if (xhr.status < 200 || xhr.status >= 300) throw apiError(xhr);
     return parse(xhr);
@@ -158,7 +182,9 @@
   async function sendInline(file, ui) {
     const form = new FormData();
     form.append("file", file, file.name);
-    const xhr = await request("POST", base + "/uploads", { body: form, onProgress: (l, t) => ui.progress(l / t) });
+    const xhr = await request("POST", base + "/uploads", {
+      body: form, headers: authHeaders(), onProgress: (l, t) => ui.progress(l / t),
+    });
     if (xhr.status !== 201) throw apiError(xhr);
     ui.progress(1);
     show(ui, parse(xhr));
