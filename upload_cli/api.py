@@ -61,6 +61,10 @@ class Api:
             body = response.json()
         except ValueError:
             body = None
+        if response.status_code == 401:  # API Gateway's authorizer answers {"message": "Unauthorized"}
+            what = "was refused" if self.headers else "is missing"
+            message = f"the API needs a bearer token and the token {what}: set UPLOAD_TOKEN (or --token)"
+            raise ApiError(401, "unauthorized", message)
         if response.status_code >= 400:
             error = (body or {}).get("error") if isinstance(body, dict) else None
             error = error or {"code": f"http_{response.status_code}", "message": response.text[:200]}
