@@ -4,6 +4,8 @@ large ones as multipart, and both are validated like any upload."""
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,9 @@ def test_in_jwt_mode_uppy_sends_the_token_on_every_companion_call(jwt_stack, upp
     """Authorization on /s3/params and every /s3/multipart call (@uppy/aws-s3 6.3.1 has no
     companionHeaders: the harness wraps fetch for the API's origin, see entry.js); the
     uploads belong to the token's sub and are listed as theirs; S3 never sees the token."""
+    sub = f"uppy-{uuid.uuid4().hex[:8]}"  # a user of its own: the page's tests share the stack
+    minted = requests.get(f"{jwt_stack.api}/_local/token?sub={sub}", timeout=10).json()["token"]
+    jwt_stack = dataclasses.replace(jwt_stack, token=minted)
     all_calls: list[tuple[str, str | None]] = []
     page.on("request", lambda r: all_calls.append((r.url, r.headers.get("authorization"))))
     query = f"endpoint={jwt_stack.api}&multipart_threshold={MULTIPART_THRESHOLD}"
