@@ -38,6 +38,10 @@ def test_lists_are_trimmed_and_lowercased():
         ({"PRESIGN_TTL_SECONDS": "0"}, "PRESIGN_TTL_SECONDS"),
         ({"PRESIGN_TTL_SECONDS": "999999999"}, "PRESIGN_TTL_SECONDS"),
         ({"CORS_ALLOWED_ORIGINS": "evil.example"}, "CORS_ALLOWED_ORIGINS"),
+        ({"AUTH_MODE": "cognito"}, "AUTH_MODE"),
+        ({"QUOTA_BYTES": "0"}, "QUOTA_BYTES"),
+        ({"QUOTA_PENDING": "-3"}, "QUOTA_PENDING"),
+        ({"QUOTA_PENDING": "five"}, "QUOTA_PENDING"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_variable(env, variable):
@@ -46,3 +50,9 @@ def test_bad_values_fail_at_start_naming_the_variable(env, variable):
         Config.from_env(full)
     assert info.value.variable == variable
     assert variable in str(info.value)
+
+
+def test_auth_and_quotas_are_read_and_unset_quotas_mean_none():
+    config = Config.from_env({"UPLOAD_BUCKET": "b", "AUTH_MODE": " JWT ", "QUOTA_BYTES": "1_000", "QUOTA_PENDING": ""})
+    assert (config.auth_mode, config.quota_bytes, config.quota_pending) == ("jwt", 1000, None)
+    assert Config.from_env({"UPLOAD_BUCKET": "b"}).auth_mode == "none"
