@@ -11,8 +11,6 @@ from .common import ref as _ref
 
 # Paths anyone may call in jwt mode (http/identity.py's PUBLIC_ENDPOINTS).
 PUBLIC_PATHS = ("/", "/assets/{name}", "/healthz", "/openapi.json")
-# Operations that create an upload, and so count against the caller's quotas.
-CREATING = {("/uploads", "post"), ("/s3/params", "get"), ("/s3/multipart", "post")}
 
 _PAGE = {"type": "integer", "minimum": 1, "maximum": 100}
 SECURITY_SCHEMES = {
@@ -59,8 +57,8 @@ def list_path() -> dict[str, Any]:
 
 
 def protect(paths: dict[str, Any]) -> dict[str, Any]:
-    """Mark every non-public operation as needing the bearer scheme, with its 401 (and 429
-    where an upload is created)."""
+    """Mark every non-public operation as needing the bearer scheme, with its 401 and 429
+    (quota_exceeded where an upload is created; API Gateway's stage throttling anywhere)."""
     for path, item in paths.items():
         if path in PUBLIC_PATHS:
             continue
@@ -68,6 +66,5 @@ def protect(paths: dict[str, Any]) -> dict[str, Any]:
             if method not in ("get", "post", "put", "delete", "patch"):
                 continue
             operation["security"] = [{"bearer": []}]
-            extra = (401, 429) if (path, method) in CREATING else (401,)
-            operation["responses"] = {**operation["responses"], **_errors(*extra)}
+            operation["responses"] = {**operation["responses"], **_errors(401, 429)}
     return paths
