@@ -25,7 +25,6 @@ from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, check_content
 from .s3.client import ObjectChanged
 from .s3.store import S3Store
-from .upload import Upload
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +93,21 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
         return Outcome.SKIPPED
     except UploadError as err:
-        return _reject(upload, err, store, config)
+        quota.give_back(upload, store, config)
+        store.put_record(upload.rejected(err.reason()))
+        store.delete_incoming(upload_id)
+        log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
+        return Outcome.REJECTED
     try:
         # Counted at its real size before the record says accepted (a crash repeats it);
         # an unsized (Companion) upload past QUOTA_BYTES is rejected here.
         quota.settle_accepted(upload, size, store, config)
     except QuotaExceeded as err:
-        return _reject(upload, err, store, config)
+        quota.give_back(upload, store, config)
+        store.put_record(upload.rejected(err.reason()))
+        store.delete_incoming(upload_id)
+        log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
+        return Outcome.REJECTED
 
     accepted = upload.accepted(detected, size)
     try:
@@ -115,14 +122,6 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
     store.delete_incoming(upload_id)
     log.info("accepted %s as %s, %d bytes", upload_id, detected, size)
     return Outcome.ACCEPTED
-
-
-def _reject(upload: Upload, err: UploadError, store: S3Store, config: Config) -> Outcome:
-    quota.give_back(upload, store, config)
-    store.put_record(upload.rejected(err.reason()))
-    store.delete_incoming(upload.id)
-    log.info("rejected %s (%s): %s", upload.id, err.code, err.message)
-    return Outcome.REJECTED
 
 
 def make_validate_handler(store: S3Store, config: Config) -> Callable[[Mapping[str, Any], Any], dict[str, int]]:
