@@ -242,3 +242,14 @@ def test_listing_without_auth_mode_jwt_is_404(env, bucket):
     response = create_app().test_client().get("/uploads")
     assert response.status_code == 404
     assert "AUTH_MODE=jwt" in response.get_json()["error"]["message"]
+
+
+def test_uploads_whose_records_expired_leave_the_list_but_new_ones_stay(client, s3, store, clock):
+    old = presigned(client)["id"]
+    clock.now += 2 * 3600
+    new = presigned(client)["id"]
+    for upload_id in (old, new):  # as the bucket lifecycle, or a record not yet written
+        s3.delete_object(Bucket=BUCKET, Key=f"records/{upload_id}.json")
+    assert as_(client, ALICE).get("/uploads").get_json()["uploads"] == []
+    index = [k for k in keys(s3) if "/index/" in k]
+    assert len(index) == 1 and index[0].endswith(new)  # the fresh entry is kept: its record may be on its way

@@ -104,6 +104,9 @@ def list_uploads():
         raise BadRequest("invalid_request", "'cursor' is not one this API gave out (use next_cursor as it came)")
     names, next_cursor = store().owners.list_index(caller, limit, cursor)
     records = store().owners.read_records([name.split("-", 1)[1] for name in names])
+    gone = [name for name, record in zip(names, records, strict=True) if record is None]
+    if gone:  # expired by the bucket lifecycle: unlisted for the next reader
+        store().owners.prune_index(caller, gone, older_than_seconds=3600)
     uploads = [r.resource(base_path()) for r in records if r is not None and r.owner == caller]
     return {"uploads": uploads, "next_cursor": next_cursor}
 

@@ -72,6 +72,20 @@ class Owners:
         names = [obj["Key"][len(prefix) :] for obj in page.get("Contents", [])]
         return names, (names[-1] if page.get("IsTruncated") and names else None)
 
+    def created_ms(self, name: str) -> int:
+        return INVERTED_BASE - int(name.split("-", 1)[0])
+
+    def prune_index(self, owner: str, names: list[str], older_than_seconds: float) -> None:
+        """Unlist uploads whose record is gone (the bucket lifecycle expired it). Only old
+        entries: a new upload is listed a moment before its record is written."""
+        cutoff_ms = (self.clock() - older_than_seconds) * 1000
+        for name in names:
+            if self.created_ms(name) < cutoff_ms:
+                try:
+                    self.remove_from_index(owner, name)
+                except StorageUnavailable:
+                    log.warning("could not unlist %s; the next listing tries again", name)
+
     def read_records(self, upload_ids: list[str]) -> list[Any]:
         """The records behind a page of the index, in order (None where one is gone),
         fetched a few at a time: a page costs one round trip of latency, not twenty."""
