@@ -5,6 +5,7 @@ a presigned upload is validated with its owner kept."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -21,8 +22,10 @@ def jwt_stack(tmp_path_factory):
 
 
 def test_the_printed_token_uploads_and_another_user_sees_nothing_of_it(jwt_stack):
-    printed = re.search(r"export UPLOAD_TOKEN=(\S+)", jwt_stack.output())
-    assert printed, jwt_stack.output()
+    deadline = time.monotonic() + 20  # the start-up lines follow the first /healthz answer
+    while not (printed := re.search(r"export UPLOAD_TOKEN=(\S+)", jwt_stack.output())):
+        assert time.monotonic() < deadline, jwt_stack.output()
+        time.sleep(0.1)
     me = {"Authorization": f"Bearer {printed.group(1)}"}
     png = samples.png()
     assert requests.post(f"{jwt_stack.api}/uploads", json={"filename": "a.png", "size": len(png)}).status_code == 401

@@ -53,6 +53,8 @@ def register(app: Flask, auth_mode: str) -> None:
         g.upload_owner = None
         if auth_mode != "jwt" or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None  # no route: Flask answers 404 not_found
+        if request.method == "OPTIONS":
+            return None  # public on API Gateway too (OPTIONS /{proxy+}): it reads and changes nothing
         sub = subject(request.environ)
         if sub is None:
             raise Unauthorized()
