@@ -21,10 +21,11 @@ SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modul
 DEVSTACK := $(BIN)/python -m devstack
 DATA_DIR ?=
 CLAMD ?=
-DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CLAMD),--clamd)
+DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CLAMD),--clamd) $(if $(AUTH),--auth $(AUTH))
 
 ## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data;
-## CLAMD=1 also starts clamd (EICAR-only database) and scans every upload with it
+## CLAMD=1 also starts clamd (EICAR-only database) and scans every upload with it;
+## AUTH=jwt: bearer tokens from a local issuer (a token is printed; /_local/token?sub=NAME mints more)
 dev: $(STAMP) $(if $(CLAMD),clamav-deps)
 	$(DEVSTACK) $(DEV_ARGS)
 
@@ -33,15 +34,22 @@ offline: $(STAMP) $(NODE_STAMP)
 	$(DEVSTACK) --api none $(DEV_ARGS) --run env PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
 	  node_modules/.bin/sls offline
 
+# make package builds AUTH_MODE=jwt with an example issuer unless the environment says
+# otherwise (JWT_ISSUER/JWT_AUDIENCE, or AUTH_MODE=none), so CI checks the guarded template.
+JWT_ISSUER ?= https://issuer.example.com/
+JWT_AUDIENCE ?= upload-api
+
 ## make package: the Lambda artifact (no AWS credentials needed), checked: size, contents, libmagic
 package: $(STAMP) $(NODE_STAMP)
-	$(SLS) package
+	JWT_ISSUER=$(JWT_ISSUER) JWT_AUDIENCE=$(JWT_AUDIENCE) $(SLS) package
 	$(BIN)/python infra/check_artifact.py .serverless/upload-service.zip
 
 ## make cfn-lint: the generated CloudFormation template has no errors
 cfn-lint: package
 	$(BIN)/cfn-lint --non-zero-exit-code error .serverless/cloudformation-template-update-stack.json
 	@echo "cfn-lint: no errors"
+	@if [ "$${AUTH_MODE:-}" != none ]; then \
+	  $(BIN)/python infra/check_template.py .serverless/cloudformation-template-update-stack.json; fi
 
 # `sls invoke local` runs the runtime's name (python3.12); in .venv that is the venv's Python.
 $(BIN)/python3.12: $(STAMP)

@@ -2,6 +2,7 @@
 
 python -m devstack [--port 8000] [--s3-port 4569] [--data-dir DIR]
 python -m devstack --api none --run sls offline   # what `make offline` runs
+python -m devstack --auth jwt     # AUTH_MODE=jwt with a local token issuer (make dev AUTH=jwt)
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also start Debian's clamd with the test signature database (EICAR) and scan with it",
     )
     parser.add_argument(
+        "--auth",
+        choices=("none", "jwt"),
+        default=(os.environ.get("AUTH_MODE") or "none").strip().lower(),
+        help="jwt: the gateway verifies bearer tokens from a local issuer (default: AUTH_MODE or none)",
+    )
+    parser.add_argument(
         "--run",
         nargs=argparse.REMAINDER,
         default=None,
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         clamd = Clamd().start()
         os.environ["CLAMD_ADDRESS"] = clamd.address
         log.info("clamd on %s (signature database: EICAR only)", clamd.address)
+    os.environ["AUTH_MODE"] = args.auth
     try:
         config = Config.from_env()
     except ConfigError as exc:
@@ -117,11 +125,15 @@ def main(argv: list[str] | None = None) -> int:
 
     pump = EventPump(s3.client("sqs", server.endpoint), queue_url, handler.validate)
     pump.start()
-    api = None
+    api = issuer = None
     if args.api == "gateway":
         from .gateway_server import Gateway, serve
 
-        api = serve(args.host, args.port, lambda port: Gateway(handler.api, config.inline_max_bytes, port))
+        if args.auth == "jwt":
+            from .issuer import LocalIssuer
+
+            issuer = LocalIssuer()
+        api = serve(args.host, args.port, lambda port: Gateway(handler.api, config.inline_max_bytes, port, issuer))
 
     # Set by the signal handler, polled here: Event.set() inside a handler can deadlock
     # a main thread that is in Event.wait().
@@ -135,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         child = subprocess.Popen(args.run, env={**os.environ, **env})
         threading.Thread(target=lambda: (child.wait(), stop.set()), daemon=True).start()
-    print_summary(args, server.endpoint, queue_url, api, child)
+    print_summary(args, server.endpoint, queue_url, api, child, issuer)
 
     while not stop.is_set():
         time.sleep(0.2)
@@ -158,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     return child.returncode if child is not None and child.returncode else 0
 
 
-def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
+def print_summary(args, s3_endpoint: str, queue_url: str, api, child, issuer=None) -> None:
     api_url = f"http://{args.host}:{api.server_port}" if api is not None else None
     data = (
         f"{args.data_dir} (saved every {args.save_every:g} s and on exit)"
@@ -190,6 +202,16 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
             f" {api_url}/uploads",
             "  curl -T photo.png -H 'Content-Type: image/png' \"$UPLOAD_URL\"   # upload.url from that answer",
             f"  curl {api_url}/uploads/ID        # pending -> accepted | rejected",
+        ]
+    if api_url and issuer is not None:
+        # A token for a local user: it goes to the terminal that started the stack, never to a log.
+        lines += [
+            "",
+            f"  auth         AUTH_MODE=jwt: bearer tokens from {issuer.issuer} (audience {issuer.audience})",
+            f"  token        {api_url}/_local/token?sub=NAME   mints one for any sub; for sub local-user:",
+            f"  export UPLOAD_TOKEN={issuer.mint('local-user')}",
+            f'  curl -H "Authorization: Bearer $UPLOAD_TOKEN" {api_url}/uploads',
+            f"  page         {api_url}/#token=$UPLOAD_TOKEN",
         ]
     print("\n".join(lines) + "\n", flush=True)
 

@@ -36,15 +36,57 @@ TEXT_TYPES = (
 )
 
 
-class Gateway:
-    """A WSGI app that invokes a Lambda handler with API Gateway v2 events."""
+# Routes the deployed API leaves open in AUTH_MODE=jwt (infra/api_auth.js PUBLIC_ROUTES).
+PUBLIC_ROUTES = ("GET /", "GET /assets/{name}", "GET /healthz", "GET /openapi.json", "OPTIONS /{proxy+}")
+UNAUTHORIZED = b'{"message":"Unauthorized"}'  # API Gateway's own body, not the function's
 
-    def __init__(self, handler: Callable[[dict, Any], dict], inline_max_bytes: int, port: int):
+
+def is_public(method: str, path: str) -> bool:
+    if method == "OPTIONS":
+        return True
+    return method in ("GET", "HEAD") and (
+        path in ("/", "/healthz", "/openapi.json") or (path.startswith("/assets/") and path.count("/") == 2)
+    )
+
+
+class Gateway:
+    """A WSGI app that invokes a Lambda handler with API Gateway v2 events; with an
+    issuer (AUTH_MODE=jwt) it is also the JWT authorizer of every non-public route."""
+
+    def __init__(self, handler: Callable[[dict, Any], dict], inline_max_bytes: int, port: int, issuer=None):
         self.handler = handler
         self.inline_max_bytes = inline_max_bytes
         self.port = port
+        self.issuer = issuer
 
     def __call__(self, environ, start_response):
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
+        claims = None
+        if self.issuer is not None:
+            if method == "GET" and path == "/_local/token":
+                return self._mint(environ, start_response)
+            if not is_public(method, path):
+                from .issuer import InvalidToken
+
+                try:
+                    claims = self.issuer.verify(environ.get("HTTP_AUTHORIZATION"))
+                except InvalidToken as exc:
+                    log.info("%s %s -> 401 (JWT authorizer: %s)", method, path, exc)
+                    _drain(environ["wsgi.input"], min(int(environ.get("CONTENT_LENGTH") or 0), DRAIN_BYTES))
+                    return _unauthorized(start_response)
+        return self._invoke(environ, start_response, claims)
+
+    def _mint(self, environ, start_response):
+        """GET /_local/token?sub=NAME: a token for anyone, as a local stand-in for an
+        OIDC provider's sign-in. Only the local gateway has this route."""
+        from urllib.parse import parse_qs
+
+        sub = (parse_qs(environ.get("QUERY_STRING", "")).get("sub") or ["local-user"])[0]
+        data = json.dumps({"token": self.issuer.mint(sub), "sub": sub}).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
+        return [data]
+
+    def _invoke(self, environ, start_response, claims: dict[str, str] | None):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         stream = environ["wsgi.input"]
         if length > HTTP_API_PAYLOAD_BYTES:
@@ -60,6 +102,8 @@ class Gateway:
         else:
             body = b""
         event = self.event(environ, body)
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
         if len(json.dumps(event)) > LAMBDA_PAYLOAD_BYTES:
             return self._too_large(start_response)
         try:
@@ -134,6 +178,18 @@ class Gateway:
             max_inline_bytes=self.inline_max_bytes,
         )
         return _json(start_response, err, close=close)
+
+
+def _unauthorized(start_response):
+    start_response(
+        "401 Unauthorized",
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(UNAUTHORIZED))),
+            ("WWW-Authenticate", "Bearer"),
+        ],
+    )
+    return [UNAUTHORIZED]
 
 
 def _encode_body(body: bytes, headers: dict[str, str]) -> tuple[str, bool]:

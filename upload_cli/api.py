@@ -45,12 +45,14 @@ def session() -> requests.Session:
 
 
 class Api:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, token: str | None = None):
         self.base = base_url.rstrip("/")
+        # AUTH_MODE=jwt: sent to the API only, never to S3's presigned URLs.
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def _call(self, method: str, path: str, **kwargs) -> Any:
         try:
-            response = session().request(method, self.base + path, timeout=TIMEOUT, **kwargs)
+            response = session().request(method, self.base + path, timeout=TIMEOUT, headers=self.headers, **kwargs)
         except requests.RequestException as exc:
             raise ApiError(0, "unreachable", f"{method} {path}: {exc}") from None
         if response.status_code == 204:
@@ -59,6 +61,10 @@ class Api:
             body = response.json()
         except ValueError:
             body = None
+        if response.status_code == 401:  # API Gateway's authorizer answers {"message": "Unauthorized"}
+            what = "was refused" if self.headers else "is missing"
+            message = f"the API needs a bearer token and the token {what}: set UPLOAD_TOKEN (or --token)"
+            raise ApiError(401, "unauthorized", message)
         if response.status_code >= 400:
             error = (body or {}).get("error") if isinstance(body, dict) else None
             error = error or {"code": f"http_{response.status_code}", "message": response.text[:200]}

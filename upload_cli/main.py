@@ -46,6 +46,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_false",
         help="do not pin SHA-256 checksums on the presigned requests",
     )
+    p.add_argument(
+        "--token",
+        default=os.environ.get("UPLOAD_TOKEN") or None,
+        help="bearer token for an API in AUTH_MODE=jwt (default: $UPLOAD_TOKEN; prefer the variable: "
+        "a command line shows up in process lists)",
+    )
     p.add_argument("--no-wait", dest="wait", action="store_false", help="do not wait for validation")
     p.add_argument("--timeout", type=float, default=600, help="seconds to wait for validation (default 600)")
     p.add_argument("--state-dir", default=None, help=f"resume state (default {default_dir()})")
@@ -59,7 +65,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    api = Api(args.url)
+    api = Api(args.url, args.token)
     outcomes: list[Outcome] = []
     try:
         for position, path in enumerate(args.files):

@@ -16,6 +16,8 @@ from .s3 import limits as s3_limits
 
 # Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
 # bodies (4/3 growth); keep a margin for the event's headers and JSON framing.
+AUTH_MODES = ("none", "jwt")
+
 INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
 # PNG's own ceiling on each side is 2^31 - 1; a pixel limit past 2^32 bounds nothing real.
 MAX_IMAGE_PIXELS_CEILING = 2**32
@@ -45,6 +47,13 @@ class Config:
     max_image_pixels: int = Limits.max_image_pixels
     # host:port of a clamd every object is also streamed to (INSTREAM); None: no malware scan.
     clamd_address: str | None = None
+    # Who may do what (API.md): "none" (the upload id is the capability) or "jwt" (API
+    # Gateway's JWT authorizer verified a token; its `sub` owns what it creates).
+    auth_mode: str = "none"
+    # Per-owner quotas (jwt mode only); None: no quota.
+    quota_bytes: int | None = None
+    quota_pending: int | None = None
+    owners_prefix: str = "owners/"
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -85,6 +94,11 @@ class Config:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError("CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin")
 
+        if self.auth_mode not in AUTH_MODES:
+            raise ConfigError("AUTH_MODE", f"{self.auth_mode!r} is not one of {', '.join(AUTH_MODES)}")
+        for name, value in (("QUOTA_BYTES", self.quota_bytes), ("QUOTA_PENDING", self.quota_pending)):
+            if value is not None and value < 1:
+                raise ConfigError(name, "must be a positive whole number, or unset for no quota")
         if self.clamd_address is not None:
             host, _, port = self.clamd_address.rpartition(":")
             if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -110,6 +124,9 @@ class Config:
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels),
             clamd_address=env.get("CLAMD_ADDRESS", "").strip() or None,
+            auth_mode=env.get("AUTH_MODE", "").strip().lower() or cls.auth_mode,
+            quota_bytes=_optional_int(env, "QUOTA_BYTES"),
+            quota_pending=_optional_int(env, "QUOTA_PENDING"),
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:
@@ -134,6 +151,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw.replace("_", ""))
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a whole number") from None
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    return _int(env, name, 0) if env.get(name, "").strip() else None
 
 
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...], lower: bool = False) -> tuple[str, ...]:

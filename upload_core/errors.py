@@ -23,7 +23,8 @@ CODES: dict[str, Code] = {
     "size_mismatch": Code(400, "what landed (or the parts) differs from the declared size"),
     "parts_mismatch": Code(400, "the parts listed at completion are not the parts S3 holds"),
     "key_not_allowed": Code(403, "a Companion key that this service did not issue (not incoming/ID)"),
-    "not_found": Code(404, "unknown upload or route"),
+    "unauthorized": Code(401, "AUTH_MODE=jwt and no caller identity (with WWW-Authenticate: Bearer)"),
+    "not_found": Code(404, "unknown upload or route, or an upload that belongs to someone else"),
     "method_not_allowed": Code(405, "the route exists but not with this method"),
     "not_ready": Code(409, "content of a pending upload"),
     "rejected": Code(409, "content of a rejected upload"),
@@ -36,6 +37,7 @@ CODES: dict[str, Code] = {
     "content_mismatch": Code(415, "the declared or detected type does not match the extension"),
     "unsafe_content": Code(422, "the content is dangerous (carries found: what was found)"),
     "malware": Code(422, "the malware scanner (CLAMD_ADDRESS) found a signature (carries signature)"),
+    "quota_exceeded": Code(429, "QUOTA_BYTES or QUOTA_PENDING would be passed (carries quota, limit, in_use)"),
     "internal_error": Code(500, "a bug; never for bad input"),
     "storage_unavailable": Code(503, "S3 failed; nothing half-written stays behind"),
     "scanner_unavailable": Code(503, "inline: the malware scanner could not be reached; nothing was stored"),
@@ -66,6 +68,22 @@ class UploadError(Exception):
 
 class BadRequest(UploadError):
     status = 400
+
+
+class Unauthorized(UploadError):
+    status = 401
+    # Rendered as response headers (http/errors.py): RFC 6750's challenge, as API Gateway sends.
+    headers = {"WWW-Authenticate": "Bearer"}
+
+    def __init__(self, message: str = "This API needs a bearer token (Authorization: Bearer ...)"):
+        super().__init__("unauthorized", message)
+
+
+class QuotaExceeded(UploadError):
+    status = 429
+
+    def __init__(self, quota: str, limit: int, in_use: int, message: str):
+        super().__init__("quota_exceeded", message, quota=quota, limit=limit, in_use=in_use)
 
 
 class Forbidden(UploadError):

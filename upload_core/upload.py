@@ -52,6 +52,10 @@ class Upload:
     checksum_algorithm: str | None = None
     # What S3 recorded for the validated bytes: {"algorithm", "value", "type"}.
     checksum: dict[str, str] | None = None
+    # The `sub` that created it (AUTH_MODE=jwt); None when anyone may call the API.
+    owner: str | None = None
+    # Its name in the owner's index (s3/owners.py), so a delete can remove it.
+    index_name: str | None = None
 
     def accepted(self, content_type: str, size: int, checksum: dict[str, str] | None = None) -> "Upload":
         return replace(

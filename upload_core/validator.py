@@ -19,13 +19,15 @@ from enum import StrEnum
 from typing import Any, Callable, Mapping
 
 from .config import Config
-from .errors import UploadError
+from .errors import QuotaExceeded, UploadError
 from .events import S3ObjectRecord, s3_records
+from .flows import quota
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, inspect_content
 from .malware import scan
 from .s3.client import ObjectChanged
 from .s3.store import S3Store
+from .upload import Upload
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +103,13 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
             local.seek(0)
             scan(config, local, size)
         except UploadError as err:
-            store.put_record(upload.rejected(err.reason()))
-            store.delete_incoming(upload_id)
-            log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
-            return Outcome.REJECTED
+            return _reject(upload, err, store, config)
+    try:
+        # Counted at its served size before the record says accepted (a crash repeats it);
+        # an unsized (Companion) upload past QUOTA_BYTES is rejected here.
+        quota.settle_accepted(upload, inspected.end, store, config)
+    except QuotaExceeded as err:
+        return _reject(upload, err, store, config)
 
     # Only bytes [0, end) are served: trailing bytes past the format's end are cut off.
     accepted = upload.accepted(inspected.mime, inspected.end)
@@ -120,6 +125,15 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
     store.delete_incoming(upload_id)
     log.info("accepted %s as %s, %d of %d bytes served", upload_id, inspected.mime, inspected.end, size)
     return Outcome.ACCEPTED
+
+
+def _reject(upload: Upload, err: UploadError, store: S3Store, config: Config) -> Outcome:
+    """Give the owner's quota back, record the rejection with its reason, drop the bytes."""
+    quota.give_back(upload, store, config)
+    store.put_record(upload.rejected(err.reason()))
+    store.delete_incoming(upload.id)
+    log.info("rejected %s (%s): %s", upload.id, err.code, err.message)
+    return Outcome.REJECTED
 
 
 def make_validate_handler(store: S3Store, config: Config) -> Callable[[Mapping[str, Any], Any], dict[str, int]]:

@@ -2,6 +2,7 @@
 started as the README starts it (`python -m devstack`), on free ports.
 
 stack (session: the devstack process, multipart from 5 MiB, two allowed origins)
+jwt_stack (session: a second one in AUTH_MODE=jwt, with a token for sub alice)
   -> stack_s3 (boto3 on the stack's S3) -> bucket_cors (restores the bucket's CORS after a test)
 uppy_site (session: the Uppy harness, bundled by esbuild, served from a third origin)
 browser (session: Chromium) -> context (per test: fresh, downloads kept) -> page
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +60,11 @@ class Stack:
     s3: str  # the local S3 endpoint the presigned URLs point at
     bucket: str
     harness_origin: str  # the one other origin allowed to call the API and the bucket
+    token: str | None = None  # AUTH_MODE=jwt: a bearer token the local issuer minted
 
     def status(self, upload_id: str) -> dict:
-        return requests.get(f"{self.api}/uploads/{upload_id}", timeout=10).json()
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return requests.get(f"{self.api}/uploads/{upload_id}", headers=headers, timeout=10).json()
 
     def wait_decided(self, upload_id: str, timeout: float = 30) -> dict:
         """The upload once the validator has decided (the pump feeds it S3's events)."""
@@ -82,9 +86,24 @@ def artifacts() -> Path:
 def stack(artifacts):
     """The local stack as `make dev` runs it, with a lowered multipart threshold and CORS
     limited to the page's own origin and the Uppy harness's origin."""
-    api_port, s3_port, harness_port = free_port(), free_port(), free_port()
+    harness = f"http://127.0.0.1:{free_port()}"
+    with _running_stack(artifacts, harness, "devstack.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def jwt_stack(artifacts, stack):
+    """A second local stack as `make dev AUTH=jwt` runs it (the local gateway verifies
+    bearer tokens), allowing the same Uppy harness origin; `token` is one for sub alice."""
+    with _running_stack(artifacts, stack.harness_origin, "devstack-jwt.log", "--auth", "jwt") as running:
+        token = requests.get(f"{running.api}/_local/token?sub=alice", timeout=10).json()["token"]
+        yield Stack(running.api, running.s3, running.bucket, running.harness_origin, token)
+
+
+@contextmanager
+def _running_stack(artifacts: Path, harness: str, log_name: str, *extra: str):
+    api_port, s3_port = free_port(), free_port()
     api = f"http://127.0.0.1:{api_port}"
-    harness = f"http://127.0.0.1:{harness_port}"
     env = {
         **os.environ,
         "MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
@@ -92,18 +111,18 @@ def stack(artifacts):
         "UPLOAD_BUCKET": "uploads-browser",
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AUTH_MODE"):
         env.pop(name, None)
-    log = (artifacts / "devstack.log").open("w")
+    log = (artifacts / log_name).open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--port", str(api_port), "--s3-port", str(s3_port)],
+        [sys.executable, "-m", "devstack", "--port", str(api_port), "--s3-port", str(s3_port), *extra],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_until_up(f"{api}/healthz", process, artifacts / "devstack.log")
+        _wait_until_up(f"{api}/healthz", process, artifacts / log_name)
         yield Stack(api=api, s3=f"http://127.0.0.1:{s3_port}", bucket="uploads-browser", harness_origin=harness)
     finally:
         process.terminate()

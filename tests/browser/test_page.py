@@ -181,3 +181,32 @@ def test_the_page_fails_readably_when_the_bucket_cors_does_not_allow_it(
     row.locator(".status", has_text="Upload failed").wait_for(timeout=30_000)
     assert row.get_attribute("data-state") == "failed"
     assert message in row.locator(".status").inner_text()
+
+
+def test_in_jwt_mode_the_page_sends_the_token_from_its_address(jwt_stack, page, files):
+    """The token comes in the fragment (#token=...: never sent to a server), leaves the
+    address bar at once, goes with every API call, and the download works with it."""
+    small = files("small.png", samples.png(64))  # inline
+    medium = files("medium.png", samples.big_png(4 * MiB + 300_000))  # one PUT to S3
+    page.goto(f"{jwt_stack.api}/#token={jwt_stack.token}")
+    assert "token" not in page.evaluate("() => location.href")
+    assert page.input_value("#token") == jwt_stack.token
+
+    drop_files(page, [small, medium])
+
+    for path in (small, medium):
+        file_row(page, path.name).locator(".status", has_text="Accepted").wait_for(timeout=60_000)
+    assert page.js_errors == []
+    assert page.evaluate("() => window.cspViolations") == []
+    link = file_row(page, "medium.png").get_by_role("link", name="Download medium.png")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "medium.png"
+    assert Path(download.value.path()).read_bytes() == medium.read_bytes()
+
+
+def test_in_jwt_mode_without_a_token_the_page_says_what_is_missing(jwt_stack, page, files):
+    page.goto(f"{jwt_stack.api}/")
+    drop_files(page, [files("small.png", samples.png(64))])
+    row = file_row(page, "small.png")
+    row.locator(".status", has_text="access token").wait_for(timeout=30_000)

@@ -4,6 +4,8 @@ large ones as multipart, and both are validated like any upload."""
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,47 @@ def test_uppy_fails_when_the_bucket_cors_does_not_allow_it(stack, uppy, tmp_path
     assert result["successful"] == []
     [failed] = result["failed"]
     assert message in failed["error"]
+
+
+def test_in_jwt_mode_uppy_sends_the_token_on_every_companion_call(jwt_stack, uppy_site, page, tmp_path):
+    """Authorization on /s3/params and every /s3/multipart call (@uppy/aws-s3 6.3.1 has no
+    companionHeaders: the harness wraps fetch for the API's origin, see entry.js); the
+    uploads belong to the token's sub and are listed as theirs; S3 never sees the token."""
+    sub = f"uppy-{uuid.uuid4().hex[:8]}"  # a user of its own: the page's tests share the stack
+    minted = requests.get(f"{jwt_stack.api}/_local/token?sub={sub}", timeout=10).json()["token"]
+    jwt_stack = dataclasses.replace(jwt_stack, token=minted)
+    all_calls: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: all_calls.append((r.url, r.headers.get("authorization"))))
+    query = f"endpoint={jwt_stack.api}&multipart_threshold={MULTIPART_THRESHOLD}"
+    page.goto(f"{uppy_site}/index.html?{query}#token={jwt_stack.token}")
+    page.wait_for_function("() => typeof window.uploadPicked === 'function'")
+    small = tmp_path / "scan.pdf"
+    small.write_bytes(samples.pdf())
+    large = tmp_path / "panorama.png"
+    large.write_bytes(samples.big_png(11 * MiB))
+
+    result = upload_with_uppy(page, [small, large])
+
+    assert result["failed"] == []
+    companion = [(url, auth) for url, auth in all_calls if url.startswith(jwt_stack.api + "/s3/")]
+    assert len(companion) >= 1 + 1 + 3 + 1  # params; multipart create, 3 part URLs, complete
+    assert {auth for _, auth in companion} == {f"Bearer {jwt_stack.token}"}
+    to_s3 = [auth for url, auth in all_calls if url.startswith(jwt_stack.s3)]
+    assert to_s3 and set(to_s3) == {None}
+    done = {f["name"]: f for f in result["successful"]}
+    for path in (small, large):
+        upload = jwt_stack.wait_decided(upload_id(done[path.name]["key"]))
+        assert upload["status"] == "accepted", upload
+    mine = requests.get(
+        f"{jwt_stack.api}/uploads", headers={"Authorization": f"Bearer {jwt_stack.token}"}, timeout=10
+    ).json()
+    assert {u["filename"] for u in mine["uploads"]} == {"scan.pdf", "panorama.png"}
+
+
+def test_in_jwt_mode_uppy_without_a_token_is_refused(jwt_stack, uppy_site, page, tmp_path):
+    page.goto(f"{uppy_site}/index.html?endpoint={jwt_stack.api}&multipart_threshold={MULTIPART_THRESHOLD}")
+    page.wait_for_function("() => typeof window.uploadPicked === 'function'")
+    small = tmp_path / "scan.pdf"
+    small.write_bytes(samples.pdf())
+    result = upload_with_uppy(page, [small])
+    assert result["successful"] == [] and len(result["failed"]) == 1

@@ -139,3 +139,58 @@ def test_an_unreachable_api_fails_cleanly(tmp_path):
     assert result.returncode == 1
     assert result.stdout.startswith("failed") and "unreachable" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def jwt_api(live, env):
+    """The app in AUTH_MODE=jwt behind the local gateway (the JWT authorizer), over HTTP,
+    with the validator fed as above; yields (url, issuer)."""
+    from werkzeug.serving import make_server
+
+    from devstack.gateway_server import Gateway
+    from devstack.issuer import LocalIssuer
+    from upload_core.http import create_app
+    from upload_core.http.gateway import make_api_handler
+    from upload_core.validator import validate_event
+
+    env.setenv("AUTH_MODE", "jwt")
+    app = create_app()
+    issuer = LocalIssuer()
+    server = make_server("127.0.0.1", 0, None, threaded=True)
+    server.app = Gateway(make_api_handler(app), app.extensions["upload_config"].inline_max_bytes, 0, issuer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store, config = app.extensions["upload_store"], app.extensions["upload_config"]
+    stop = threading.Event()
+
+    def notify():
+        while not stop.wait(0.1):
+            listing = store.client.list_objects_v2(Bucket=store.bucket, Prefix="incoming/")
+            for obj in listing.get("Contents", []):
+                validate_event(load_event("s3_object_created.json", bucket=store.bucket, key=obj["Key"]), store, config)
+
+    pump = threading.Thread(target=notify, daemon=True)
+    pump.start()
+    yield f"http://127.0.0.1:{server.server_port}", issuer
+    stop.set()
+    pump.join()
+    server.shutdown()
+
+
+def test_with_a_token_from_upload_token_the_cli_uploads_as_its_owner(jwt_api, tmp_path, monkeypatch):
+    url, issuer = jwt_api
+    (tmp_path / "tiny.png").write_bytes(samples.png())
+    (tmp_path / "medium.png").write_bytes(png_of(6))
+    files = [str(tmp_path / "tiny.png"), str(tmp_path / "medium.png")]
+    state = ["--json", "--state-dir", str(tmp_path / "state")]
+    refused = run_cli(url, *files, *state)
+    assert refused.returncode != 0
+    assert "unauthorized" in refused.stdout + refused.stderr
+    monkeypatch.setenv("UPLOAD_TOKEN", issuer.mint("alice"))
+    result = run_cli(url, *files, *state)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {o["status"] for o in json.loads(result.stdout)} == {"accepted"}
+    import requests
+
+    listed = requests.get(f"{url}/uploads", headers={"Authorization": f"Bearer {issuer.mint('alice')}"}, timeout=10)
+    assert sorted(u["filename"] for u in listed.json()["uploads"]) == ["medium.png", "tiny.png"]
+    assert issuer.mint("alice") not in result.stdout + result.stderr  # the token is never printed

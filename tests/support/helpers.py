@@ -37,3 +37,13 @@ def import_handler():
 
     sys.modules.pop("handler", None)
     return importlib.import_module("handler")
+
+
+def caller(sub: str | None, payload: str = "2.0") -> dict:
+    """A WSGI environ as serverless-wsgi builds it after API Gateway's JWT authorizer let a
+    token for `sub` through (None: no authorizer claims). For the test client's environ_base."""
+    if sub is None:
+        return {}
+    claims = {"sub": sub, "iss": "https://issuer.example", "aud": "upload-api"}
+    authorizer = {"jwt": {"claims": claims, "scopes": None}} if payload == "2.0" else {"claims": claims}
+    return {"serverless.event": {"version": payload, "requestContext": {"authorizer": authorizer}}}

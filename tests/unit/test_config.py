@@ -41,6 +41,10 @@ def test_lists_are_trimmed_and_lowercased():
         ({"CLAMD_ADDRESS": "clamd.internal"}, "CLAMD_ADDRESS"),
         ({"CLAMD_ADDRESS": "clamd.internal:99999"}, "CLAMD_ADDRESS"),
         ({"CLAMD_ADDRESS": ":3310"}, "CLAMD_ADDRESS"),
+        ({"AUTH_MODE": "cognito"}, "AUTH_MODE"),
+        ({"QUOTA_BYTES": "0"}, "QUOTA_BYTES"),
+        ({"QUOTA_PENDING": "-3"}, "QUOTA_PENDING"),
+        ({"QUOTA_PENDING": "five"}, "QUOTA_PENDING"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_variable(env, variable):
@@ -56,3 +60,9 @@ def test_clamd_address_is_off_by_default_and_parsed_when_set():
     config = Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": " 10.0.0.5:3310 "})
     assert config.clamd_host_port == ("10.0.0.5", 3310)
     assert Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": "[::1]:3310"}).clamd_host_port == ("::1", 3310)
+
+
+def test_auth_and_quotas_are_read_and_unset_quotas_mean_none():
+    config = Config.from_env({"UPLOAD_BUCKET": "b", "AUTH_MODE": " JWT ", "QUOTA_BYTES": "1_000", "QUOTA_PENDING": ""})
+    assert (config.auth_mode, config.quota_bytes, config.quota_pending) == ("jwt", 1000, None)
+    assert Config.from_env({"UPLOAD_BUCKET": "b"}).auth_mode == "none"

@@ -13,12 +13,15 @@ from ..inspect.rules import Sample, check_name, inspect_content
 from ..malware import ScannerUnavailable, ScannerUnavailableError, scan
 from ..s3.store import S3Store
 from ..upload import Method, Status, Upload
+from . import quota
 
 log = logging.getLogger(__name__)
 
 
-def accept_inline(raw_name: str | None, data: bytes, store: S3Store, config: Config) -> Upload:
-    """Validate one file and store it; raise UploadError if it is refused."""
+def accept_inline(
+    raw_name: str | None, data: bytes, store: S3Store, config: Config, owner: str | None = None
+) -> Upload:
+    """Validate one file and store it; raise UploadError if it is refused (quota included)."""
     try:
         name, _ = check_name(raw_name, config)
         sample = Sample.of_bytes(data)
@@ -37,8 +40,14 @@ def accept_inline(raw_name: str | None, data: bytes, store: S3Store, config: Con
             size=len(kept),
             content_type=inspected.mime,
             method=Method.INLINE,
+            owner=owner,
         ).accepted(inspected.mime, len(kept))
-        store.store_accepted(upload, kept)
+        upload = quota.admit(upload, store, config)
+        try:
+            store.store_accepted(upload, kept)
+        except UploadError:
+            quota.give_back_quietly(upload, store, config)
+            raise
     except UploadError as err:
         log.info("inline upload %r refused (%s): %s", raw_name, err.code, err.message)
         raise

@@ -17,6 +17,7 @@ from ..s3.limits import MAX_PARTS
 from ..s3.parts import PartPlan, completion_parts, plan_parts
 from ..s3.store import MultipartUploadGone, S3Store
 from ..upload import Method, Status, Upload
+from . import quota
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[s
         final_parts = completion_parts(listed, parts, upload.declared_size, config.max_upload_bytes)
     except UploadError as err:
         store.abort_multipart(upload.id, multipart_id)
+        quota.give_back(upload, store, config)
         store.put_record(upload.rejected(err.reason()))
         log.info("rejected %s at completion (%s): %s", upload.id, err.code, err.message)
         err.extra["upload_status"] = "rejected"
@@ -147,9 +149,10 @@ def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[s
     return answer
 
 
-def abort(upload: Upload, store: S3Store) -> None:
+def abort(upload: Upload, store: S3Store, config: Config) -> None:
     """Abort an unfinished upload and forget its record (as DELETE /uploads/ID does)."""
     require_open(upload)
+    quota.forget(upload, store, config)
     store.delete_upload(upload)
     log.info("aborted %s", upload.id)
 

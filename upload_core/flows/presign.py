@@ -16,7 +16,7 @@ from ..inspect.naming import new_id
 from ..inspect.rules import check_declared_type, check_name, check_size
 from ..s3.store import S3Store
 from ..upload import Method, Status, Upload
-from . import multipart
+from . import multipart, quota
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class PresignRequest:
     method: Method = Method.PUT  # PUT or POST; multipart is decided by size
     checksum_sha256: str | None = None  # pins a single PUT's body
     checksum_algorithm: str | None = None  # "SHA256": multipart parts each pin theirs
+    owner: str | None = None  # the caller's `sub` (AUTH_MODE=jwt)
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,26 @@ def issue(request: PresignRequest, store: S3Store, config: Config) -> Issued:
         size=request.size,
         declared_size=request.size,
         content_type=declared_type,
-        method=request.method,
+        method=Method.MULTIPART if request.size >= config.multipart_threshold_bytes else request.method,
+        owner=request.owner,
     )
+    if request.checksum_sha256 and upload.method == Method.POST:
+        raise BadRequest("invalid_request", "'checksum_sha256' is pinned on PUT uploads; leave out 'method'")
+    upload = quota.admit(upload, store, config)
+    try:
+        return _sign(upload, request, store, config)
+    except Exception:
+        quota.give_back_quietly(upload, store, config)
+        raise
+
+
+def _sign(upload: Upload, request: PresignRequest, store: S3Store, config: Config) -> Issued:
+    declared_type = upload.content_type
     ttl = config.presign_ttl_seconds
-    if request.size >= config.multipart_threshold_bytes:
+    if upload.method == Method.MULTIPART:
         upload, signed = multipart.issue(upload, store, request.checksum_algorithm)
         log.info("issued %s multipart upload for %d bytes of %s", upload.id, request.size, declared_type)
         return Issued(upload, {**signed, "expires_at": expires_at(ttl)})
-    if request.checksum_sha256 and request.method != Method.PUT:
-        raise BadRequest("invalid_request", "'checksum_sha256' is pinned on PUT uploads; leave out 'method'")
     store.put_record(upload)
     if request.method == Method.PUT:
         signed = store.presign_put(upload.id, declared_type, request.size, request.checksum_sha256)
@@ -76,21 +88,43 @@ def issue(request: PresignRequest, store: S3Store, config: Config) -> Issued:
     return Issued(upload, {**signed, "expires_at": expires_at(ttl)})
 
 
-def new_unsized(filename: Any, mime: Any, method: Method, config: Config) -> Upload:
+def new_unsized(filename: Any, mime: Any, method: Method, config: Config, owner: str | None = None) -> Upload:
     """A pending upload for a name and a type, checked as on every route, when the client
     declares no size (Uppy's Companion protocol)."""
     name, ftype = check_name(filename if isinstance(filename, str) else None, config)
     mime = mime.strip() if isinstance(mime, str) else ""
     content_type = check_declared_type(None if mime.lower() in UNKNOWN_TYPES else mime, ftype, config)
     return Upload(
-        id=new_id(), status=Status.PENDING, filename=name, size=None, content_type=content_type, method=method
+        id=new_id(),
+        status=Status.PENDING,
+        filename=name,
+        size=None,
+        content_type=content_type,
+        method=method,
+        owner=owner,
     )
 
 
 def issue_unsized_post(upload: Upload, store: S3Store, config: Config) -> dict[str, Any]:
     """A presigned form POST whose policy allows 1..MAX_UPLOAD_BYTES (the validator checks
     the real size after landing)."""
-    store.put_record(upload)
-    post = store.presign_post(upload.id, upload.content_type, 1, config.max_upload_bytes)
+    upload = quota.admit(upload, store, config)
+    try:
+        store.put_record(upload)
+        post = store.presign_post(upload.id, upload.content_type, 1, config.max_upload_bytes)
+    except Exception:
+        quota.give_back_quietly(upload, store, config)
+        raise
     log.info("issued %s unsized POST upload of %s", upload.id, upload.content_type)
     return post
+
+
+def start_unsized_multipart(upload: Upload, store: S3Store, config: Config) -> Upload:
+    """Companion's multipart start: a pending slot is reserved, the size is charged when
+    the validator accepts (see quota.py)."""
+    upload = quota.admit(upload, store, config)
+    try:
+        return multipart.start(upload, store)
+    except Exception:
+        quota.give_back_quietly(upload, store, config)
+        raise

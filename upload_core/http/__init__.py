@@ -7,6 +7,7 @@ multipart.py  /uploads/ID/parts and /uploads/ID/complete
 companion.py  Uppy Companion's /s3/... routes
 page.py       the upload page at / and its assets (static/)
 cors.py       CORS preflights and headers for frontends on other origins
+identity.py   who is calling (the JWT authorizer's claims), required in AUTH_MODE=jwt
 errors.py     the one place where errors become the contract's JSON
 gateway.py    API Gateway event -> WSGI (serverless-wsgi), with its corrections
 openapi/      the OpenAPI 3.1 document served at /openapi.json
@@ -28,7 +29,7 @@ MAX_FORM_PARTS = 100
 
 def create_app(config: Config | None = None, store: S3Store | None = None) -> Flask:
     """Build the app. Nothing here touches the network: the S3 client is made on first use."""
-    from . import companion, cors, errors, multipart, page, uploads
+    from . import companion, cors, errors, identity, multipart, page, uploads
 
     config = config or Config.from_env()
     store = store or S3Store(config)
@@ -45,5 +46,6 @@ def create_app(config: Config | None = None, store: S3Store | None = None) -> Fl
         app.register_blueprint(module.bp)
     errors.register(app)
     cors.register(app, config.cors_allowed_origins)
+    identity.register(app, config.auth_mode)
     logging.getLogger("upload_core").setLevel(logging.INFO)
     return app

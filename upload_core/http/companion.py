@@ -18,6 +18,7 @@ from ..flows import presign
 from ..inspect.naming import is_valid_id
 from ..s3.parts import check_part_number
 from ..upload import Method, Upload
+from .identity import owner
 from .requests import config as _config
 from .requests import json_object, listed_parts
 from .requests import store as _store
@@ -30,7 +31,9 @@ bp = Blueprint("companion", __name__, url_prefix="/s3")
 def params():
     """A presigned form POST (@uppy/aws-s3 sends fields first, the file last, and ignores
     `method` and `headers`): the policy pins the key, the type and 1..MAX_UPLOAD_BYTES."""
-    upload = presign.new_unsized(request.args.get("filename"), request.args.get("type"), Method.POST, _config())
+    upload = presign.new_unsized(
+        request.args.get("filename"), request.args.get("type"), Method.POST, _config(), owner()
+    )
     post = presign.issue_unsized_post(upload, _store(), _config())
     return {
         "method": "POST",
@@ -44,8 +47,8 @@ def params():
 @bp.post("/multipart")
 def create_multipart():
     body = json_object("{filename, type, metadata}")
-    upload = presign.new_unsized(body.get("filename"), body.get("type"), Method.MULTIPART, _config())
-    upload = ops.start(upload, _store())
+    upload = presign.new_unsized(body.get("filename"), body.get("type"), Method.MULTIPART, _config(), owner())
+    upload = presign.start_unsized_multipart(upload, _store(), _config())
     return {"key": _store().incoming_key(upload.id), "uploadId": upload.multipart_upload_id}
 
 
@@ -62,6 +65,9 @@ def _issued(s3_upload_id: str) -> Upload:
             f"Key {key[:200]!r} was not issued by this service (keys are {_config().incoming_prefix}ID)",
         )
     upload = store.get_record(upload_id)
+    caller = owner()
+    if upload is not None and caller is not None and upload.owner != caller:
+        upload = None  # someone else's: answered exactly as a key never issued
     if upload is None or upload.multipart_upload_id != s3_upload_id:
         raise NotFound("not_found", f"No multipart upload {s3_upload_id[:200]!r} was issued for key {key!r}")
     return upload
@@ -107,5 +113,5 @@ def complete(s3_upload_id: str):
 
 @bp.delete("/multipart/<s3_upload_id>")
 def abort(s3_upload_id: str):
-    ops.abort(_issued(s3_upload_id), _store())
+    ops.abort(_issued(s3_upload_id), _store(), _config())
     return {}

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 def render(err: UploadError):
     response = jsonify(err.body())
     response.status_code = err.status
+    response.headers.update(getattr(err, "headers", {}))
     return response
 
 

@@ -13,14 +13,14 @@ from flask import Blueprint
 from ..errors import BadRequest
 from ..flows import multipart as flow
 from ..s3.parts import check_part_number, check_sha256
-from .requests import base_path, config, json_object, listed_parts, store
+from .requests import base_path, config, json_object, listed_parts, owned_record, store
 
 bp = Blueprint("multipart", __name__)
 
 
 @bp.post("/uploads/<upload_id>/parts")
 def sign_parts(upload_id: str):
-    upload = store().require_record(upload_id)
+    upload = owned_record(upload_id)
     body = json_object()
     numbers = body.get("part_numbers")
     if not isinstance(numbers, list) or not numbers:
@@ -39,7 +39,7 @@ def sign_parts(upload_id: str):
 
 @bp.get("/uploads/<upload_id>/parts")
 def list_parts(upload_id: str):
-    upload = store().require_record(upload_id)
+    upload = owned_record(upload_id)
     parts = flow.held(upload, store())
     plan = flow.plan_of(upload)
     return {
@@ -59,10 +59,10 @@ def list_parts(upload_id: str):
 
 @bp.post("/uploads/<upload_id>/complete")
 def complete(upload_id: str):
-    upload = store().require_record(upload_id)
+    upload = owned_record(upload_id)
     listed = listed_parts(json_object().get("parts"), "part_number", "etag")
     answer = flow.complete(upload, store(), config(), listed)
-    resource = store().require_record(upload_id).resource(base_path())
+    resource = owned_record(upload_id).resource(base_path())
     if answer.get("checksum") and "checksum" not in resource:
         resource["checksum"] = answer["checksum"]
     return resource

@@ -11,6 +11,8 @@ from ..config import Config
 from ..errors import BadRequest
 from ..s3.parts import check_part_number, normalize_etag
 from ..s3.store import S3Store
+from ..upload import Upload
+from .identity import owner
 
 T = TypeVar("T")
 
@@ -21,6 +23,11 @@ def config() -> Config:
 
 def store() -> S3Store:
     return current_app.extensions["upload_store"]
+
+
+def owned_record(upload_id: str) -> Upload:
+    """The record of an upload the caller may see (every route that names an upload)."""
+    return store().require_record(upload_id, owner())
 
 
 def base_path() -> str:

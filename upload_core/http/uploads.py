@@ -7,15 +7,19 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, request
 
-from ..errors import BadRequest, Conflict, UploadError
-from ..flows import inline, presign
+from ..errors import BadRequest, Conflict, NotFound, UploadError
+from ..flows import inline, presign, quota
 from ..inspect.naming import content_disposition
+from ..s3.owners import CURSOR_RE
 from ..s3.parts import check_sha256
 from ..upload import Method, Status
-from .requests import base_path, config, field, json_object, store
+from .identity import owner
+from .requests import base_path, config, field, json_object, owned_record, store
 
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
+
+DEFAULT_PAGE, MAX_PAGE = 20, 100  # uploads per page of GET /uploads
 
 
 @bp.get("/healthz")
@@ -60,7 +64,7 @@ def _inline_uploads():
 
 
 def _accept(part) -> dict[str, Any]:
-    return inline.accept_inline(part.filename, part.read(), store(), config()).resource(base_path())
+    return inline.accept_inline(part.filename, part.read(), store(), config(), owner()).resource(base_path())
 
 
 def _presigned_upload():
@@ -82,19 +86,48 @@ def _presigned_upload():
         checksum_sha256=checksum,
         # checksum_sha256 or checksum_algorithm makes a multipart upload pin each part's SHA-256.
         checksum_algorithm="SHA256" if algorithm or checksum else None,
+        owner=owner(),
     )
     issued = presign.issue(wanted, store(), config())
     return {**issued.upload.resource(base_path()), "upload": issued.signed}, 201
 
 
+@bp.get("/uploads")
+def list_uploads():
+    """The caller's uploads, newest first, from their own index prefix (never a scan)."""
+    caller = owner()
+    if caller is None:
+        raise NotFound("not_found", "GET /uploads lists the caller's own uploads, which needs AUTH_MODE=jwt")
+    limit = _query_int("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and not CURSOR_RE.match(cursor):
+        raise BadRequest("invalid_request", "'cursor' is not one this API gave out (use next_cursor as it came)")
+    names, next_cursor = store().owners.list_index(caller, limit, cursor)
+    records = store().owners.read_records([name.split("-", 1)[1] for name in names])
+    gone = [name for name, record in zip(names, records, strict=True) if record is None]
+    if gone:  # expired by the bucket lifecycle: unlisted for the next reader
+        store().owners.prune_index(caller, gone, older_than_seconds=3600)
+    uploads = [r.resource(base_path()) for r in records if r is not None and r.owner == caller]
+    return {"uploads": uploads, "next_cursor": next_cursor}
+
+
+def _query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest("invalid_request", f"'{name}' must be a whole number from {low} to {high}")
+    return int(raw)
+
+
 @bp.get("/uploads/<upload_id>")
 def get_upload(upload_id: str):
-    return store().require_record(upload_id).resource(base_path())
+    return owned_record(upload_id).resource(base_path())
 
 
 @bp.get("/uploads/<upload_id>/content")
 def get_content(upload_id: str):
-    upload = store().require_record(upload_id)
+    upload = owned_record(upload_id)
     if upload.status == Status.PENDING:
         raise Conflict("not_ready", "The upload has not been validated yet")
     if upload.status == Status.REJECTED:
@@ -107,7 +140,8 @@ def get_content(upload_id: str):
 
 @bp.delete("/uploads/<upload_id>")
 def delete_upload(upload_id: str):
-    upload = store().require_record(upload_id)
+    upload = owned_record(upload_id)
+    quota.forget(upload, store(), config())
     store().delete_upload(upload)
     log.info("deleted %s", upload.id)
     return Response(status=204)

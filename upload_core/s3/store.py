@@ -4,7 +4,8 @@
 Key layout (object keys never contain a client's name):
     incoming/ID   what a presigned client wrote; never served, only validated
     files/ID      validated content: the only prefix that is ever served
-    records/ID.json   the upload record (status, name, sizes, reason)
+    records/ID.json   the upload record (status, name, sizes, reason, owner)
+    owners/HASH/...   per-owner index and usage objects (owners.py)
 
 The boto3 client is made on first use and reused across warm invocations, so importing
 the service touches no network.
@@ -22,6 +23,7 @@ from ..inspect.naming import is_valid_id
 from ..upload import Upload
 from .client import ObjectChanged, default_client, error_code, storage_errors
 from .limits import CHECKSUM_ALGORITHMS, MAX_SINGLE_COPY_BYTES
+from .owners import Owners
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class S3Store:
         self._client = None
         self._lock = threading.Lock()
         self.bytes_read = 0  # bytes the validator downloaded; the benchmark reports it
+        self.owners = Owners(self)  # per-owner index and usage objects (owners.py)
 
     @property
     def client(self) -> Any:
@@ -74,10 +77,13 @@ class S3Store:
                 return None
             return Upload.from_bytes(obj["Body"].read())
 
-    def require_record(self, upload_id: str) -> Upload:
+    def require_record(self, upload_id: str, owner: str | None = None) -> Upload:
         """The record of an upload a client names, or NotFound (also for malformed ids,
-        which never reach S3)."""
+        which never reach S3). With an owner (AUTH_MODE=jwt), someone else's upload is
+        NotFound too, with the same body: nobody can tell it from a missing one."""
         upload = self.get_record(upload_id) if is_valid_id(upload_id) else None
+        if upload is not None and owner is not None and upload.owner != owner:
+            upload = None
         if upload is None:
             raise NotFound("not_found", f"No upload {upload_id[:100]}")
         return upload

@@ -7,6 +7,23 @@ import AwsS3 from "@uppy/aws-s3";
 const params = new URLSearchParams(location.search);
 const MiB = 1024 * 1024;
 const threshold = Number(params.get("multipart_threshold") || 100 * MiB);
+// AUTH_MODE=jwt: the token comes in the fragment (never sent to a server, so never logged).
+// @uppy/aws-s3 6.3.1 has no companionHeaders: its Companion client (s3-client/CompanionS3.js)
+// calls plain fetch() with no way to add a header. A frontend adds the token the way this
+// harness does: a fetch wrapper that sets Authorization on requests to the API's origin only
+// (S3's presigned URLs never see it; Uppy sends those with XHR anyway).
+const token = new URLSearchParams(location.hash.slice(1)).get("token");
+if (token) {
+  const apiOrigin = new URL(params.get("endpoint")).origin;
+  const plainFetch = window.fetch.bind(window);
+  window.fetch = (input, init = {}) => {
+    const url = new URL(typeof input === "string" ? input : input.url, location.href);
+    if (url.origin !== apiOrigin) return plainFetch(input, init);
+    const headers = new Headers(init.headers || (typeof input === "string" ? {} : input.headers));
+    headers.set("Authorization", `Bearer ${token}`);
+    return plainFetch(input, { ...init, headers });
+  };
+}
 
 const uppy = new Uppy({ autoProceed: false });
 uppy.use(AwsS3, {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import CODES
-from . import large
+from . import auth, large
 from .common import ID as _ID
 from .common import errors as _errors
 from .common import json_response as _json
@@ -32,123 +32,132 @@ def document(base_path: str = "") -> dict[str, Any]:
             ),
         },
         "servers": [{"url": base_path or "/"}],
-        "paths": {
-            "/": {
-                "get": {
-                    "summary": "The upload page",
-                    "operationId": "page",
-                    "responses": {
-                        "200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
-                    },
-                }
-            },
-            "/assets/{name}": {
-                "get": {
-                    "summary": "The upload page's script and stylesheet",
-                    "operationId": "asset",
-                    "parameters": [
-                        {
-                            "name": "name",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"enum": ["upload.js", "upload.css"]},
-                        }
-                    ],
-                    "responses": {"200": {"description": "The asset"}, **_errors(404)},
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "summary": "Liveness; touches no AWS service",
-                    "operationId": "healthz",
-                    "responses": {"200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "OK")},
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "operationId": "openapi",
-                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
-                }
-            },
-            "/uploads": {
-                "post": {
-                    "summary": "Upload inline (multipart) or ask for a presigned upload (JSON)",
-                    "operationId": "createUpload",
-                    "description": (
-                        "multipart/form-data: one or more parts named `file`, validated at once and stored "
-                        "(status accepted). With one part the body is the upload; with several it is "
-                        "{results: [...]}, one entry per part in order, each an upload or {filename, error}; "
-                        "201 when at least one was accepted, else the status of the first error.\n\n"
-                        "application/json {filename, size, content_type?, method?}: every check that can be made "
-                        "before the bytes exist, then an `upload` object: method PUT (default; send the raw "
-                        "bytes with exactly `headers`, Content-Length is signed too) or POST (a form with "
-                        "`fields` first and the file last; the policy pins key, type and exact size). "
-                        "At or above MULTIPART_THRESHOLD_BYTES the method is multipart: part_size (whole MiB, "
-                        "at least 5 MiB, at most 10,000 parts), part_count and the first parts' URLs (each pins "
-                        "its part's Content-Length); more from POST /uploads/{id}/parts, then POST "
-                        "/uploads/{id}/complete. checksum_sha256 pins a PUT's body; checksum_algorithm SHA256 "
-                        "pins every part's (parts are then all signed through /parts). "
-                        "Status stays pending until the validator has seen the bytes."
-                    ),
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "multipart/form-data": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["file"],
-                                    "properties": {
-                                        "file": {
-                                            "type": "array",
-                                            "items": {"type": "string", "contentMediaType": "application/octet-stream"},
-                                        }
-                                    },
-                                }
-                            },
-                            "application/json": {"schema": _ref("PresignRequest")},
+        "paths": auth.protect(
+            {
+                "/": {
+                    "get": {
+                        "summary": "The upload page",
+                        "operationId": "page",
+                        "responses": {
+                            "200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
                         },
-                    },
-                    "responses": {
-                        "201": _json(
-                            {"oneOf": [_ref("Upload"), _ref("PresignedUpload"), _ref("InlineResults")]}, "Created"
+                    }
+                },
+                "/assets/{name}": {
+                    "get": {
+                        "summary": "The upload page's script and stylesheet",
+                        "operationId": "asset",
+                        "parameters": [
+                            {
+                                "name": "name",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"enum": ["upload.js", "upload.css"]},
+                            }
+                        ],
+                        "responses": {"200": {"description": "The asset"}, **_errors(404)},
+                    }
+                },
+                "/healthz": {
+                    "get": {
+                        "summary": "Liveness; touches no AWS service",
+                        "operationId": "healthz",
+                        "responses": {
+                            "200": _json({"type": "object", "properties": {"status": {"const": "ok"}}}, "OK")
+                        },
+                    }
+                },
+                "/openapi.json": {
+                    "get": {
+                        "summary": "This document",
+                        "operationId": "openapi",
+                        "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+                    }
+                },
+                "/uploads": {
+                    "get": auth.list_path(),
+                    "post": {
+                        "summary": "Upload inline (multipart) or ask for a presigned upload (JSON)",
+                        "operationId": "createUpload",
+                        "description": (
+                            "multipart/form-data: one or more parts named `file`, validated at once and stored "
+                            "(status accepted). With one part the body is the upload; with several it is "
+                            "{results: [...]}, one entry per part in order, each an upload or {filename, error}; "
+                            "201 when at least one was accepted, else the status of the first error.\n\n"
+                            "application/json {filename, size, content_type?, method?}: every check that can be made "
+                            "before the bytes exist, then an `upload` object: method PUT (default; send the raw "
+                            "bytes with exactly `headers`, Content-Length is signed too) or POST (a form with "
+                            "`fields` first and the file last; the policy pins key, type and exact size). "
+                            "At or above MULTIPART_THRESHOLD_BYTES the method is multipart: part_size (whole MiB, "
+                            "at least 5 MiB, at most 10,000 parts), part_count and the first parts' URLs (each pins "
+                            "its part's Content-Length); more from POST /uploads/{id}/parts, then POST "
+                            "/uploads/{id}/complete. checksum_sha256 pins a PUT's body; checksum_algorithm SHA256 "
+                            "pins every part's (parts are then all signed through /parts). "
+                            "Status stays pending until the validator has seen the bytes."
                         ),
-                        **_errors(400, 413, 415, 422, 503),
-                    },
-                }
-            },
-            "/uploads/{id}": {
-                "parameters": [_ID],
-                "get": {
-                    "summary": "The upload resource",
-                    "operationId": "getUpload",
-                    "responses": {"200": _json(_ref("Upload"), "The upload"), **_errors(404, 503)},
-                },
-                "delete": {
-                    "summary": "Remove the upload's objects and record; abort an unfinished multipart upload",
-                    "operationId": "deleteUpload",
-                    "responses": {"204": {"description": "Deleted"}, **_errors(404, 503)},
-                },
-            },
-            **large.paths(),
-            "/uploads/{id}/content": {
-                "parameters": [_ID],
-                "get": {
-                    "summary": "Download an accepted upload",
-                    "operationId": "getContent",
-                    "description": "303 to a short-lived presigned GET that serves the file as an attachment "
-                    "(Content-Disposition with an RFC 6266 filename*).",
-                    "responses": {
-                        "303": {
-                            "description": "Redirect to the content",
-                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        "requestBody": {
+                            "required": True,
+                            "content": {
+                                "multipart/form-data": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["file"],
+                                        "properties": {
+                                            "file": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "string",
+                                                    "contentMediaType": "application/octet-stream",
+                                                },
+                                            }
+                                        },
+                                    }
+                                },
+                                "application/json": {"schema": _ref("PresignRequest")},
+                            },
                         },
-                        **_errors(404, 409, 503),
+                        "responses": {
+                            "201": _json(
+                                {"oneOf": [_ref("Upload"), _ref("PresignedUpload"), _ref("InlineResults")]}, "Created"
+                            ),
+                            **_errors(400, 413, 415, 422, 503),
+                        },
                     },
                 },
-            },
-        },
+                "/uploads/{id}": {
+                    "parameters": [_ID],
+                    "get": {
+                        "summary": "The upload resource",
+                        "operationId": "getUpload",
+                        "responses": {"200": _json(_ref("Upload"), "The upload"), **_errors(404, 503)},
+                    },
+                    "delete": {
+                        "summary": "Remove the upload's objects and record; abort an unfinished multipart upload",
+                        "operationId": "deleteUpload",
+                        "responses": {"204": {"description": "Deleted"}, **_errors(404, 503)},
+                    },
+                },
+                **large.paths(),
+                "/uploads/{id}/content": {
+                    "parameters": [_ID],
+                    "get": {
+                        "summary": "Download an accepted upload",
+                        "operationId": "getContent",
+                        "description": "303 to a short-lived presigned GET that serves the file as an attachment "
+                        "(Content-Disposition with an RFC 6266 filename*).",
+                        "responses": {
+                            "303": {
+                                "description": "Redirect to the content",
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                            },
+                            **_errors(404, 409, 503),
+                        },
+                    },
+                },
+            }
+        ),
         "components": {
+            "securitySchemes": auth.SECURITY_SCHEMES,
             "schemas": {
                 "Error": {
                     "type": "object",

@@ -14,6 +14,27 @@
   const list = document.getElementById("files");
   const drop = document.getElementById("drop");
   const picker = document.getElementById("picker");
+  const tokenField = document.getElementById("token");
+
+  // AUTH_MODE=jwt: a bearer token from the field, or from the address's fragment
+  // (#token=...: a fragment never reaches a server or its logs), kept for this tab only
+  // and taken out of the address bar at once. It goes to this API, never to S3.
+  (function takeToken() {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (fromHash) {
+      sessionStorage.setItem("uploadToken", fromHash);
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+    if (tokenField) {
+      tokenField.value = sessionStorage.getItem("uploadToken") || "";
+      tokenField.addEventListener("change", () => sessionStorage.setItem("uploadToken", tokenField.value.trim()));
+    }
+  })();
+
+  function authHeaders() {
+    const token = (tokenField ? tokenField.value : sessionStorage.getItem("uploadToken") || "").trim();
+    return token ? { Authorization: "Bearer " + token } : {};
+  }
 
   // An error with words a person can act on; `rejected` means the service refused the file
   // itself (its type, size or content), as opposed to a failure to deliver it.
@@ -38,10 +59,11 @@
     try { return new URL(url, location.href).host; } catch (e) { return url; }
   }
 
-  function request(method, url, { body = null, headers = {}, onProgress = null } = {}) {
+  function request(method, url, { body = null, headers = {}, onProgress = null, responseType = "" } = {}) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open(method, url);
+      xhr.responseType = responseType;
       Object.entries(headers).forEach(([k, v]) => {
         // The browser sets Content-Length and Host itself and refuses to be told.
         if (!/^(content-length|host)$/i.test(k)) xhr.setRequestHeader(k, v);
@@ -62,15 +84,30 @@
   // Status codes where the service judged the file itself, not the delivery.
   const REFUSALS = [400, 413, 415, 422];
 
+  async function downloadWithToken(url, filename) {
+    const xhr = await request("GET", url, { headers: authHeaders(), responseType: "blob" });
+    if (xhr.status !== 200) throw new UploadFailure("The download failed (" + xhr.status + ")");
+    const saver = document.createElement("a");
+    saver.href = URL.createObjectURL(xhr.response);
+    saver.download = filename;
+    document.body.appendChild(saver);
+    saver.click();
+    saver.remove();
+    setTimeout(() => URL.revokeObjectURL(saver.href), 60_000);
+  }
+
   function apiError(xhr) {
+    if (xhr.status === 401) {
+      return new UploadFailure("This service needs an access token: paste yours in the field above", { fatal: true });
+    }
     const err = parse(xhr).error;
     const message = err && err.message ? err.message : "The service answered " + xhr.status;
     return new UploadFailure(message, { rejected: REFUSALS.includes(xhr.status) });
   }
 
   async function api(method, path, payload) {
-    const xhr = await request(method, base + path, payload === undefined ? {} : {
-      body: JSON.stringify(payload), headers: { "Content-Type": "application/json" },
+    const xhr = await request(method, base + path, payload === undefined ? { headers: authHeaders() } : {
+      body: JSON.stringify(payload), headers: { "Content-Type": "application/json", ...authHeaders() },
     });
     if (xhr.status < 200 || xhr.status >= 300) throw apiError(xhr);
     return parse(xhr);
@@ -126,6 +163,13 @@
         const link = el("a", "download", "Download");
         link.href = base + "/uploads/" + encodeURIComponent(upload.id) + "/content";
         link.setAttribute("aria-label", "Download " + upload.filename);
+        link.addEventListener("click", (event) => {
+          if (!Object.keys(authHeaders()).length) return; // a plain link: no token to send
+          // A link cannot carry a bearer token: fetch the content with it (the API answers a
+          // 303 to S3, which the browser follows without the token), then save the bytes.
+          event.preventDefault();
+          downloadWithToken(link.href, upload.filename).catch((e) => ui.state("accepted", "Accepted. " + e.message));
+        });
         status.appendChild(link);
       },
     };
@@ -158,7 +202,9 @@
   async function sendInline(file, ui) {
     const form = new FormData();
     form.append("file", file, file.name);
-    const xhr = await request("POST", base + "/uploads", { body: form, onProgress: (l, t) => ui.progress(l / t) });
+    const xhr = await request("POST", base + "/uploads", {
+      body: form, headers: authHeaders(), onProgress: (l, t) => ui.progress(l / t),
+    });
     if (xhr.status !== 201) throw apiError(xhr);
     ui.progress(1);
     show(ui, parse(xhr));

@@ -1,0 +1,166 @@
+"""Per-owner quotas (AUTH_MODE=jwt): what counts, what gives it back, expiry by a clock the
+test controls, and 20 parallel creates against a moto S3 server over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.support import samples
+from tests.support.helpers import BUCKET, caller, keys, load_event
+
+ALICE, BOB = "alice-sub", "bob-sub"
+HOUR, DAY = 3600, 86400
+
+
+@pytest.fixture
+def clock():
+    class Clock:
+        now = 1_800_000_000.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    return Clock()
+
+
+@pytest.fixture
+def make(env, bucket, clock):
+    """A client of an app with these quotas (and the test's clock)."""
+
+    def build(**quotas):
+        from upload_core.config import Config
+        from upload_core.http import create_app
+        from upload_core.s3.store import S3Store
+
+        env.setenv("AUTH_MODE", "jwt")
+        for name, value in quotas.items():
+            env.setenv(name.upper(), str(value))
+        config = Config.from_env()
+        store = S3Store(config)
+        store.owners.clock = clock
+        return create_app(config, store).test_client()
+
+    return build
+
+
+def create(client, sub=ALICE, size=1000, name="photo.png"):
+    return client.post("/uploads", json={"filename": name, "size": size}, environ_base=caller(sub))
+
+
+def validate(client, s3, upload_id, data):
+    from upload_core.validator import validate_event
+
+    app = client.application
+    s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=data)
+    event = load_event("s3_object_created.json", bucket=BUCKET, key=f"incoming/{upload_id}")
+    return validate_event(event, app.extensions["upload_store"], app.extensions["upload_config"])
+
+
+def refused(response, quota, limit, in_use):
+    assert response.status_code == 429, response.get_json()
+    error = response.get_json()["error"]
+    assert (error["code"], error["quota"], error["limit"], error["in_use"]) == ("quota_exceeded", quota, limit, in_use)
+
+
+def test_pending_quota_counts_uploads_at_once_per_owner(make):
+    client = make(quota_pending=2)
+    first = create(client).get_json()["id"]
+    assert create(client).status_code == 201
+    refused(create(client), "pending", 2, 2)
+    assert create(client, sub=BOB).status_code == 201  # quotas are per owner
+    assert client.delete(f"/uploads/{first}", environ_base=caller(ALICE)).status_code == 204
+    assert create(client).status_code == 201
+
+
+def test_bytes_quota_counts_declared_then_accepted_bytes(make, s3):
+    photo = samples.png()
+    client = make(quota_bytes=2 * len(photo) + 10)
+    kept = create(client, size=len(photo)).get_json()["id"]
+    assert validate(client, s3, kept, photo)["accepted"] == 1
+    bad = create(client, size=len(photo)).get_json()["id"]
+    refused(create(client, size=len(photo)), "bytes", 2 * len(photo) + 10, 2 * len(photo))
+    # A rejected upload gives its bytes back; the accepted one keeps counting.
+    assert validate(client, s3, bad, samples.pdf()[: len(photo)].ljust(len(photo), b"x"))["rejected"] == 1
+    assert create(client, size=len(photo)).status_code == 201
+    refused(create(client, size=len(photo)), "bytes", 2 * len(photo) + 10, 2 * len(photo))
+    # Deleting the accepted one gives its bytes back.
+    assert client.delete(f"/uploads/{kept}", environ_base=caller(ALICE)).status_code == 204
+    assert create(client, size=len(photo)).status_code == 201
+
+
+def test_inline_uploads_are_charged_at_once_and_refused_with_nothing_stored(make, s3):
+    import io
+
+    photo = samples.png()
+    client = make(quota_bytes=len(photo) + len(photo) // 2)
+
+    def inline():
+        return client.post("/uploads", data={"file": (io.BytesIO(photo), "photo.png")}, environ_base=caller(ALICE))
+
+    assert inline().status_code == 201
+    before = keys(s3)
+    refused(inline(), "bytes", len(photo) + len(photo) // 2, len(photo))
+    assert keys(s3) == before
+
+
+@pytest.mark.parametrize(
+    "size, still_held_after, free_after",
+    [
+        (1000, 900, 900 + HOUR + 1),  # a PUT: its URL's lifetime (PRESIGN_TTL_SECONDS) plus an hour
+        (200 * 1024 * 1024, 6 * DAY, 7 * DAY + HOUR + 1),  # multipart: the bucket aborts it after 7 days
+    ],
+)
+def test_an_abandoned_upload_gives_its_quota_back_when_it_expires(make, clock, size, still_held_after, free_after):
+    client = make(quota_pending=1)
+    assert create(client, size=size).status_code == 201
+    start = clock.now
+    clock.now = start + still_held_after
+    refused(create(client), "pending", 1, 1)
+    clock.now = start + free_after
+    assert create(client).status_code == 201
+
+
+def test_a_companion_upload_past_the_bytes_quota_is_rejected_when_its_size_is_known(make, s3):
+    photo = samples.png()
+    client = make(quota_bytes=len(photo) - 1, quota_pending=3)
+    params = client.get("/s3/params?filename=photo.png&type=image/png", environ_base=caller(ALICE)).get_json()
+    upload_id = params["fields"]["key"].removeprefix("incoming/")
+    assert validate(client, s3, upload_id, photo)["rejected"] == 1
+    record = client.get(f"/uploads/{upload_id}", environ_base=caller(ALICE)).get_json()
+    assert record["status"] == "rejected" and record["reason"]["code"] == "quota_exceeded"
+    assert not [k for k in keys(s3) if k.startswith("files/")]
+    # and it gave its pending slot back
+    assert create(client, size=len(photo) - 1).status_code == 201
+
+
+@pytest.mark.server
+def test_twenty_parallel_creates_against_a_quota_of_five(env, live):
+    from upload_core.http import create_app
+
+    env.setenv("AUTH_MODE", "jwt")
+    env.setenv("QUOTA_PENDING", "5")
+    env_app = create_app()
+    answers: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(20)
+
+    def one(i: int) -> None:
+        client = env_app.test_client()
+        start.wait()
+        response = create(client, name=f"photo{i}.png")
+        with lock:
+            answers.append(response.status_code)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [201] * 5 + [429] * 15
+    listed = env_app.test_client().get("/uploads", environ_base=caller(ALICE)).get_json()["uploads"]
+    assert len(listed) == 5
+    store = env_app.extensions["upload_store"]
+    usage, _ = store.owners.read_usage(ALICE)
+    assert len(usage["pending"]) == 5
