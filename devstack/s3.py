@@ -45,7 +45,10 @@ def start_server(host: str, port: int) -> LocalS3:
     from werkzeug.serving import make_server
 
     from .cors import S3CorsMiddleware, rules_from_moto
+    from .moto_fixes import apply as apply_moto_fixes
     from .s3_guard import FormEncodedPutGuard
+
+    apply_moto_fixes()
 
     moto_app = FormEncodedPutGuard(DomainDispatcherApplication(create_backend_app))
     app = S3CorsMiddleware(moto_app, rules_from_moto(ACCOUNT_ID))
