@@ -6,10 +6,18 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(DEV_STAMP)
+
+# `make dev` installs only what the stack needs (no Playwright, cfn-lint, ruff), in the
+# same .venv with its own stamp; the full install above covers it too.
+DEV_STAMP := $(VENV)/.installed-devstack
+$(DEV_STAMP): requirements.txt requirements-devstack.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-devstack.txt
 	touch $@
 
 venv: $(STAMP)
@@ -17,16 +25,18 @@ venv: $(STAMP)
 NODE_STAMP := node_modules/.package-lock.json
 # The framework and serverless-offline run the functions with the project's virtualenv.
 SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modules/.bin/sls
-DEVSTACK := $(BIN)/python -m devstack
+# --stop-with-parent: SIGINT or SIGTERM sent to make's own PID stops the stack cleanly
+# (data saved) too, not only Ctrl-C, which the whole process group gets.
+DEVSTACK := $(BIN)/python -m devstack --stop-with-parent
 DATA_DIR ?=
 DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 ## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data
-dev: $(STAMP)
+dev: $(DEV_STAMP)
 	$(DEVSTACK) $(DEV_ARGS)
 
 ## make offline: `sls offline` (API on :3000) against the same local S3 and validator
-offline: $(STAMP) $(NODE_STAMP)
+offline: $(DEV_STAMP) $(NODE_STAMP)
 	$(DEVSTACK) --api none $(DEV_ARGS) --run env PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
 	  node_modules/.bin/sls offline
 

@@ -30,6 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save-every", type=float, default=10.0, help="seconds between saves to --data-dir")
     parser.add_argument("--api", choices=("gateway", "none"), default="gateway",
                         help="gateway: serve handler.api at --port; none: S3 and the validator only")
+    parser.add_argument("--stop-with-parent", action="store_true",
+                        help="stop cleanly when the parent process (make) is told to stop: what `make dev` passes, "
+                        "so SIGINT or SIGTERM to make's PID stops the stack, data saved")
     parser.add_argument("--run", nargs=argparse.REMAINDER, default=None,
                         help="run this command with the stack's environment; stop when it exits")
     return parser.parse_args(argv)
@@ -109,8 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=lambda: (child.wait(), stop.set()), daemon=True).start()
     print_summary(args, server.endpoint, queue_url, api, child)
 
+    parent = ParentWatch() if args.stop_with_parent else None
     while not stop.is_set():
         time.sleep(0.2)
+        if parent is not None and parent.stopping():
+            log.info("the parent process (pid %d) is stopping", parent.pid)
+            break
     log.info("stopping")
     if api is not None:
         api.shutdown()
@@ -121,11 +128,52 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     pump.stop()
+    status = 0
     if saver is not None:
         saver.stop()
-        log.info("saved %d object(s) to %s", snapshots.save(), args.data_dir)
+        try:
+            log.info("saved %d object(s) to %s", snapshots.save(), args.data_dir)
+            for key in snapshots.last.kept_from_before:
+                log.warning("not saved now, its previous copy kept: %s", key)
+            for key in snapshots.last.failed:
+                log.error("not saved: %s", key)
+        except Exception:  # noqa: BLE001 - the previous snapshot is still there; say so and stop
+            log.exception("saving to %s failed; the previous snapshot is kept", args.data_dir)
+            status = 1
     server.stop()
-    return child.returncode if child is not None and child.returncode else 0
+    return child.returncode if child is not None and child.returncode else status
+
+
+class ParentWatch:
+    """Notices that the parent process is stopping, for `make dev`.
+
+    A signal sent to make's PID alone never reaches the stack: on SIGINT GNU make resets
+    its handler to the default and waits for its children (only SIGTERM is passed on). That
+    reset shows in /proc/PPID/status (SigCgt loses the signal), so the stack polls it and
+    stops as if it had the signal itself; a parent that is gone (re-parented) stops it too.
+    """
+
+    WATCHED = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.pid = os.getppid()
+        self.caught = self._caught()
+
+    def _caught(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("SigCgt:"):
+                        mask = int(line.split()[1], 16)
+                        return sum(1 << (s - 1) for s in self.WATCHED if mask & (1 << (s - 1)))
+        except OSError:
+            pass
+        return 0
+
+    def stopping(self) -> bool:
+        if os.getppid() != self.pid:
+            return True
+        return self.caught != 0 and self._caught() != self.caught
 
 
 def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
