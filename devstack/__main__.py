@@ -176,6 +176,26 @@ class ParentWatch:
         return self.caught != 0 and self._caught() != self.caught
 
 
+# Shell lines that run as pasted (README.md, "Try it", has the same): an inline upload, then
+# a presigned one with the size read from the file and the URL and id from the answer.
+TRY_IT = r"""API=%(api)s
+FILE=photo.png
+curl -sS -F "file=@$FILE" "$API/uploads"
+ANSWER=$(curl -sS -H 'Content-Type: application/json' \
+  -d "{\"filename\": \"$(basename "$FILE")\", \"size\": $(wc -c < "$FILE")}" "$API/uploads")
+field() { echo "$ANSWER" | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+UPLOAD_ID=$(field '["id"]')
+UPLOAD_URL=$(field '["upload"]["url"]')
+CONTENT_TYPE=$(field '["upload"]["headers"]["Content-Type"]')
+curl -sS -T "$FILE" -H "Content-Type: $CONTENT_TYPE" "$UPLOAD_URL"   # S3 answers 200, no body
+sleep 2; curl -sS "$API/uploads/$UPLOAD_ID"   # pending -> accepted | rejected
+curl -sS -L -o "copy-$FILE" "$API/uploads/$UPLOAD_ID/content" && cmp "$FILE" "copy-$FILE" && echo same bytes"""
+
+
+def try_it(api_url: str) -> list[str]:
+    return (TRY_IT % {"api": api_url}).splitlines()
+
+
 def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
     api_url = f"http://{args.host}:{api.server_port}" if api is not None else None
     data = (f"{args.data_dir} (saved every {args.save_every:g} s and on exit)" if args.data_dir
@@ -196,13 +216,8 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child) -> None:
         " AWS_REGION=us-east-1",
     ]
     if api_url:
-        lines += [
-            f"  curl -F file=@photo.png {api_url}/uploads",
-            f"  curl -H 'Content-Type: application/json' -d '{{\"filename\": \"photo.png\", \"size\": 1234}}'"
-            f" {api_url}/uploads",
-            "  curl -T photo.png -H 'Content-Type: image/png' \"$UPLOAD_URL\"   # upload.url from that answer",
-            f"  curl {api_url}/uploads/ID        # pending -> accepted | rejected",
-        ]
+        lines += ["", "  Try it (the same lines as README.md, \"Try it\"; any file of an allowed type):", ""]
+        lines += ["  " + line for line in try_it(api_url)]
     print("\n".join(lines) + "\n", flush=True)
 
 
