@@ -25,9 +25,10 @@ venv: $(STAMP)
 NODE_STAMP := node_modules/.package-lock.json
 # The framework and serverless-offline run the functions with the project's virtualenv.
 SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modules/.bin/sls
-# --stop-with-parent: SIGINT or SIGTERM sent to make's own PID stops the stack cleanly
+# exec: the stack replaces the recipe's shell, so make is its parent; --stop-with-parent:
+# SIGINT or SIGTERM sent to make's own PID stops the stack cleanly
 # (data saved) too, not only Ctrl-C, which the whole process group gets.
-DEVSTACK := $(BIN)/python -m devstack --stop-with-parent
+DEVSTACK := exec $(BIN)/python -m devstack --stop-with-parent
 DATA_DIR ?=
 DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
