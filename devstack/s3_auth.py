@@ -41,6 +41,8 @@ from typing import Callable, Iterable
 from urllib.parse import quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
+from .cors import _bucket_of
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 MAX_EXPIRES = 7 * 24 * 3600
@@ -176,7 +178,11 @@ class PresignedRequestCheck:
         method = environ["REQUEST_METHOD"]
         query = environ.get("QUERY_STRING", "")
         params = _query_params(query)
-        segments = environ.get("PATH_INFO", "").lstrip("/").split("/", 1)
+        path = environ.get("PATH_INFO", "").lstrip("/")
+        host_bucket = _bucket_of({"HTTP_HOST": environ.get("HTTP_HOST", "")})
+        if host_bucket:  # virtual-host style: BUCKET.host/KEY
+            path = f"{host_bucket}/{path}"
+        segments = path.split("/", 1)
         is_object = len(segments) == 2 and segments[1] != ""
         if "X-Amz-Signature" in params or "X-Amz-Algorithm" in params:
             self._check_query_signature(environ, params)
