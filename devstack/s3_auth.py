@@ -189,7 +189,7 @@ class PresignedRequestCheck:
         elif "Signature" in params and "AWSAccessKeyId" in params:
             self._check_query_signature_v2(environ, params)
         elif environ.get("HTTP_AUTHORIZATION"):
-            pass  # header-signed (boto3): not verified here
+            self._check_header_signature(environ)
         elif method == "POST" and not is_object and _is_form(environ):
             self._check_post_policy(environ, segments[0])
             return
@@ -274,21 +274,8 @@ class PresignedRequestCheck:
                 "send only the headers the API returned",
                 HeadersNotSigned=", ".join(unsigned),
             )
-        canonical = "\n".join(
-            [
-                environ["REQUEST_METHOD"],
-                _raw_path(environ),
-                canonical_query(environ.get("QUERY_STRING", "")),
-                "".join(f"{h}:{' '.join(header_value(environ, h).split())}\n" for h in signed),
-                ";".join(signed),
-                params.get("X-Amz-Content-Sha256", UNSIGNED_PAYLOAD),
-            ]
-        )
-        string_to_sign = "\n".join(
-            [ALGORITHM, params["X-Amz-Date"], credential.scope, hashlib.sha256(canonical.encode()).hexdigest()]
-        )
-        key = signing_key(secret, credential.date, credential.region, credential.service)
-        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        payload = params.get("X-Amz-Content-Sha256", UNSIGNED_PAYLOAD)
+        expected, canonical, string_to_sign = _sigv4(environ, secret, credential, params["X-Amz-Date"], signed, payload)
         if not hmac.compare_digest(expected, params["X-Amz-Signature"]):
             sent = {h: header_value(environ, h) for h in signed if h != "host"}
             shown = ", ".join(f"{h}: {v}" for h, v in sent.items()) or "no signed headers but host"
@@ -303,6 +290,37 @@ class PresignedRequestCheck:
                 StringToSign=string_to_sign,
                 CanonicalRequest=canonical,
                 SignatureProvided=params["X-Amz-Signature"],
+            )
+
+    def _check_header_signature(self, environ) -> None:
+        """Authorization: AWS4-HMAC-SHA256 (boto3's ordinary requests): the access key and
+        the signature, so a client set up with other credentials fails here as on AWS."""
+        authorization = environ["HTTP_AUTHORIZATION"]
+        if not authorization.startswith(ALGORITHM + " "):
+            return  # SigV2 headers and the like: not checked
+        try:
+            fields = dict(part.strip().split("=", 1) for part in authorization[len(ALGORITHM) :].split(","))
+            credential = Credential.parse(fields["Credential"])
+            signed = [h.strip().lower() for h in fields["SignedHeaders"].split(";") if h.strip()]
+            provided = fields["Signature"].strip()
+        except (ValueError, KeyError, S3Refusal):
+            raise S3Refusal(
+                "400 Bad Request",
+                "AuthorizationHeaderMalformed",
+                "The authorization header is malformed; it must hold Credential, SignedHeaders and Signature.",
+            ) from None
+        if credential.service != "s3":
+            return
+        secret = self._secret(credential.access_key)
+        amz_date = environ.get("HTTP_X_AMZ_DATE", "")
+        if any(header_value(environ, h) is None for h in signed):
+            raise _signature_mismatch("a signed header is missing from the request")
+        payload = environ.get("HTTP_X_AMZ_CONTENT_SHA256", UNSIGNED_PAYLOAD)
+        expected, _, _ = _sigv4(environ, secret, credential, amz_date, signed, payload)
+        if not hmac.compare_digest(expected, provided):
+            raise _signature_mismatch(
+                "the request was signed with another secret key, or changed after signing; the local S3's "
+                "credentials are AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
             )
 
     def _check_query_signature_v2(self, environ, params: dict[str, str]) -> None:
@@ -495,6 +513,25 @@ def _condition_failed(condition, got: str | None) -> None:
 
 
 # -- helpers --------------------------------------------------------------------------
+def _sigv4(
+    environ, secret: str, credential: Credential, amz_date: str, signed: list[str], payload: str
+) -> tuple[str, str, str]:
+    """SigV4 over the request as received: (signature, canonical request, string to sign)."""
+    canonical = "\n".join(
+        [
+            environ["REQUEST_METHOD"],
+            _raw_path(environ),
+            canonical_query(environ.get("QUERY_STRING", "")),
+            "".join(f"{h}:{' '.join((header_value(environ, h) or '').split())}\n" for h in signed),
+            ";".join(signed),
+            payload,
+        ]
+    )
+    string_to_sign = "\n".join([ALGORITHM, amz_date, credential.scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = signing_key(secret, credential.date, credential.region, credential.service)
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest(), canonical, string_to_sign
+
+
 def _query_params(query: str) -> dict[str, str]:
     params = {}
     for pair in query.split("&"):

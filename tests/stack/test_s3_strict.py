@@ -13,6 +13,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.support import samples
 from tests.support.largefiles import sha256_b64
@@ -168,3 +169,29 @@ def test_a_post_with_a_body_to_an_object_url_gets_a_prompt_xml_error(stack):
 def test_an_unsigned_request_to_the_private_bucket_is_refused(stack):
     stack.s3_client().put_object(Bucket=stack.bucket, Key="files/private", Body=b"secret")
     assert s3_error(requests.get(f"{stack.s3}/{stack.bucket}/files/private", timeout=5))[:2] == (403, "AccessDenied")
+
+
+def test_a_boto3_client_with_other_credentials_is_refused(stack):
+    """Requests signed in the Authorization header are checked too: the stack's own
+    credentials work, a wrong secret or an unknown key does not (as on AWS)."""
+
+    def client(key: str, secret: str):
+        return boto3.client(
+            "s3",
+            endpoint_url=stack.s3,
+            region_name="us-east-1",
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            config=Config(signature_version="s3v4"),
+        )
+
+    good = client("local", "local")
+    good.put_object(Bucket=stack.bucket, Key="files/signed-by-boto3 x+y.txt", Body=b"mine", ContentType="text/plain")
+    assert good.get_object(Bucket=stack.bucket, Key="files/signed-by-boto3 x+y.txt")["Body"].read() == b"mine"
+    listed = good.list_objects_v2(Bucket=stack.bucket, Prefix="files/signed-by-boto3")["Contents"]
+    assert [o["Key"] for o in listed] == ["files/signed-by-boto3 x+y.txt"]
+    for key, secret, code in (("local", "wrong", "SignatureDoesNotMatch"), ("someone", "local", "InvalidAccessKeyId")):
+        with pytest.raises(ClientError) as refused:
+            client(key, secret).get_object(Bucket=stack.bucket, Key="files/signed-by-boto3 x+y.txt")
+        assert refused.value.response["Error"]["Code"] == code
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
