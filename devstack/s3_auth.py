@@ -21,9 +21,10 @@ answers as S3 does, with S3's XML error body and, where it helps, a one-line hin
   an object URL that is not a multipart-upload call: 405 MethodNotAllowed, at once.
 
 Requests signed in the Authorization header (boto3 clients: the stack's own, the
-validator's, tests') are passed through unchecked but for their checksum header; so is
-SQS, which shares the server. Not modelled: bucket policies and IAM, the 15-minute clock
-skew, SigV2, session tokens, Content-MD5, aws-chunked streaming signatures.
+validator's, tests') are checked for their access key and SigV4 signature (and checksum
+header); SQS, which shares the server, is passed through. Not modelled: the body against
+x-amz-content-sha256, bucket policies and IAM, the 15-minute clock skew, SigV2 headers,
+session tokens, Content-MD5, aws-chunked streaming signatures.
 """
 
 from __future__ import annotations
