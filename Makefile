@@ -13,11 +13,13 @@ $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	touch $@ $(DEV_STAMP)
 
 # `make dev` installs only what the stack needs (no Playwright, cfn-lint, ruff), in the
-# same .venv with its own stamp; the full install above covers it too.
+# same .venv with its own stamp; the full install above covers it too. --no-compile:
+# Python compiles what the stack imports on first use (byte-compiling every package took
+# about half of the install time).
 DEV_STAMP := $(VENV)/.installed-devstack
 $(DEV_STAMP): requirements.txt requirements-devstack.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-devstack.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements-devstack.txt
 	touch $@
 
 venv: $(STAMP)
