@@ -53,6 +53,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="jwt: the gateway verifies bearer tokens from a local issuer (default: AUTH_MODE or none)",
     )
     parser.add_argument(
+        "--stop-with-parent",
+        action="store_true",
+        help="stop cleanly when the parent process (make) is told to stop: what `make dev` passes, "
+        "so SIGINT or SIGTERM to make's PID stops the stack, data saved",
+    )
+    parser.add_argument(
         "--run",
         nargs=argparse.REMAINDER,
         default=None,
@@ -149,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=lambda: (child.wait(), stop.set()), daemon=True).start()
     print_summary(args, server.endpoint, queue_url, api, child, issuer)
 
+    parent = ParentWatch() if args.stop_with_parent else None
     while not stop.is_set():
         time.sleep(0.2)
+        if parent is not None and parent.stopping():
+            log.info("the parent process (pid %d) is stopping", parent.pid)
+            break
     log.info("stopping")
     if api is not None:
         api.shutdown()
@@ -161,13 +171,74 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     pump.stop()
+    status = 0
     if saver is not None:
         saver.stop()
-        log.info("saved %d object(s) to %s", snapshots.save(), args.data_dir)
+        try:
+            log.info("saved %d object(s) to %s", snapshots.save(), args.data_dir)
+            for key in snapshots.last.kept_from_before:
+                log.warning("not saved now, its previous copy kept: %s", key)
+            for key in snapshots.last.failed:
+                log.error("not saved: %s", key)
+        except Exception:  # noqa: BLE001 - the previous snapshot is still there; say so and stop
+            log.exception("saving to %s failed; the previous snapshot is kept", args.data_dir)
+            status = 1
     server.stop()
     if clamd is not None:
         clamd.stop()
-    return child.returncode if child is not None and child.returncode else 0
+    return child.returncode if child is not None and child.returncode else status
+
+
+class ParentWatch:
+    """Notices that the parent process is stopping, for `make dev`.
+
+    A signal sent to make's PID alone never reaches the stack: on SIGINT GNU make resets
+    its handler to the default and waits for its children (only SIGTERM is passed on). That
+    reset shows in /proc/PPID/status (SigCgt loses the signal), so the stack polls it and
+    stops as if it had the signal itself; a parent that is gone (re-parented) stops it too.
+    """
+
+    WATCHED = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.pid = os.getppid()
+        self.caught = self._caught()
+
+    def _caught(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("SigCgt:"):
+                        mask = int(line.split()[1], 16)
+                        return sum(1 << (s - 1) for s in self.WATCHED if mask & (1 << (s - 1)))
+        except OSError:
+            pass
+        return 0
+
+    def stopping(self) -> bool:
+        if os.getppid() != self.pid:
+            return True
+        return self.caught != 0 and self._caught() != self.caught
+
+
+# Shell lines that run as pasted (README.md, "Try it", has the same): an inline upload, then
+# a presigned one with the size read from the file and the URL and id from the answer.
+TRY_IT = r"""API=%(api)s
+FILE=photo.png
+curl -sS -F "file=@$FILE" "$API/uploads"
+ANSWER=$(curl -sS -H 'Content-Type: application/json' \
+  -d "{\"filename\": \"$(basename "$FILE")\", \"size\": $(wc -c < "$FILE")}" "$API/uploads")
+field() { echo "$ANSWER" | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+UPLOAD_ID=$(field '["id"]')
+UPLOAD_URL=$(field '["upload"]["url"]')
+CONTENT_TYPE=$(field '["upload"]["headers"]["Content-Type"]')
+curl -sS -T "$FILE" -H "Content-Type: $CONTENT_TYPE" "$UPLOAD_URL"   # S3 answers 200, no body
+sleep 2; curl -sS "$API/uploads/$UPLOAD_ID"   # pending -> accepted | rejected
+curl -sS -L -o "copy-$FILE" "$API/uploads/$UPLOAD_ID/content" && cmp "$FILE" "copy-$FILE" && echo same bytes"""
+
+
+def try_it(api_url: str) -> list[str]:
+    return (TRY_IT % {"api": api_url}).splitlines()
 
 
 def print_summary(args, s3_endpoint: str, queue_url: str, api, child, issuer=None) -> None:
@@ -196,13 +267,8 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child, issuer=Non
         " AWS_REGION=us-east-1",
     ]
     if api_url:
-        lines += [
-            f"  curl -F file=@photo.png {api_url}/uploads",
-            f'  curl -H \'Content-Type: application/json\' -d \'{{"filename": "photo.png", "size": 1234}}\''
-            f" {api_url}/uploads",
-            "  curl -T photo.png -H 'Content-Type: image/png' \"$UPLOAD_URL\"   # upload.url from that answer",
-            f"  curl {api_url}/uploads/ID        # pending -> accepted | rejected",
-        ]
+        lines += ["", '  Try it (the same lines as README.md, "Try it"; any file of an allowed type):', ""]
+        lines += ["  " + line for line in try_it(api_url)]
     if api_url and issuer is not None:
         # A token for a local user: it goes to the terminal that started the stack, never to a log.
         lines += [

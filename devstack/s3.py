@@ -16,6 +16,8 @@ from .bucket_config import BucketSettings
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+# The stack's only credentials: its own clients, handler.py's and the presigned URLs use them.
+ACCESS_KEY = SECRET_KEY = "local"
 
 
 @dataclass
@@ -46,9 +48,15 @@ def start_server(host: str, port: int) -> LocalS3:
     from werkzeug.serving import make_server
 
     from .cors import S3CorsMiddleware, rules_from_moto
+    from .moto_fixes import apply as apply_moto_fixes
+    from .s3_auth import PresignedRequestCheck
     from .s3_guard import FormEncodedPutGuard
 
-    moto_app = FormEncodedPutGuard(DomainDispatcherApplication(create_backend_app))
+    apply_moto_fixes()
+
+    moto_app = PresignedRequestCheck(
+        FormEncodedPutGuard(DomainDispatcherApplication(create_backend_app)), {ACCESS_KEY: SECRET_KEY}
+    )
     app = S3CorsMiddleware(moto_app, rules_from_moto(ACCOUNT_ID))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="local-s3", daemon=True)
@@ -63,8 +71,8 @@ def client(service: str, endpoint: str):
         service,
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
     )
 
 

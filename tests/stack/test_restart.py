@@ -5,8 +5,10 @@ from __future__ import annotations
 import requests
 
 from tests.support import samples
+from tests.support.largefiles import MiB, png_of
 
 from .conftest import start_stack
+from .test_cli_on_stack import upload_files
 
 
 def test_uploads_survive_a_restart_with_a_data_directory(tmp_path):
@@ -33,5 +35,39 @@ def test_uploads_survive_a_restart_with_a_data_directory(tmp_path):
         got = requests.get(location, timeout=5)
         assert got.content == png
         assert got.headers["Content-Type"] == "image/png"
+    finally:
+        assert second.stop() == 0, second.output()
+
+
+def test_a_cli_multipart_upload_with_checksums_survives_a_restart_byte_for_byte(tmp_path):
+    """The CLI pins SHA-256 on every part, so S3 records a composite checksum (VALUE-N):
+    the validated copy in files/ must still download with boto3 and be saved and restored."""
+    data = tmp_path / "data"
+    env = {"MULTIPART_THRESHOLD_BYTES": str(5 * MiB)}
+    photo = tmp_path / "scan.png"
+    photo.write_bytes(png_of(12))
+    first = start_stack(tmp_path, "--data-dir", str(data), env=env)
+    try:
+        status, outcomes = upload_files(first, photo)
+        assert status == 0, (outcomes, first.output()[-3000:])
+        assert outcomes[0]["status"] == "accepted"
+        upload_id = outcomes[0]["id"]
+        record = requests.get(f"{first.api}/uploads/{upload_id}", timeout=5).json()
+        assert record["checksum"]["algorithm"] == "SHA256"
+        # What a boto3 user does with the validated file: botocore checks the checksum.
+        s3 = first.s3_client()
+        stored = s3.get_object(Bucket=first.bucket, Key=f"files/{upload_id}")["Body"].read()
+        assert stored == photo.read_bytes()
+    finally:
+        assert first.stop() == 0, first.output()
+    assert "could not save" not in first.output() and "failed" not in first.output()
+
+    second = start_stack(tmp_path, "--data-dir", str(data), env=env)
+    try:
+        assert requests.get(f"{second.api}/uploads/{upload_id}", timeout=5).json()["status"] == "accepted"
+        location = requests.get(f"{second.api}/uploads/{upload_id}/content", allow_redirects=False, timeout=5).headers[
+            "Location"
+        ]
+        assert requests.get(location, timeout=30).content == photo.read_bytes()
     finally:
         assert second.stop() == 0, second.output()
