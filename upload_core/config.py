@@ -7,6 +7,7 @@ start-up with a message naming the variable rather than at the first upload.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -16,6 +17,17 @@ from .s3 import limits as s3_limits
 # Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
 # bodies (4/3 growth); keep a margin for the event's headers and JSON framing.
 INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
+
+# A presigned URL dies with the credentials that signed it. On Lambda those are the
+# execution role's temporary credentials, which the service rotates on its own schedule
+# (the role's MaxSessionDuration does not apply); an hour is the lifetime an assumed
+# role's session always has, so a longer TTL would promise what the signature cannot hold.
+MAX_ROLE_PRESIGN_TTL_SECONDS = 3600
+
+
+# A bus name (letters, digits, . - _ /) or its ARN; CloudWatch namespaces allow a few more.
+_EVENT_BUS_NAME = re.compile(r"(arn:[\w-]+:events:[\w-]+:\d{12}:event-bus/)?[\w.\-/]{1,256}")
+_METRICS_NAMESPACE = re.compile(r"[\w.\-/#: ]{1,255}")
 
 
 class ConfigError(ValueError):
@@ -38,6 +50,11 @@ class Config:
     incoming_prefix: str = "incoming/"
     files_prefix: str = "files/"
     records_prefix: str = "records/"
+    # Decision events (API.md "Events"): none are sent when no bus is named.
+    event_bus_name: str | None = None
+    # Operations: CloudWatch namespace of the EMF metrics, and the optional X-Ray tracer.
+    metrics_namespace: str = "UploadService"
+    tracing_enabled: bool = False
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -66,15 +83,22 @@ class Config:
                 "ALLOWED_EXTENSIONS",
                 f"unknown extension(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_TYPES))}",
             )
-        if not 1 <= self.presign_ttl_seconds <= s3_limits.MAX_PRESIGN_TTL_SECONDS:
+        ttl_cap = min(s3_limits.MAX_PRESIGN_TTL_SECONDS, MAX_ROLE_PRESIGN_TTL_SECONDS)
+        if not 1 <= self.presign_ttl_seconds <= ttl_cap:
             raise ConfigError(
-                "PRESIGN_TTL_SECONDS", f"must be between 1 and {s3_limits.MAX_PRESIGN_TTL_SECONDS} (S3's limit)"
+                "PRESIGN_TTL_SECONDS",
+                f"must be between 1 and {ttl_cap} (URLs signed with a Lambda role's temporary credentials "
+                "die with those credentials)",
             )
         if not self.cors_allowed_origins:
             raise ConfigError("CORS_ALLOWED_ORIGINS", "must name at least one origin, or *")
         for origin in self.cors_allowed_origins:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError("CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin")
+        if self.event_bus_name is not None and not _EVENT_BUS_NAME.fullmatch(self.event_bus_name):
+            raise ConfigError("EVENT_BUS_NAME", f"{self.event_bus_name!r} is not an EventBridge bus name or ARN")
+        if not _METRICS_NAMESPACE.fullmatch(self.metrics_namespace):
+            raise ConfigError("METRICS_NAMESPACE", f"{self.metrics_namespace!r} is not a CloudWatch namespace")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Config":
@@ -87,6 +111,9 @@ class Config:
             allowed_extensions=_list(env, "ALLOWED_EXTENSIONS", cls.allowed_extensions, lower=True),
             presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
+            event_bus_name=env.get("EVENT_BUS_NAME", "").strip() or None,
+            metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or cls.metrics_namespace,
+            tracing_enabled=_bool(env, "TRACING_ENABLED", cls.tracing_enabled),
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:
@@ -106,6 +133,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw.replace("_", ""))
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a whole number") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"{raw!r} is not true or false")
 
 
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...], lower: bool = False) -> tuple[str, ...]:

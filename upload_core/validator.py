@@ -8,7 +8,9 @@ GETs, apply the same rules as the inline path plus the declared size, then
 The record is written after the copy and before the delete, so a crash at any point
 leaves either a pending upload that a retry completes, or a final one: never a rejected
 file that can be served, never an accepted one lost. Repeated and late events find a
-final record (or no object) and change nothing.
+final record (or no object) and change nothing, except that they send its decision event
+again (notify.py): the validator cannot know whether the first run's event got out, so a
+retry always re-sends and consumers de-duplicate by upload id.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ import logging
 from enum import StrEnum
 from typing import Any, Callable, Mapping
 
+from . import telemetry
 from .config import Config
 from .errors import UploadError
 from .events import S3ObjectRecord, s3_records
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, check_content
+from .notify import DecisionEvents
 from .s3.client import ObjectChanged
 from .s3.store import S3Store
+from .upload import Status, Upload
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,10 @@ class ValidationIncomplete(RuntimeError):
     so that Lambda retries the event. Finished records are skipped on the retry."""
 
 
-def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> dict[str, int]:
+def validate_event(
+    event: Mapping[str, Any], store: S3Store, config: Config, events: DecisionEvents | None = None
+) -> dict[str, int]:
+    events = events or DecisionEvents(None)
     summary = {"processed": 0, **{outcome.value: 0 for outcome in Outcome}}
     failures: list[str] = []
     for record in s3_records(event):
@@ -51,9 +59,10 @@ def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> 
             summary[Outcome.SKIPPED] += 1
             continue
         try:
-            outcome = validate_object(record, store, config)
+            outcome = validate_object(record, store, config, events)
         except Exception as exc:  # noqa: BLE001 - keep the others going; raised below
             log.exception("failed on %s: %s", record.key, exc)
+            telemetry.validator_failure()
             failures.append(record.key)
             continue
         summary[outcome] += 1
@@ -62,7 +71,10 @@ def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> 
     return summary
 
 
-def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> Outcome:
+def validate_object(
+    record: S3ObjectRecord, store: S3Store, config: Config, events: DecisionEvents | None = None
+) -> Outcome:
+    events = events or DecisionEvents(None)
     if not record.created or record.bucket != store.bucket:
         log.info("skipped %s %s: not an ObjectCreated event for this bucket", record.event_name, record.key)
         return Outcome.SKIPPED
@@ -70,11 +82,16 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
     if upload_id is None or not is_valid_id(upload_id):
         log.info("skipped %s: not an incoming upload key", record.key)
         return Outcome.SKIPPED
+    telemetry.bind(upload_id=upload_id)
 
     upload = store.get_record(upload_id)
+    if upload is not None and upload.final:
+        # Decided already: Lambda's retry of a run whose event may not have got out, a
+        # repeated event, or bytes sent again to a URL after the decision. Re-send the
+        # decision (raises if EventBridge fails, so the retry comes again).
+        events.publish(upload, _served_key(upload, store))
     if upload is None or upload.final:
-        # Unknown, or decided already: a repeated or late event, or bytes sent again to a
-        # URL after its upload was decided. Such bytes are never served; drop them.
+        # Unknown, or decided already. Bytes under incoming/ are never served; drop them.
         store.delete_incoming(upload_id)
         state = upload.status if upload else "unknown"
         log.info("skipped %s: upload is %s", upload_id, state)
@@ -92,9 +109,13 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
         return Outcome.SKIPPED
     except UploadError as err:
-        store.put_record(upload.rejected(err.reason()))
-        store.delete_incoming(upload_id)
+        rejected = upload.rejected(err.reason())
+        store.put_record(rejected)
         log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
+        telemetry.rejected(err.code)
+        telemetry.decision_latency(record.event_time)
+        events.publish(rejected)
+        store.delete_incoming(upload_id)
         return Outcome.REJECTED
 
     accepted = upload.accepted(detected, size)
@@ -107,13 +128,24 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         return Outcome.SKIPPED
     accepted = upload.accepted(detected, size, checksum)
     store.put_record(accepted)
-    store.delete_incoming(upload_id)
     log.info("accepted %s as %s, %d bytes", upload_id, detected, size)
+    telemetry.accepted(size)
+    telemetry.decision_latency(record.event_time)
+    events.publish(accepted, store.file_key(upload_id))
+    store.delete_incoming(upload_id)
     return Outcome.ACCEPTED
 
 
-def make_validate_handler(store: S3Store, config: Config) -> Callable[[Mapping[str, Any], Any], dict[str, int]]:
+def _served_key(upload: Upload, store: S3Store) -> str | None:
+    return store.file_key(upload.id) if upload.status == Status.ACCEPTED else None
+
+
+def make_validate_handler(
+    store: S3Store, config: Config, events: DecisionEvents | None = None
+) -> Callable[[Mapping[str, Any], Any], dict[str, int]]:
+    events = events or DecisionEvents(config.event_bus_name)
+
     def validate(event: Mapping[str, Any], context: Any) -> dict[str, int]:
-        return validate_event(event, store, config)
+        return validate_event(event, store, config, events)
 
     return validate

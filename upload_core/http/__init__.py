@@ -19,6 +19,7 @@ import logging
 from flask import Flask
 
 from ..config import Config
+from ..notify import DecisionEvents
 from ..s3.store import S3Store
 
 # Werkzeug's multipart parser: form fields (not file parts) are held in memory up to this.
@@ -26,8 +27,11 @@ MAX_FORM_FIELD_BYTES = 64 * 1024
 MAX_FORM_PARTS = 100
 
 
-def create_app(config: Config | None = None, store: S3Store | None = None) -> Flask:
-    """Build the app. Nothing here touches the network: the S3 client is made on first use."""
+def create_app(
+    config: Config | None = None, store: S3Store | None = None, events: DecisionEvents | None = None
+) -> Flask:
+    """Build the app. Nothing here touches the network: the S3 and EventBridge clients are
+    made on first use."""
     from . import companion, cors, errors, multipart, page, uploads
 
     config = config or Config.from_env()
@@ -41,9 +45,20 @@ def create_app(config: Config | None = None, store: S3Store | None = None) -> Fl
     app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
     app.extensions["upload_config"] = config
     app.extensions["upload_store"] = store
+    app.extensions["upload_events"] = events or DecisionEvents(config.event_bus_name)
+    app.before_request(_bind_upload_id)
     for module in (uploads, multipart, companion, page):
         app.register_blueprint(module.bp)
     errors.register(app)
     cors.register(app, config.cors_allowed_origins)
     logging.getLogger("upload_core").setLevel(logging.INFO)
     return app
+
+
+def _bind_upload_id() -> None:
+    """Routes about one upload log its id on every line (telemetry.bind)."""
+    from flask import request
+
+    from .. import telemetry
+
+    telemetry.bind(upload_id=(request.view_args or {}).get("upload_id"))

@@ -9,6 +9,7 @@ from flask import current_app, request
 
 from ..config import Config
 from ..errors import BadRequest
+from ..notify import DecisionEvents
 from ..s3.parts import check_part_number, normalize_etag
 from ..s3.store import S3Store
 
@@ -21,6 +22,10 @@ def config() -> Config:
 
 def store() -> S3Store:
     return current_app.extensions["upload_store"]
+
+
+def events() -> DecisionEvents | None:
+    return current_app.extensions.get("upload_events")
 
 
 def base_path() -> str:

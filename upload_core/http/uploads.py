@@ -12,7 +12,7 @@ from ..flows import inline, presign
 from ..inspect.naming import content_disposition
 from ..s3.parts import check_sha256
 from ..upload import Method, Status
-from .requests import base_path, config, field, json_object, store
+from .requests import base_path, config, events, field, json_object, store
 
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
@@ -60,7 +60,8 @@ def _inline_uploads():
 
 
 def _accept(part) -> dict[str, Any]:
-    return inline.accept_inline(part.filename, part.read(), store(), config()).resource(base_path())
+    upload = inline.accept_inline(part.filename, part.read(), store(), config(), events())
+    return upload.resource(base_path())
 
 
 def _presigned_upload():
