@@ -26,11 +26,15 @@ dev: $(STAMP)
 	$(DEVSTACK) $(DEV_ARGS)
 
 ## make offline: `sls offline` (API on :3000) against the same local S3 and validator
+offline: export CORS_ALLOWED_ORIGINS ?= *
 offline: $(STAMP) $(NODE_STAMP)
 	$(DEVSTACK) --api none $(DEV_ARGS) --run env PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
 	  node_modules/.bin/sls offline
 
 ## make package: the Lambda artifact (no AWS credentials needed), checked: size, contents, libmagic
+# serverless.yml has no default CORS origin (a deployment names its own); this check build
+# uses an example one unless CORS_ALLOWED_ORIGINS is set.
+package: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
 package: $(STAMP) $(NODE_STAMP)
 	$(SLS) package
 	$(BIN)/python infra/check_artifact.py .serverless/upload-service.zip
@@ -45,11 +49,13 @@ $(BIN)/python3.12: $(STAMP)
 	ln -sf python $@
 
 ## make invoke-local: `sls invoke local` on tests/events/ for both functions, against the local S3
+invoke-local: export CORS_ALLOWED_ORIGINS ?= *
 invoke-local: $(STAMP) $(NODE_STAMP) $(BIN)/python3.12
 	$(DEVSTACK) --api none --s3-port 0 --bucket uploads-local --run env PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  VIRTUAL_ENV="$(CURDIR)/$(VENV)" sh infra/invoke_local_smoke.sh
 
 ## make offline-smoke: sls offline inside the local stack: health, inline, presigned upload validated
+offline-smoke: export CORS_ALLOWED_ORIGINS ?= *
 offline-smoke: $(STAMP) $(NODE_STAMP)
 	$(DEVSTACK) --api none --s3-port 0 --bucket uploads-offline-smoke --run env PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(BIN)/python infra/offline_smoke.py
