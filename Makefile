@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
+.PHONY: checkov test lint bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,25 @@ package: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
 package: $(STAMP) $(NODE_STAMP)
 	$(SLS) package
 	$(BIN)/python infra/check_artifact.py .serverless/upload-service.zip
+
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# Failed checks that are explained in README ("Security checks"); any other one fails.
+CHECKOV_SKIP := CKV_AWS_18,CKV_AWS_21,CKV_AWS_26,CKV_AWS_27,CKV_AWS_116,CKV_AWS_117,CKV_AWS_158,CKV_AWS_173
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+## make checkov: cfn-lint and checkov on the template with its optional resources (webhook, alarm e-mail)
+checkov: export WEBHOOK_URL ?= https://hooks.example.com/uploads
+checkov: export WEBHOOK_SECRET_ARN ?= arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbCdEf
+checkov: export ALARM_EMAIL ?= ops@example.com
+checkov: package $(CHECKOV_STAMP)
+	$(BIN)/cfn-lint --non-zero-exit-code error .serverless/cloudformation-template-update-stack.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
+	  -f .serverless/cloudformation-template-update-stack.json
 
 ## make cfn-lint: the generated CloudFormation template has no errors
 cfn-lint: package
