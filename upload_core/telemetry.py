@@ -103,6 +103,12 @@ def bind(**keys: Any) -> None:
         _logger.append_keys(**present)
 
 
+def unbind(*keys: str) -> None:
+    """Drop keys from the following log lines (the validator, between two records)."""
+    if _logger is not None:
+        _logger.remove_keys(keys)
+
+
 class _Invocation:
     """The metrics of one invocation: one EMF set, plus one per rejection reason."""
 

@@ -54,6 +54,7 @@ def validate_event(
     failures: list[str] = []
     for record in s3_records(event):
         summary["processed"] += 1
+        telemetry.unbind("upload_id")
         if isinstance(record, Exception):
             log.warning("skipped: %s", record)
             summary[Outcome.SKIPPED] += 1
