@@ -49,7 +49,9 @@ def _stdout_sink(line: str) -> None:
 
 # Where every JSON line (log or metrics) goes; the local stack swaps it (set_sink).
 _sink: Callable[[str], None] = _stdout_sink
-_logger: Any = None  # the Powertools Logger, once configure_logging() ran
+_logger: Any = None  # the Powertools Logger, built by the first log record after configure_logging()
+# Keys for the log lines (correlation_id, function, upload_id), kept until the Logger exists.
+_keys: dict[str, Any] = {}
 # The invocation being handled, per thread (the local stack runs api and validate at once).
 _local = threading.local()
 
@@ -70,17 +72,35 @@ class _SinkHandler(logging.Handler):
             self.handleError(record)
 
 
-def configure_logging() -> Any:
-    """JSON lines (Powertools Logger) for every `upload_core` logger; once per process."""
+class _PowertoolsHandler(logging.Handler):
+    """On `upload_core`: builds the Powertools Logger at its first record, so that an
+    invocation that logs nothing (a health check) never imports Powertools."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _powertools_logger().logger_handler.handle(record)
+        except Exception:  # noqa: BLE001 - logging must never break a request
+            self.handleError(record)
+
+
+def _powertools_logger() -> Any:
     global _logger
     if _logger is None:
         from aws_lambda_powertools.logging import Logger
-        from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
         _logger = Logger(service=SERVICE, level="INFO", logger_handler=_SinkHandler(), utc=True)
-        logging.getLogger("upload_core")  # registered, so that the copy below finds it
-        copy_config_to_registered_loggers(source_logger=_logger, include={"upload_core"})
+        _logger.append_keys(name="%(name)s", **{k: v for k, v in _keys.items() if k != "correlation_id"})
+        _logger.set_correlation_id(_keys.get("correlation_id"))
     return _logger
+
+
+def configure_logging() -> None:
+    """JSON lines (Powertools Logger) for every `upload_core` logger; once per process."""
+    target = logging.getLogger("upload_core")
+    if not any(isinstance(h, _PowertoolsHandler) for h in target.handlers):
+        target.addHandler(_PowertoolsHandler())
+        target.setLevel(logging.INFO)
+        target.propagate = False  # the Lambda runtime's root handler would print it again
 
 
 def unconfigure_logging() -> None:
@@ -88,9 +108,10 @@ def unconfigure_logging() -> None:
     global _logger
     target = logging.getLogger("upload_core")
     for h in list(target.handlers):
-        if isinstance(h, _SinkHandler):
+        if isinstance(h, _PowertoolsHandler):
             target.removeHandler(h)
     target.propagate = True
+    _keys.clear()
     if _logger is not None:
         _logger.clear_state()
     _logger = None
@@ -99,26 +120,48 @@ def unconfigure_logging() -> None:
 def bind(**keys: Any) -> None:
     """Add keys (upload_id) to every following log line of this invocation."""
     present = {k: v for k, v in keys.items() if v is not None}
+    _keys.update(present)
     if _logger is not None and present:
         _logger.append_keys(**present)
 
 
 def unbind(*keys: str) -> None:
     """Drop keys from the following log lines (the validator, between two records)."""
+    for key in keys:
+        _keys.pop(key, None)
     if _logger is not None:
         _logger.remove_keys(keys)
 
 
+def _start(function: str, request_id: str | None, correlation_id: str | None) -> None:
+    """A new invocation: only its own keys on the log lines."""
+    _keys.clear()
+    _keys.update({"function": function, "function_request_id": request_id, "correlation_id": correlation_id})
+    if _logger is not None:
+        _logger.clear_state()
+        _logger.append_keys(name="%(name)s", function=function, function_request_id=request_id)
+        _logger.set_correlation_id(correlation_id)
+
+
 class _Invocation:
-    """The metrics of one invocation: one EMF set, plus one per rejection reason."""
+    """The metrics of one invocation: one EMF set, plus one per rejection reason; the
+    Powertools provider is built at the first metric (a health check records none)."""
 
     def __init__(self, namespace: str):
+        self.namespace = namespace
+        self._main: Any = None
+        self.by_reason: dict[str, Any] = {}
+
+    def _provider(self) -> Any:
         from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
-        self._provider = AmazonCloudWatchEMFProvider
-        self.namespace = namespace
-        self.main = AmazonCloudWatchEMFProvider(namespace=namespace, service=SERVICE)
-        self.by_reason: dict[str, Any] = {}
+        return AmazonCloudWatchEMFProvider(namespace=self.namespace, service=SERVICE)
+
+    @property
+    def main(self) -> Any:
+        if self._main is None:
+            self._main = self._provider()
+        return self._main
 
     def add(self, name: str, unit: str, value: float) -> None:
         self.main.add_metric(name=name, unit=unit, value=value)
@@ -126,14 +169,14 @@ class _Invocation:
     def rejected(self, code: str) -> None:
         self.add(METRIC_REJECTED, "Count", 1)
         if code not in self.by_reason:
-            provider = self._provider(namespace=self.namespace, service=SERVICE)
+            provider = self._provider()
             provider.add_dimension(name="reason", value=code)
             self.by_reason[code] = provider
         self.by_reason[code].add_metric(name=METRIC_REJECTED, unit="Count", value=1)
 
     def flush(self) -> None:
-        for provider in (self.main, *self.by_reason.values()):
-            if provider.metric_set:
+        for provider in (self._main, *self.by_reason.values()):
+            if provider is not None and provider.metric_set:
                 _sink(json.dumps(provider.serialize_metric_set(), separators=(",", ":")))
                 provider.clear_metrics()
 
@@ -194,12 +237,7 @@ class Telemetry:
 
         def entry(event: Any, context: Any) -> Any:
             invocation = _local.invocation = _Invocation(self.namespace)
-            if _logger is not None:
-                _logger.clear_state()
-                _logger.append_keys(function=name)
-                if context is not None and getattr(context, "aws_request_id", None):
-                    _logger.append_keys(function_request_id=context.aws_request_id)
-                _logger.set_correlation_id(_request_id(event))
+            _start(name, getattr(context, "aws_request_id", None), _request_id(event))
             try:
                 return traced(event, context)
             finally:

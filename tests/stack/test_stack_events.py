@@ -102,7 +102,7 @@ def test_the_console_is_readable_and_the_json_is_kept(stack):
     time.sleep(0.5)
     console = stack.output()
     [line] = [x for x in console.splitlines() if f"accepted {upload['id']} inline" in x]
-    assert line.split(" ", 1)[1].startswith("upload-service: accepted")  # after the time
+    assert line.split(" ", 1)[1].startswith("upload_core.flows.inline: accepted")  # after the time
     assert '"_aws"' not in console and '{"level"' not in console
     records = [json.loads(x) for x in (stack.data_dir / "logs.jsonl").read_text().splitlines()]
     [kept] = [r for r in records if r.get("message", "").startswith(f"accepted {upload['id']}")]
