@@ -28,7 +28,7 @@ import time
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from .config import Config
+from .config import Config, ConfigError
 
 SERVICE = "upload-service"
 METRIC_ACCEPTED = "UploadsAccepted"
@@ -231,6 +231,11 @@ class Telemetry:
     def __init__(self, config: Config):
         self.namespace = config.metrics_namespace
         self.tracing = config.tracing_enabled
+        if self.tracing:
+            from importlib.util import find_spec
+
+            if find_spec("aws_xray_sdk") is None:
+                raise ConfigError("TRACING_ENABLED", "needs aws-xray-sdk, which requirements.txt does not ship")
 
     def wrap(self, handler: Handler, name: str) -> Handler:
         traced = self._traced(handler) if self.tracing else handler
