@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
-.PHONY: bench-office clamav-deps
+.PHONY: bench-office clamav-deps checkov
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,7 @@ dev: $(DEV_STAMP) $(if $(CLAMD),clamav-deps)
 	$(DEVSTACK) $(DEV_ARGS)
 
 ## make offline: `sls offline` (API on :3000) against the same local S3 and validator
+offline: export CORS_ALLOWED_ORIGINS ?= *
 offline: $(DEV_STAMP) $(NODE_STAMP)
 	$(DEVSTACK) --api none $(DEV_ARGS) --run env PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
 	  node_modules/.bin/sls offline
@@ -53,9 +54,31 @@ JWT_ISSUER ?= https://issuer.example.com/
 JWT_AUDIENCE ?= upload-api
 
 ## make package: the Lambda artifact (no AWS credentials needed), checked: size, contents, libmagic
+# serverless.yml has no default CORS origin (a deployment names its own); this check build
+# uses an example one unless CORS_ALLOWED_ORIGINS is set.
+package: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
 package: $(STAMP) $(NODE_STAMP)
 	JWT_ISSUER=$(JWT_ISSUER) JWT_AUDIENCE=$(JWT_AUDIENCE) $(SLS) package
 	$(BIN)/python infra/check_artifact.py .serverless/upload-service.zip
+
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# Failed checks that are explained in README ("Security checks"); any other one fails.
+CHECKOV_SKIP := CKV_AWS_18,CKV_AWS_21,CKV_AWS_26,CKV_AWS_27,CKV_AWS_116,CKV_AWS_117,CKV_AWS_158,CKV_AWS_173
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+## make checkov: cfn-lint and checkov on the template with its optional resources (webhook, alarm e-mail)
+checkov: export WEBHOOK_URL ?= https://hooks.example.com/uploads
+checkov: export WEBHOOK_SECRET_ARN ?= arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbCdEf
+checkov: export ALARM_EMAIL ?= ops@example.com
+checkov: package $(CHECKOV_STAMP)
+	$(BIN)/cfn-lint --non-zero-exit-code error .serverless/cloudformation-template-update-stack.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
+	  -f .serverless/cloudformation-template-update-stack.json
 
 ## make cfn-lint: the generated CloudFormation template has no errors
 cfn-lint: package
@@ -69,11 +92,13 @@ $(BIN)/python3.12: $(STAMP)
 	ln -sf python $@
 
 ## make invoke-local: `sls invoke local` on tests/events/ for both functions, against the local S3
+invoke-local: export CORS_ALLOWED_ORIGINS ?= *
 invoke-local: $(STAMP) $(NODE_STAMP) $(BIN)/python3.12
 	$(DEVSTACK) --api none --s3-port 0 --bucket uploads-local --run env PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  VIRTUAL_ENV="$(CURDIR)/$(VENV)" sh infra/invoke_local_smoke.sh
 
 ## make offline-smoke: sls offline inside the local stack: health, inline, presigned upload validated
+offline-smoke: export CORS_ALLOWED_ORIGINS ?= *
 offline-smoke: $(STAMP) $(NODE_STAMP)
 	$(DEVSTACK) --api none --s3-port 0 --bucket uploads-offline-smoke --run env PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(BIN)/python infra/offline_smoke.py

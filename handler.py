@@ -1,18 +1,29 @@
 """Lambda entry points. Config and store are built once per container, at import, without
 network calls; the Flask app only when `api` is first looked up, so the validate
-function never loads Flask (Lambda resolves `handler.api` by getattr at init)."""
+function never loads Flask (Lambda resolves `handler.api` by getattr at init).
+
+Both entry points are wrapped by telemetry (serverless-wsgi has no Powertools hook):
+metrics flushed as EMF per invocation, the API Gateway request id as correlation id,
+and on Lambda JSON log lines."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from upload_core import telemetry
 from upload_core.config import Config
+from upload_core.notify import DecisionEvents
 from upload_core.s3.store import S3Store
 from upload_core.validator import make_validate_handler
 
 config = Config.from_env()
 store = S3Store(config)
-validate = make_validate_handler(store, config)
+events = DecisionEvents(config.event_bus_name)
+observe = telemetry.Telemetry(config)
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    telemetry.configure_logging()
+validate = observe.wrap(make_validate_handler(store, config, events), "validate")
 
 
 def __getattr__(name: str) -> Any:
@@ -22,6 +33,6 @@ def __getattr__(name: str) -> Any:
     from upload_core.http import create_app
     from upload_core.http.gateway import make_api_handler
 
-    app = create_app(config, store)
-    globals().update(app=app, api=make_api_handler(app))
+    app = create_app(config, store, events)
+    globals().update(app=app, api=observe.wrap(make_api_handler(app), "api"))
     return globals()[name]

@@ -1,6 +1,6 @@
 """python -m devstack: the whole service on this machine (see __init__.py).
 
-python -m devstack [--port 8000] [--s3-port 4569] [--data-dir DIR]
+python -m devstack [--port 8000] [--s3-port 4569] [--data-dir DIR] [--webhook URL] [--json-logs]
 python -m devstack --api none --run sls offline   # what `make offline` runs
 python -m devstack --auth jwt     # AUTH_MODE=jwt with a local token issuer (make dev AUTH=jwt)
 """
@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -57,6 +58,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="stop cleanly when the parent process (make) is told to stop: what `make dev` passes, "
         "so SIGINT or SIGTERM to make's PID stops the stack, data saved",
+    )
+    parser.add_argument(
+        "--webhook",
+        default=os.environ.get("WEBHOOK_URL") or None,
+        help="post each decision event to this URL, as the deployed EventBridge rule does",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("WEBHOOK_SECRET") or "local-webhook-secret",
+        help="the value sent in the X-Upload-Webhook-Secret header",
+    )
+    parser.add_argument(
+        "--json-logs",
+        action="store_true",
+        help="print the functions' raw JSON log lines instead of one readable line each",
     )
     parser.add_argument(
         "--run",
@@ -118,6 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)
     queue_url = s3.setup_bucket(server.endpoint, args.bucket, settings, f"{args.bucket}-events")
 
+    from upload_core import telemetry
+
+    from .decisions import DecisionWatcher, setup_bus
+    from .logview import LogView
+
+    bus = f"{args.bucket}-decisions"
+    env["EVENT_BUS_NAME"] = os.environ["EVENT_BUS_NAME"] = bus
+    decisions_url = setup_bus(s3.client("events", server.endpoint), s3.client("sqs", server.endpoint), bus)
+    watcher = DecisionWatcher(s3.client("sqs", server.endpoint), decisions_url, args.webhook, args.webhook_secret)
+    watcher.start()
+    json_log = (args.data_dir.resolve() if args.data_dir else Path(tempfile.mkdtemp(prefix="devstack-"))) / "logs.jsonl"
+    logview = LogView(json_log, raw_to_console=args.json_logs)
+    telemetry.configure_logging()
+    telemetry.set_sink(logview)
+
     snapshots = saver = None
     if args.data_dir:
         args.data_dir = args.data_dir.resolve()
@@ -153,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         child = subprocess.Popen(args.run, env={**os.environ, **env})
         threading.Thread(target=lambda: (child.wait(), stop.set()), daemon=True).start()
-    print_summary(args, server.endpoint, queue_url, api, child, issuer)
+    print_summary(args, server.endpoint, queue_url, api, child, bus, json_log, issuer)
 
     parent = ParentWatch() if args.stop_with_parent else None
     while not stop.is_set():
@@ -172,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             child.kill()
     pump.stop()
     status = 0
+    watcher.stop()
     if saver is not None:
         saver.stop()
         try:
@@ -241,7 +273,7 @@ def try_it(api_url: str) -> list[str]:
     return (TRY_IT % {"api": api_url}).splitlines()
 
 
-def print_summary(args, s3_endpoint: str, queue_url: str, api, child, issuer=None) -> None:
+def print_summary(args, s3_endpoint: str, queue_url: str, api, child, bus: str, json_log: Path, issuer=None) -> None:
     api_url = f"http://{args.host}:{api.server_port}" if api is not None else None
     data = (
         f"{args.data_dir} (saved every {args.save_every:g} s and on exit)"
@@ -262,6 +294,9 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child, issuer=Non
         f"  clamd        {os.environ['CLAMD_ADDRESS']}" + (" (--clamd: EICAR signature only)" if args.clamd else "")
         if os.environ.get("CLAMD_ADDRESS")
         else "  clamd        off (--clamd starts one)",
+        f"  decisions    EventBridge bus {bus} -> "
+        + (f"POST {args.webhook} (header X-Upload-Webhook-Secret)" if args.webhook else "this console"),
+        f"  JSON logs    {json_log}" + (" (and this console)" if args.json_logs else " (readable lines here)"),
         "",
         f"  export AWS_ENDPOINT_URL={s3_endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
         " AWS_REGION=us-east-1",

@@ -10,4 +10,6 @@ validator never loads Flask, and the app is built by upload_core.http.create_app
     flows/        one Flask-free function per operation: inline, presign, multipart
     http/         the Flask app: routes, errors as JSON, CORS, the page, the API Gateway adapter
     validator.py  S3 event -> decision (accepted or rejected); imports no Flask
+    notify.py     decision events on EventBridge (API.md "Events"), client made on first use
+    telemetry/    JSON logs, EMF metrics, optional tracer around both entry points (Powertools)
 """

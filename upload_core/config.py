@@ -7,6 +7,7 @@ start-up with a message naming the variable rather than at the first upload.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -21,6 +22,17 @@ AUTH_MODES = ("none", "jwt")
 INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
 # PNG's own ceiling on each side is 2^31 - 1; a pixel limit past 2^32 bounds nothing real.
 MAX_IMAGE_PIXELS_CEILING = 2**32
+
+# A presigned URL dies with the credentials that signed it. On Lambda those are the
+# execution role's temporary credentials, which the service rotates on its own schedule
+# (the role's MaxSessionDuration does not apply); an hour is the lifetime an assumed
+# role's session always has, so a longer TTL would promise what the signature cannot hold.
+MAX_ROLE_PRESIGN_TTL_SECONDS = 3600
+
+
+# A bus name (letters, digits, . - _ /) or its ARN; CloudWatch namespaces allow a few more.
+_EVENT_BUS_NAME = re.compile(r"(arn:[\w-]+:events:[\w-]+:\d{12}:event-bus/)?[\w.\-/]{1,256}")
+_METRICS_NAMESPACE = re.compile(r"[\w.\-/#: ]{1,255}")
 
 
 class ConfigError(ValueError):
@@ -54,6 +66,11 @@ class Config:
     quota_bytes: int | None = None
     quota_pending: int | None = None
     owners_prefix: str = "owners/"
+    # Decision events (API.md "Events"): none are sent when no bus is named.
+    event_bus_name: str | None = None
+    # Operations: CloudWatch namespace of the EMF metrics, and the optional X-Ray tracer.
+    metrics_namespace: str = "UploadService"
+    tracing_enabled: bool = False
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -82,9 +99,12 @@ class Config:
                 "ALLOWED_EXTENSIONS",
                 f"unknown extension(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_TYPES))}",
             )
-        if not 1 <= self.presign_ttl_seconds <= s3_limits.MAX_PRESIGN_TTL_SECONDS:
+        ttl_cap = min(s3_limits.MAX_PRESIGN_TTL_SECONDS, MAX_ROLE_PRESIGN_TTL_SECONDS)
+        if not 1 <= self.presign_ttl_seconds <= ttl_cap:
             raise ConfigError(
-                "PRESIGN_TTL_SECONDS", f"must be between 1 and {s3_limits.MAX_PRESIGN_TTL_SECONDS} (S3's limit)"
+                "PRESIGN_TTL_SECONDS",
+                f"must be between 1 and {ttl_cap} (URLs signed with a Lambda role's temporary credentials "
+                "die with those credentials)",
             )
         if not 1 <= self.max_image_pixels <= MAX_IMAGE_PIXELS_CEILING:
             raise ConfigError("MAX_IMAGE_PIXELS", f"must be between 1 and {MAX_IMAGE_PIXELS_CEILING}")
@@ -93,6 +113,10 @@ class Config:
         for origin in self.cors_allowed_origins:
             if origin != "*" and not origin.startswith(("http://", "https://")):
                 raise ConfigError("CORS_ALLOWED_ORIGINS", f"{origin!r} is not * or an http(s) origin")
+        if self.event_bus_name is not None and not _EVENT_BUS_NAME.fullmatch(self.event_bus_name):
+            raise ConfigError("EVENT_BUS_NAME", f"{self.event_bus_name!r} is not an EventBridge bus name or ARN")
+        if not _METRICS_NAMESPACE.fullmatch(self.metrics_namespace):
+            raise ConfigError("METRICS_NAMESPACE", f"{self.metrics_namespace!r} is not a CloudWatch namespace")
 
         if self.auth_mode not in AUTH_MODES:
             raise ConfigError("AUTH_MODE", f"{self.auth_mode!r} is not one of {', '.join(AUTH_MODES)}")
@@ -127,6 +151,9 @@ class Config:
             auth_mode=env.get("AUTH_MODE", "").strip().lower() or cls.auth_mode,
             quota_bytes=_optional_int(env, "QUOTA_BYTES"),
             quota_pending=_optional_int(env, "QUOTA_PENDING"),
+            event_bus_name=env.get("EVENT_BUS_NAME", "").strip() or None,
+            metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or cls.metrics_namespace,
+            tracing_enabled=_bool(env, "TRACING_ENABLED", cls.tracing_enabled),
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:
@@ -155,6 +182,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _optional_int(env: Mapping[str, str], name: str) -> int | None:
     return _int(env, name, 0) if env.get(name, "").strip() else None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"{raw!r} is not true or false")
 
 
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...], lower: bool = False) -> tuple[str, ...]:

@@ -18,6 +18,8 @@ class S3ObjectRecord:
     size: int | None
     etag: str | None
     sequencer: str | None
+    # When S3 recorded the event (ISO 8601): the start of the decision-latency metric.
+    event_time: str | None = None
 
     @property
     def created(self) -> bool:
@@ -34,6 +36,7 @@ class S3ObjectRecord:
             size=obj.get("size"),
             etag=obj.get("eTag"),
             sequencer=obj.get("sequencer"),
+            event_time=record.get("eventTime"),
         )
 
 

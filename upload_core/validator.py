@@ -1,14 +1,17 @@
 """The S3-event function: validate each object that landed under the incoming prefix.
 
 For each object: download it (one GET, streamed to a spooled temporary file), inspect
-every byte with the same rules as the inline path plus the declared size, then
+every byte with the same rules as the inline path plus the declared size (and scan it
+with clamd when CLAMD_ADDRESS is set), then
 - accept: copy the exact validated version (CopySourceIfMatch) to files/ID, the only
-  served prefix, record `accepted`, delete the incoming object;
-- reject: record `rejected` with the reason, delete the incoming object.
+  served prefix, record `accepted`, send the decision event, delete the incoming object;
+- reject: record `rejected` with the reason, send the decision event, delete the incoming object.
 The record is written after the copy and before the delete, so a crash at any point
 leaves either a pending upload that a retry completes, or a final one: never a rejected
 file that can be served, never an accepted one lost. Repeated and late events find a
-final record (or no object) and change nothing.
+final record (or no object) and change nothing, except that they send its decision event
+again (notify.py): the validator cannot know whether the first run's event got out, so a
+retry always re-sends and consumers de-duplicate by upload id.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import tempfile
 from enum import StrEnum
 from typing import Any, Callable, Mapping
 
+from . import telemetry
 from .config import Config
 from .errors import QuotaExceeded, UploadError
 from .events import S3ObjectRecord, s3_records
@@ -25,9 +29,10 @@ from .flows import quota
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, inspect_content
 from .malware import scan
+from .notify import DecisionEvents
 from .s3.client import ObjectChanged
 from .s3.store import S3Store
-from .upload import Upload
+from .upload import Status, Upload
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +52,24 @@ class ValidationIncomplete(RuntimeError):
     so that Lambda retries the event. Finished records are skipped on the retry."""
 
 
-def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> dict[str, int]:
+def validate_event(
+    event: Mapping[str, Any], store: S3Store, config: Config, events: DecisionEvents | None = None
+) -> dict[str, int]:
+    events = events or DecisionEvents(None)
     summary = {"processed": 0, **{outcome.value: 0 for outcome in Outcome}}
     failures: list[str] = []
     for record in s3_records(event):
         summary["processed"] += 1
+        telemetry.unbind("upload_id")
         if isinstance(record, Exception):
             log.warning("skipped: %s", record)
             summary[Outcome.SKIPPED] += 1
             continue
         try:
-            outcome = validate_object(record, store, config)
+            outcome = validate_object(record, store, config, events)
         except Exception as exc:  # noqa: BLE001 - keep the others going; raised below
             log.exception("failed on %s: %s", record.key, exc)
+            telemetry.validator_failure()
             failures.append(record.key)
             continue
         summary[outcome] += 1
@@ -68,7 +78,10 @@ def validate_event(event: Mapping[str, Any], store: S3Store, config: Config) -> 
     return summary
 
 
-def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> Outcome:
+def validate_object(
+    record: S3ObjectRecord, store: S3Store, config: Config, events: DecisionEvents | None = None
+) -> Outcome:
+    events = events or DecisionEvents(None)
     if not record.created or record.bucket != store.bucket:
         log.info("skipped %s %s: not an ObjectCreated event for this bucket", record.event_name, record.key)
         return Outcome.SKIPPED
@@ -76,11 +89,16 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
     if upload_id is None or not is_valid_id(upload_id):
         log.info("skipped %s: not an incoming upload key", record.key)
         return Outcome.SKIPPED
+    telemetry.bind(upload_id=upload_id)
 
     upload = store.get_record(upload_id)
+    if upload is not None and upload.final:
+        # Decided already: Lambda's retry of a run whose event may not have got out, a
+        # repeated event, or bytes sent again to a URL after the decision. Re-send the
+        # decision (raises if EventBridge fails, so the retry comes again).
+        events.publish(upload, _served_key(upload, store))
     if upload is None or upload.final:
-        # Unknown, or decided already: a repeated or late event, or bytes sent again to a
-        # URL after its upload was decided. Such bytes are never served; drop them.
+        # Unknown, or decided already. Bytes under incoming/ are never served; drop them.
         store.delete_incoming(upload_id)
         state = upload.status if upload else "unknown"
         log.info("skipped %s: upload is %s", upload_id, state)
@@ -103,13 +121,13 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
             local.seek(0)
             scan(config, local, size)
         except UploadError as err:
-            return _reject(upload, err, store, config)
+            return _reject(upload, err, record, store, config, events)
     try:
         # Counted at its served size before the record says accepted (a crash repeats it);
         # an unsized (Companion) upload past QUOTA_BYTES is rejected here.
         quota.settle_accepted(upload, inspected.end, store, config)
     except QuotaExceeded as err:
-        return _reject(upload, err, store, config)
+        return _reject(upload, err, record, store, config, events)
 
     # Only bytes [0, end) are served: trailing bytes past the format's end are cut off.
     accepted = upload.accepted(inspected.mime, inspected.end)
@@ -122,22 +140,40 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         return Outcome.SKIPPED
     accepted = upload.accepted(inspected.mime, inspected.end, checksum)
     store.put_record(accepted)
-    store.delete_incoming(upload_id)
     log.info("accepted %s as %s, %d of %d bytes served", upload_id, inspected.mime, inspected.end, size)
+    telemetry.accepted(inspected.end)
+    telemetry.decision_latency(record.event_time)
+    events.publish(accepted, store.file_key(upload_id))
+    store.delete_incoming(upload_id)
     return Outcome.ACCEPTED
 
 
-def _reject(upload: Upload, err: UploadError, store: S3Store, config: Config) -> Outcome:
-    """Give the owner's quota back, record the rejection with its reason, drop the bytes."""
+def _reject(
+    upload: Upload, err: UploadError, record: S3ObjectRecord, store: S3Store, config: Config, events: DecisionEvents
+) -> Outcome:
+    """Give the owner's quota back, record the rejection with its reason, tell the app,
+    drop the bytes."""
     quota.give_back(upload, store, config)
-    store.put_record(upload.rejected(err.reason()))
-    store.delete_incoming(upload.id)
+    rejected = upload.rejected(err.reason())
+    store.put_record(rejected)
     log.info("rejected %s (%s): %s", upload.id, err.code, err.message)
+    telemetry.rejected(err.code)
+    telemetry.decision_latency(record.event_time)
+    events.publish(rejected)
+    store.delete_incoming(upload.id)
     return Outcome.REJECTED
 
 
-def make_validate_handler(store: S3Store, config: Config) -> Callable[[Mapping[str, Any], Any], dict[str, int]]:
+def _served_key(upload: Upload, store: S3Store) -> str | None:
+    return store.file_key(upload.id) if upload.status == Status.ACCEPTED else None
+
+
+def make_validate_handler(
+    store: S3Store, config: Config, events: DecisionEvents | None = None
+) -> Callable[[Mapping[str, Any], Any], dict[str, int]]:
+    events = events or DecisionEvents(config.event_bus_name)
+
     def validate(event: Mapping[str, Any], context: Any) -> dict[str, int]:
-        return validate_event(event, store, config)
+        return validate_event(event, store, config, events)
 
     return validate

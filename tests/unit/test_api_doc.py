@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from upload_core.http import create_app
 from upload_core.config import Config
+from upload_core.http import create_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -37,6 +37,11 @@ def test_lists_are_trimmed_and_lowercased():
         ({"ALLOWED_EXTENSIONS": "png,exe"}, "ALLOWED_EXTENSIONS"),
         ({"PRESIGN_TTL_SECONDS": "0"}, "PRESIGN_TTL_SECONDS"),
         ({"PRESIGN_TTL_SECONDS": "999999999"}, "PRESIGN_TTL_SECONDS"),
+        # S3 takes 7 days, but a Lambda role's credentials do not live that long.
+        ({"PRESIGN_TTL_SECONDS": "86400"}, "PRESIGN_TTL_SECONDS"),
+        ({"PRESIGN_TTL_SECONDS": "3601"}, "PRESIGN_TTL_SECONDS"),
+        ({"EVENT_BUS_NAME": "bus with spaces"}, "EVENT_BUS_NAME"),
+        ({"TRACING_ENABLED": "maybe"}, "TRACING_ENABLED"),
         ({"CORS_ALLOWED_ORIGINS": "evil.example"}, "CORS_ALLOWED_ORIGINS"),
         ({"CLAMD_ADDRESS": "clamd.internal"}, "CLAMD_ADDRESS"),
         ({"CLAMD_ADDRESS": "clamd.internal:99999"}, "CLAMD_ADDRESS"),
@@ -66,3 +71,14 @@ def test_auth_and_quotas_are_read_and_unset_quotas_mean_none():
     config = Config.from_env({"UPLOAD_BUCKET": "b", "AUTH_MODE": " JWT ", "QUOTA_BYTES": "1_000", "QUOTA_PENDING": ""})
     assert (config.auth_mode, config.quota_bytes, config.quota_pending) == ("jwt", 1000, None)
     assert Config.from_env({"UPLOAD_BUCKET": "b"}).auth_mode == "none"
+
+
+def test_presigned_urls_may_live_an_hour_and_events_are_off_unless_a_bus_is_named():
+    config = Config.from_env({"UPLOAD_BUCKET": "b", "PRESIGN_TTL_SECONDS": "3600"})
+    assert config.presign_ttl_seconds == 3600
+    assert config.event_bus_name is None
+    assert config.tracing_enabled is False
+    named = Config.from_env(
+        {"UPLOAD_BUCKET": "b", "EVENT_BUS_NAME": "uploads", "METRICS_NAMESPACE": "Acme/Uploads", "TRACING_ENABLED": "1"}
+    )
+    assert (named.event_bus_name, named.metrics_namespace, named.tracing_enabled) == ("uploads", "Acme/Uploads", True)

@@ -20,6 +20,7 @@ import logging
 from flask import Flask
 
 from ..config import Config
+from ..notify import DecisionEvents
 from ..s3.store import S3Store
 
 # Werkzeug's multipart parser: form fields (not file parts) are held in memory up to this.
@@ -27,8 +28,11 @@ MAX_FORM_FIELD_BYTES = 500_000  # Werkzeug counts its parse buffer here; 64 KiB 
 MAX_FORM_PARTS = 100
 
 
-def create_app(config: Config | None = None, store: S3Store | None = None) -> Flask:
-    """Build the app. Nothing here touches the network: the S3 client is made on first use."""
+def create_app(
+    config: Config | None = None, store: S3Store | None = None, events: DecisionEvents | None = None
+) -> Flask:
+    """Build the app. Nothing here touches the network: the S3 and EventBridge clients are
+    made on first use."""
     from . import companion, cors, errors, identity, multipart, page, uploads
 
     config = config or Config.from_env()
@@ -42,6 +46,8 @@ def create_app(config: Config | None = None, store: S3Store | None = None) -> Fl
     app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
     app.extensions["upload_config"] = config
     app.extensions["upload_store"] = store
+    app.extensions["upload_events"] = events or DecisionEvents(config.event_bus_name)
+    app.before_request(_bind_upload_id)
     for module in (uploads, multipart, companion, page):
         app.register_blueprint(module.bp)
     errors.register(app)
@@ -49,3 +55,12 @@ def create_app(config: Config | None = None, store: S3Store | None = None) -> Fl
     identity.register(app, config.auth_mode)
     logging.getLogger("upload_core").setLevel(logging.INFO)
     return app
+
+
+def _bind_upload_id() -> None:
+    """Routes about one upload log its id on every line (telemetry.bind)."""
+    from flask import request
+
+    from .. import telemetry
+
+    telemetry.bind(upload_id=(request.view_args or {}).get("upload_id"))

@@ -9,7 +9,8 @@ from __future__ import annotations
 from flask import Flask, Response, request
 
 ALLOWED_HEADERS = "Content-Type, Authorization, X-Requested-With"
-ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+# Only what the routes answer: no route takes PUT (bytes go to S3 by presigned URLs).
+ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS"
 
 
 def register(app: Flask, origins: tuple[str, ...]) -> None:

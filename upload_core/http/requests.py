@@ -9,6 +9,7 @@ from flask import current_app, request
 
 from ..config import Config
 from ..errors import BadRequest
+from ..notify import DecisionEvents
 from ..s3.parts import check_part_number, normalize_etag
 from ..s3.store import S3Store
 from ..upload import Upload
@@ -28,6 +29,10 @@ def store() -> S3Store:
 def owned_record(upload_id: str) -> Upload:
     """The record of an upload the caller may see (every route that names an upload)."""
     return store().require_record(upload_id, owner())
+
+
+def events() -> DecisionEvents | None:
+    return current_app.extensions.get("upload_events")
 
 
 def base_path() -> str:

@@ -14,7 +14,7 @@ from ..s3.owners import CURSOR_RE
 from ..s3.parts import check_sha256
 from ..upload import Method, Status
 from .identity import owner
-from .requests import base_path, config, field, json_object, owned_record, store
+from .requests import base_path, config, events, field, json_object, owned_record, store
 
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
@@ -64,7 +64,8 @@ def _inline_uploads():
 
 
 def _accept(part) -> dict[str, Any]:
-    return inline.accept_inline(part.filename, part.read(), store(), config(), owner()).resource(base_path())
+    upload = inline.accept_inline(part.filename, part.read(), store(), config(), owner(), events())
+    return upload.resource(base_path())
 
 
 def _presigned_upload():
