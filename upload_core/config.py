@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from . import budget
 from .inspect.base import Limits
 from .inspect.filetypes import KNOWN_TYPES
 from .s3 import limits as s3_limits
@@ -59,6 +60,9 @@ class Config:
     max_image_pixels: int = Limits.max_image_pixels
     # host:port of a clamd every object is also streamed to (INSTREAM); None: no malware scan.
     clamd_address: str | None = None
+    # The validate function's timeout (serverless.yml sets it from the function's own):
+    # MAX_UPLOAD_BYTES must be decidable within it (budget.py).
+    validate_timeout_seconds: int = 900
     # Who may do what (API.md): "none" (the upload id is the capability) or "jwt" (API
     # Gateway's JWT authorizer verified a token; its `sub` owns what it creates).
     auth_mode: str = "none"
@@ -123,6 +127,15 @@ class Config:
         for name, value in (("QUOTA_BYTES", self.quota_bytes), ("QUOTA_PENDING", self.quota_pending)):
             if value is not None and value < 1:
                 raise ConfigError(name, "must be a positive whole number, or unset for no quota")
+        if not 1 <= self.validate_timeout_seconds <= 900:
+            raise ConfigError("VALIDATE_TIMEOUT_SECONDS", "must be between 1 and 900 (Lambda's longest timeout)")
+        decidable = budget.largest_decidable(self.validate_timeout_seconds, self.clamd_address is not None)
+        if self.max_upload_bytes > decidable:
+            raise ConfigError(
+                "MAX_UPLOAD_BYTES",
+                f"{self.max_upload_bytes} is more than the validator can decide in {self.validate_timeout_seconds} s "
+                f"(VALIDATE_TIMEOUT_SECONDS{' with CLAMD_ADDRESS' if self.clamd_address else ''}): at most {decidable}",
+            )
         if self.clamd_address is not None:
             host, _, port = self.clamd_address.rpartition(":")
             if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -148,6 +161,7 @@ class Config:
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels),
             clamd_address=env.get("CLAMD_ADDRESS", "").strip() or None,
+            validate_timeout_seconds=_int(env, "VALIDATE_TIMEOUT_SECONDS", cls.validate_timeout_seconds),
             auth_mode=env.get("AUTH_MODE", "").strip().lower() or cls.auth_mode,
             quota_bytes=_optional_int(env, "QUOTA_BYTES"),
             quota_pending=_optional_int(env, "QUOTA_PENDING"),

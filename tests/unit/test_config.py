@@ -82,3 +82,16 @@ def test_presigned_urls_may_live_an_hour_and_events_are_off_unless_a_bus_is_name
         {"UPLOAD_BUCKET": "b", "EVENT_BUS_NAME": "uploads", "METRICS_NAMESPACE": "Acme/Uploads", "TRACING_ENABLED": "1"}
     )
     assert (named.event_bus_name, named.metrics_namespace, named.tracing_enabled) == ("uploads", "Acme/Uploads", True)
+
+
+def test_an_upload_limit_the_validator_cannot_decide_in_time_fails_at_start():
+    """budget.py: 5 GiB is decidable in 900 s but not in 300 s; with clamd the limit is lower."""
+    env = {"UPLOAD_BUCKET": "b", "MAX_UPLOAD_BYTES": str(5 * 1024**3)}
+    assert Config.from_env(env).max_upload_bytes == 5 * 1024**3
+    with pytest.raises(ConfigError) as info:
+        Config.from_env({**env, "VALIDATE_TIMEOUT_SECONDS": "300", "CLAMD_ADDRESS": "clamd:3310"})
+    assert info.value.variable == "MAX_UPLOAD_BYTES" and "VALIDATE_TIMEOUT_SECONDS" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        Config.from_env({**env, "MAX_UPLOAD_BYTES": str(50 * 1024**3)})
+    assert info.value.variable == "MAX_UPLOAD_BYTES"
+    assert Config.from_env({**env, "MAX_UPLOAD_BYTES": str(2 * 1024**3), "VALIDATE_TIMEOUT_SECONDS": "300"})
