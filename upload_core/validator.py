@@ -24,13 +24,13 @@ from typing import Any, Callable, Mapping
 from . import telemetry
 from .config import Config
 from .errors import QuotaExceeded, UploadError
-from .events import S3ObjectRecord, s3_records
 from .flows import quota
 from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, inspect_content
 from .malware import scan
 from .notify import DecisionEvents
 from .s3.client import ObjectChanged
+from .s3.events import S3ObjectRecord, s3_records
 from .s3.store import S3Store
 from .upload import Status, Upload
 
