@@ -12,6 +12,7 @@ from ..flows import inline, presign
 from ..inspect.naming import content_disposition
 from ..s3.parts import check_sha256
 from ..upload import Method, Status
+from . import form
 from .requests import base_path, config, field, json_object, store
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,8 @@ def _inline_uploads():
     boundary = request.mimetype_params.get("boundary")
     if not boundary:
         raise BadRequest("invalid_request", "multipart/form-data without a boundary")
-    # Werkzeug quietly drops a truncated last part; a body without its closing
-    # delimiter is malformed, not a form without files. (Flask caps the body size.)
-    if b"--" + boundary.encode("latin-1") + b"--" not in request.get_data(cache=True):
-        raise BadRequest("invalid_request", "The multipart body is truncated (no closing boundary)")
-    parts = request.files.getlist("file")
+    # Flask caps the body at INLINE_MAX_BYTES; form.py reads it with limits of its own.
+    parts = form.file_parts(request.get_data(cache=False), boundary)
     if not parts:
         raise BadRequest("no_file", "No part named 'file' in the form")
     if len(parts) == 1:
@@ -59,8 +57,8 @@ def _inline_uploads():
     return {"results": [body for _, body in results]}, (201 if 201 in statuses else statuses[0])
 
 
-def _accept(part) -> dict[str, Any]:
-    return inline.accept_inline(part.filename, part.read(), store(), config()).resource(base_path())
+def _accept(part: form.FilePart) -> dict[str, Any]:
+    return inline.accept_inline(part.filename, part.data, store(), config()).resource(base_path())
 
 
 def _presigned_upload():
