@@ -8,7 +8,9 @@ GETs, apply the same rules as the inline path plus the declared size, then
 The record is written after the copy and before the delete, so a crash at any point
 leaves either a pending upload that a retry completes, or a final one: never a rejected
 file that can be served, never an accepted one lost. Repeated and late events find a
-final record (or no object) and change nothing.
+final record (or no object) and change nothing. The decision is written only over the
+record version that was read (S3 If-Match): if DELETE /uploads/ID removed the record
+meanwhile, the write fails and the copy is withdrawn, so a deleted upload stays deleted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample, check_content
 from .s3.client import ObjectChanged
 from .s3.store import S3Store
+from .upload import Status
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,9 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         log.info("skipped %s: not an incoming upload key", record.key)
         return Outcome.SKIPPED
 
-    upload = store.get_record(upload_id)
-    if upload is None or upload.final:
+    version = store.read_record(upload_id)
+    upload = version.upload if version else None
+    if version is None or upload.final:
         # Unknown, or decided already: a repeated or late event, or bytes sent again to a
         # URL after its upload was decided. Such bytes are never served; drop them.
         store.delete_incoming(upload_id)
@@ -92,7 +96,12 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         log.info("skipped %s: object changed while it was read; its own event follows", upload_id)
         return Outcome.SKIPPED
     except UploadError as err:
-        store.put_record(upload.rejected(err.reason()))
+        try:
+            store.put_record(upload.rejected(err.reason()), if_match=version.etag)
+        except ObjectChanged:
+            store.delete_incoming(upload_id)
+            log.info("skipped %s: its record changed or was deleted while it was validated", upload_id)
+            return Outcome.SKIPPED
         store.delete_incoming(upload_id)
         log.info("rejected %s (%s): %s", upload_id, err.code, err.message)
         return Outcome.REJECTED
@@ -106,7 +115,18 @@ def validate_object(record: S3ObjectRecord, store: S3Store, config: Config) -> O
         log.info("skipped %s: object changed before it was copied; its own event follows", upload_id)
         return Outcome.SKIPPED
     accepted = upload.accepted(detected, size, checksum)
-    store.put_record(accepted)
+    try:
+        store.put_record(accepted, if_match=version.etag)
+    except ObjectChanged:
+        # Deleted meanwhile (or decided otherwise by a concurrent run of a repeated event):
+        # the copy stays only under a record that says accepted.
+        now = store.get_record(upload_id)
+        if now is None or now.status != Status.ACCEPTED:
+            store.withdraw_promoted(upload_id)
+        log.info(
+            "skipped %s: its record changed while it was validated (%s)", upload_id, now.status if now else "deleted"
+        )
+        return Outcome.SKIPPED
     store.delete_incoming(upload_id)
     log.info("accepted %s as %s, %d bytes", upload_id, detected, size)
     return Outcome.ACCEPTED
