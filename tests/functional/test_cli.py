@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from tests.support import samples
+from tests.support import photos, samples
 from tests.support.helpers import load_event
 from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of
 
@@ -67,7 +67,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, app, tmp_path):
-    files = {"tiny.png": samples.png(), "medium.png": png_of(2), "big.png": png_of(12)}
+    files = {
+        "tiny.png": samples.png(),
+        "IMG_2041.jpg": photos.jpeg(800 * photos.KB),  # inline: the photo issue 10 saw refused
+        "medium.png": png_of(2),
+        "big.png": png_of(12),
+    }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     result = run_cli(api_url, *(str(tmp_path / n) for n in files), "--json", "--state-dir", str(tmp_path / "state"))

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support import photos
 from tests.support.helpers import keys
 from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of, put, sha256_b64, validate
 
@@ -279,3 +280,13 @@ def test_a_multipart_upload_that_fails_validation_is_rejected(client, app, live,
     assert resource["status"] == "rejected"
     assert resource["reason"]["code"] in ("content_mismatch", "content_type_not_allowed")
     assert keys(live, bucket_name) == [f"records/{body['id']}.json"]
+
+
+def test_a_noise_jpeg_photo_round_trips_through_multipart(client, app):
+    data = photos.jpeg(11 * MiB)
+    body = start(client, data, name="DSC_0042.jpg")
+    assert body["upload"]["part_count"] == 3
+    assert complete(client, body["id"], send_parts(body, data)).status_code == 200
+    validate(app, body["id"])
+    assert client.get(f"/uploads/{body['id']}").get_json()["content_type"] == "image/jpeg"
+    assert download(client, body["id"]) == data
