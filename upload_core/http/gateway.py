@@ -1,6 +1,7 @@
 """API Gateway -> WSGI, through serverless-wsgi, with these corrections:
 
-- a body that claims base64 but does not decode gets the contract's 400, not a crash;
+- a body that claims base64 but does not decode gets the contract's 400, not a crash (it is
+  decoded once, strictly, here: serverless-wsgi would decode it again, leniently);
 - fields serverless-wsgi indexes without a default (a null body with isBase64Encoded, a
   payload 2.0 event without `headers`, a null requestContext) are filled in as empty, and
   an event it still cannot read is the contract's 400, never an exception out of the handler;
@@ -36,7 +37,8 @@ def make_api_handler(app) -> LambdaHandler:
             return _error_response(BadRequest("invalid_request", "The event's body is not a string"))
         if event.get("isBase64Encoded") and body:
             try:
-                base64.b64decode(body, validate=True)
+                # Decoded once, here, strictly; serverless-wsgi passes bytes through as they are.
+                event.update(body=base64.b64decode(body, validate=True), isBase64Encoded=False)
             except (binascii.Error, ValueError):
                 return _error_response(BadRequest("invalid_request", "The body is not valid base64"))
         try:

