@@ -1,8 +1,11 @@
-"""Core benchmark: Lambda cold start, and what the validator reads and holds.
+"""Core benchmark: Lambda cold start, a warm inline upload, and what the validator reads and holds.
 
 Prints figures and ratios in one run (nothing is asserted):
 - cold start: `import handler` plus the first request, in a fresh process, against
   importing the dependencies alone (the floor); medians of several runs;
+- inline: a 1 MiB noise JPEG through a warm `handler.api` against a bare Flask +
+  serverless-wsgi app that only PUTs the same file to the same S3 (moto server);
+  interleaved requests, medians (goal: at most 1.3x);
 - validator: bytes read and peak RSS on a 1 MiB and a 1 GiB object (PNG and DOCX) in a
   moto S3 server, each validation in a fresh process.
 
@@ -86,6 +89,49 @@ print(json.dumps({'summary': summary, 'bytes_read': store.bytes_read, 'seconds':
                   'peak_rss_kib': peak_rss_kib()}))
 """
 )
+
+
+INLINE = """
+import base64, json, statistics, sys, time
+import boto3, flask, serverless_wsgi
+import handler
+
+data = open(sys.argv[1], 'rb').read()
+runs = int(sys.argv[2])
+b = '----BENCHboundary7MA4YWxk'
+body = (f'--{b}\\r\\nContent-Disposition: form-data; name="file"; filename="IMG_2041.jpg"\\r\\n'
+        'Content-Type: image/jpeg\\r\\n\\r\\n').encode() + data + f'\\r\\n--{b}--\\r\\n'.encode()
+event = json.load(open('tests/events/api_v2_healthz.json'))
+event.update(rawPath='/uploads', body=base64.b64encode(body).decode(), isBase64Encoded=True)
+event['requestContext']['http'].update(method='POST', path='/uploads')
+event['headers']['content-type'] = f'multipart/form-data; boundary={b}'
+
+bare = flask.Flask('bare')
+s3 = boto3.client('s3')
+bucket = handler.app.extensions['upload_config'].bucket
+
+@bare.post('/uploads')
+def put():
+    part = flask.request.files['file']
+    s3.put_object(Bucket=bucket, Key='bare/' + str(time.perf_counter_ns()), Body=part.read(), ContentType='image/jpeg')
+    return {'ok': True}, 201
+
+def once(call):
+    t = time.perf_counter()
+    response = call()
+    assert response['statusCode'] == 201, response
+    return time.perf_counter() - t
+
+ours = lambda: handler.api(event, None)
+theirs = lambda: serverless_wsgi.handle_request(bare, event, None)
+for _ in range(3):
+    once(ours), once(theirs)
+times = {'ours': [], 'bare': []}
+for _ in range(runs):
+    times['ours'].append(once(ours))
+    times['bare'].append(once(theirs))
+print(json.dumps({k: statistics.median(v) for k, v in times.items()}))
+"""
 
 
 def timed(code: str, env: dict, *args: str) -> float:
@@ -216,6 +262,25 @@ def bench_cold_start(runs: int, env: dict, png: Path) -> None:
     )
 
 
+def bench_inline(env: dict, tmp: Path, runs: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.support import photos
+
+    path = tmp / "inline.jpg"
+    path.write_bytes(photos.jpeg(1 << 20))
+    out = subprocess.run(
+        [PY, "-c", INLINE, str(path), str(runs)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    ours, bare = result["ours"], result["bare"]
+    print(f"\nInline upload, 1 MiB noise JPEG, warm, interleaved, median of {runs}")
+    print(f"  bare Flask + serverless-wsgi, one put_object    {bare * 1000:8.1f} ms")
+    print(
+        f"  handler.api (parse, sniff, scan, file + record) {ours * 1000:8.1f} ms   "
+        f"ratio {ours / bare:.2f}x (goal <= 1.3x)"
+    )
+
+
 def bench_validator(env: dict, tmp: Path, big_mib: int, s3) -> None:
     for name in (
         "AWS_ENDPOINT_URL_S3",
@@ -269,6 +334,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the large object (MiB)")
+    parser.add_argument("--only-inline", action="store_true", help="only the inline upload ratio")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc, url = start_moto()
@@ -287,9 +353,13 @@ def main() -> None:
         )
         s3.create_bucket(Bucket=env["UPLOAD_BUCKET"])
         with tempfile.TemporaryDirectory() as tmp:
+            if args.only_inline:
+                bench_inline(env, Path(tmp), max(args.runs, 21))
+                return
             png = Path(tmp) / "cold.png"
             make_png(png, 4096)
             bench_cold_start(args.runs, env, png)
+            bench_inline(env, Path(tmp), max(args.runs, 21))
             bench_validator(env, Path(tmp), args.big_mib, s3)
     finally:
         proc.terminate()

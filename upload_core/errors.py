@@ -32,6 +32,9 @@ CODES: dict[str, Code] = {
     "not_pending": Code(409, "a multipart route on an upload that is already decided"),
     "too_large_for_inline": Code(413, "the inline body is over INLINE_MAX_BYTES (carries max_inline_bytes)"),
     "too_large": Code(413, "over MAX_UPLOAD_BYTES (carries max_upload_bytes)"),
+    "request_too_large": Code(
+        413, "a JSON body, a form text field or the number of form parts is over its limit (carries limit)"
+    ),
     "extension_not_allowed": Code(415, "the extension is not on the allow-list (carries allowed_extensions)"),
     "content_type_not_allowed": Code(415, "the declared or detected type is not allowed"),
     "content_mismatch": Code(415, "the declared or detected type does not match the extension"),

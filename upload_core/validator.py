@@ -12,6 +12,9 @@ file that can be served, never an accepted one lost. Repeated and late events fi
 final record (or no object) and change nothing, except that they send its decision event
 again (notify.py): the validator cannot know whether the first run's event got out, so a
 retry always re-sends and consumers de-duplicate by upload id.
+The decision is written only over the record version that was read (S3 If-Match): if
+DELETE /uploads/ID removed the record meanwhile, the write fails and the copy is
+withdrawn, so a deleted upload stays deleted.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from .malware import scan
 from .notify import DecisionEvents
 from .s3.client import ObjectChanged
 from .s3.events import S3ObjectRecord, s3_records
-from .s3.store import S3Store
+from .s3.store import RecordVersion, S3Store
 from .upload import Status, Upload
 
 log = logging.getLogger(__name__)
@@ -91,13 +94,14 @@ def validate_object(
         return Outcome.SKIPPED
     telemetry.bind(upload_id=upload_id)
 
-    upload = store.get_record(upload_id)
+    version = store.read_record(upload_id)
+    upload = version.upload if version else None
     if upload is not None and upload.final:
         # Decided already: Lambda's retry of a run whose event may not have got out, a
         # repeated event, or bytes sent again to a URL after the decision. Re-send the
         # decision (raises if EventBridge fails, so the retry comes again).
         events.publish(upload, _served_key(upload, store))
-    if upload is None or upload.final:
+    if version is None or upload is None or upload.final:
         # Unknown, or decided already. Bytes under incoming/ are never served; drop them.
         store.delete_incoming(upload_id)
         state = upload.status if upload else "unknown"
@@ -121,13 +125,13 @@ def validate_object(
             local.seek(0)
             scan(config, local, size)
         except UploadError as err:
-            return _reject(upload, err, record, store, config, events)
+            return _reject(version, err, record, store, config, events)
     try:
         # Counted at its served size before the record says accepted (a crash repeats it);
         # an unsized (Companion) upload past QUOTA_BYTES is rejected here.
         quota.settle_accepted(upload, inspected.end, store, config)
     except QuotaExceeded as err:
-        return _reject(upload, err, record, store, config, events)
+        return _reject(version, err, record, store, config, events)
 
     # Only bytes [0, end) are served: trailing bytes past the format's end are cut off.
     accepted = upload.accepted(inspected.mime, inspected.end)
@@ -139,7 +143,18 @@ def validate_object(
         log.info("skipped %s: object changed before it was copied; its own event follows", upload_id)
         return Outcome.SKIPPED
     accepted = upload.accepted(inspected.mime, inspected.end, checksum)
-    store.put_record(accepted)
+    try:
+        store.put_record(accepted, if_match=version.etag)
+    except ObjectChanged:
+        # Deleted meanwhile (or decided otherwise by a concurrent run of a repeated event):
+        # the copy stays only under a record that says accepted.
+        now = store.get_record(upload_id)
+        if now is None or now.status != Status.ACCEPTED:
+            store.withdraw_promoted(upload_id)
+        log.info(
+            "skipped %s: its record changed while it was validated (%s)", upload_id, now.status if now else "deleted"
+        )
+        return Outcome.SKIPPED
     log.info("accepted %s as %s, %d of %d bytes served", upload_id, inspected.mime, inspected.end, size)
     telemetry.accepted(inspected.end)
     telemetry.decision_latency(record.event_time)
@@ -149,13 +164,24 @@ def validate_object(
 
 
 def _reject(
-    upload: Upload, err: UploadError, record: S3ObjectRecord, store: S3Store, config: Config, events: DecisionEvents
+    version: RecordVersion,
+    err: UploadError,
+    record: S3ObjectRecord,
+    store: S3Store,
+    config: Config,
+    events: DecisionEvents,
 ) -> Outcome:
-    """Give the owner's quota back, record the rejection with its reason, tell the app,
-    drop the bytes."""
+    """Give the owner's quota back, record the rejection with its reason (over the record
+    version that was read: a DELETE meanwhile wins), tell the app, drop the bytes."""
+    upload = version.upload
     quota.give_back(upload, store, config)
     rejected = upload.rejected(err.reason())
-    store.put_record(rejected)
+    try:
+        store.put_record(rejected, if_match=version.etag)
+    except ObjectChanged:
+        store.delete_incoming(upload.id)
+        log.info("skipped %s: its record changed or was deleted while it was validated", upload.id)
+        return Outcome.SKIPPED
     log.info("rejected %s (%s): %s", upload.id, err.code, err.message)
     telemetry.rejected(err.code)
     telemetry.decision_latency(record.event_time)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import MiB
-from tests.support import samples
+from tests.support import photos, samples
 
 # Records every value each file's progress bar takes, so a test can tell a bar that moved
 # with the bytes from one that jumped from 0 to 100.
@@ -77,6 +77,7 @@ def files(tmp_path):
 
 def test_dropped_files_upload_with_progress_and_are_accepted_and_downloadable(stack, page, files, artifacts):
     small = files("small.png", samples.png(64))  # inline
+    photo = files("IMG_2041.jpg", photos.jpeg(850 * photos.KB))  # inline: a real-sized photo (issue 10)
     medium = files("medium.png", samples.big_png(4 * MiB + 300_000))  # over the inline limit: one PUT
     large = files("large photo.png", samples.big_png(11 * MiB))  # over the lowered threshold: 3 parts
     script = files("invoice.png", samples.SCRIPT)  # a script dressed as an image
@@ -84,7 +85,7 @@ def test_dropped_files_upload_with_progress_and_are_accepted_and_downloadable(st
     page.evaluate(RECORD_PROGRESS)
     throttle_uploads(page, 6 * MiB)
 
-    drop_files(page, [small, script, medium, large])
+    drop_files(page, [small, photo, script, medium, large])
 
     page.wait_for_function(
         """() => [...document.querySelectorAll("li.file")].some((li) =>
@@ -92,7 +93,7 @@ def test_dropped_files_upload_with_progress_and_are_accepted_and_downloadable(st
              li.querySelector("progress").value >= 15 && li.querySelector("progress").value <= 80)"""
     )
     page.screenshot(path=str(artifacts / "page-mid-upload.png"), full_page=True)
-    for path in (small, medium, large):
+    for path in (small, photo, medium, large):
         row = file_row(page, path.name)
         row.locator(".status", has_text="Accepted").wait_for(timeout=60_000)
         assert row.get_attribute("data-state") == "accepted"

@@ -1,4 +1,4 @@
-"""The CLI end to end: the app served over HTTP on 127.0.0.1 (werkzeug), S3 on moto's
+"""The CLI end to end: the live_app served over HTTP on 127.0.0.1 (werkzeug), S3 on moto's
 server, and a small loop feeding the validator each object that lands (what the
 bucket notification does on AWS). The CLI gets no AWS credentials, only the API's URL."""
 
@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from tests.support import samples
+from tests.support import photos, samples
 from tests.support.helpers import load_event
 from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture
 def api_url(live_app):
-    """The app over real HTTP, with the validator run on every object that lands."""
+    """The live_app over real HTTP, with the validator run on every object that lands."""
     from werkzeug.serving import make_server
 
     from upload_core.validator import validate_event
@@ -59,7 +59,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, live_app, tmp_path):
-    files = {"tiny.png": samples.png(), "medium.png": png_of(2), "big.png": png_of(12)}
+    files = {
+        "tiny.png": samples.png(),
+        "IMG_2041.jpg": photos.jpeg(800 * photos.KB),  # inline: the photo issue 10 saw refused
+        "medium.png": png_of(2),
+        "big.png": png_of(12),
+    }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     result = run_cli(api_url, *(str(tmp_path / n) for n in files), "--json", "--state-dir", str(tmp_path / "state"))
@@ -143,7 +148,7 @@ def test_an_unreachable_api_fails_cleanly(tmp_path):
 
 @pytest.fixture
 def jwt_api(live, env):
-    """The app in AUTH_MODE=jwt behind the local gateway (the JWT authorizer), over HTTP,
+    """The live_app in AUTH_MODE=jwt behind the local gateway (the JWT authorizer), over HTTP,
     with the validator fed as above; yields (url, issuer)."""
     from werkzeug.serving import make_server
 
@@ -154,12 +159,12 @@ def jwt_api(live, env):
     from upload_core.validator import validate_event
 
     env.setenv("AUTH_MODE", "jwt")
-    app = create_app()
+    live_app = create_app()
     issuer = LocalIssuer()
     server = make_server("127.0.0.1", 0, None, threaded=True)
-    server.app = Gateway(make_api_handler(app), app.extensions["upload_config"].inline_max_bytes, 0, issuer)
+    server.app = Gateway(make_api_handler(live_app), live_app.extensions["upload_config"].inline_max_bytes, 0, issuer)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    store, config = app.extensions["upload_store"], app.extensions["upload_config"]
+    store, config = live_app.extensions["upload_store"], live_app.extensions["upload_config"]
     stop = threading.Event()
 
     def notify():

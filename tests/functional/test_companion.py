@@ -114,27 +114,53 @@ def test_abort_removes_the_upload(live_client, live, live_bucket):
     assert live_client.get(f"/uploads/{key.removeprefix('incoming/')}").status_code == 404
 
 
-def test_over_max_size_is_refused_at_completion(make_app, live, live_bucket):
-    live_client = make_app(MAX_UPLOAD_BYTES=8 * MiB).test_client()
+def test_over_max_size_is_refused_at_completion_and_the_upload_stays_completable(make_app, live):
+    app = make_app(MAX_UPLOAD_BYTES=12 * MiB)  # at Uppy's 5 MiB chunks: 3 parts at most
+    client = app.test_client()
+    bucket = app.extensions["upload_config"].bucket
     data = png_of(11)
-    created = live_client.post(
-        "/s3/multipart", json={"filename": "big.png", "type": "image/png", "metadata": {}}
-    ).get_json()
+    created = client.post("/s3/multipart", json={"filename": "big.png", "type": "image/png", "metadata": {}}).get_json()
     base, key = f"/s3/multipart/{enc(created['uploadId'])}", created["key"]
-    parts = []
-    for number, start in ((1, 0), (2, 5 * MiB), (3, 10 * MiB)):
-        url = live_client.get(f"{base}/{number}?key={enc(key)}").get_json()["url"]
-        parts.append(
-            {
-                "PartNumber": number,
-                "ETag": requests.put(url, data=data[start : start + 5 * MiB], timeout=30).headers["ETag"],
-            }
-        )
-    response = live_client.post(f"{base}/complete?key={enc(key)}", json={"parts": parts})
+    urls = {n: client.get(f"{base}/{n}?key={enc(key)}").get_json()["url"] for n in (1, 2, 3)}
+    refused = client.get(f"{base}/4?key={enc(key)}")
+    assert refused.status_code == 400 and refused.get_json()["error"]["part_count"] == 3
+    etags = {
+        n: requests.put(urls[n], data=data[(n - 1) * 5 * MiB : n * 5 * MiB], timeout=30).headers["ETag"] for n in (1, 2)
+    }
+    etags[3] = requests.put(urls[3], data=data[: 5 * MiB], timeout=30).headers["ETag"]  # 15 MiB in all
+
+    def complete():
+        parts = [{"PartNumber": n, "ETag": e} for n, e in sorted(etags.items())]
+        return client.post(f"{base}/complete?key={enc(key)}", json={"parts": parts})
+
+    response = complete()
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
-    assert open_multipart_uploads(live, live_bucket) == []
-    assert live_client.get(f"/uploads/{key.removeprefix('incoming/')}").get_json()["status"] == "rejected"
+    assert open_multipart_uploads(live, bucket) == [key]
+    assert client.get(f"/uploads/{key.removeprefix('incoming/')}").get_json()["status"] == "pending"
+    # The right last part makes it 11 MiB: it completes and is accepted.
+    etags[3] = requests.put(urls[3], data=data[10 * MiB :], timeout=30).headers["ETag"]
+    assert complete().status_code == 200
+    upload_id = key.removeprefix("incoming/")
+    validate(app, upload_id)
+    assert download(client, upload_id) == data
+
+
+def test_part_urls_stop_at_what_max_upload_bytes_needs(live_client, live_app):
+    created = live_client.post(
+        "/s3/multipart", json={"filename": "a.png", "type": "image/png", "metadata": {}}
+    ).get_json()
+    base, key = f"/s3/multipart/{enc(created['uploadId'])}", enc(created["key"])
+    # 5 GiB (the default MAX_UPLOAD_BYTES) at Uppy's smallest chunk, 5 MiB: 1,024 parts.
+    assert live_client.get(f"{base}/1024?key={key}").status_code == 200
+    for number in (1025, 10_000):
+        response = live_client.get(f"{base}/{number}?key={key}")
+        assert response.status_code == 400
+        assert response.get_json()["error"]["part_count"] == 1024
+    assert live_client.get(f"{base}/batch?key={key}&partNumbers={','.join(map(str, range(1, 101)))}").status_code == 200
+    response = live_client.get(f"{base}/batch?key={key}&partNumbers={','.join(map(str, range(1, 501)))}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["limit"] == 100
 
 
 @pytest.mark.parametrize(

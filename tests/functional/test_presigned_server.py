@@ -1,8 +1,9 @@
 """Presigned uploads for real: URLs used over HTTP against moto's S3 server."""
 
+import pytest
 import requests
 
-from tests.support import samples
+from tests.support import photos, samples
 from tests.support.helpers import load_event
 
 
@@ -63,3 +64,17 @@ def test_what_s3_would_refuse_is_caught_after_landing(live_handler):
     assert client.get(f"/uploads/{different['id']}").get_json()["reason"]["code"] == "content_type_not_allowed"
     for upload in (bigger, different):
         assert client.get(f"/uploads/{upload['id']}/content").status_code == 409
+
+
+@pytest.mark.parametrize("make, size", [(photos.jpeg, 1900 * photos.KB), (photos.gif, 800 * photos.KB)])
+def test_noise_photos_round_trip_through_a_presigned_put(live_handler, make, size):
+    handler = live_handler
+    client = handler.app.test_client()
+    data = make(size)
+    name = f"holiday.{make.__name__}"
+    body = client.post("/uploads", json={"filename": name, "size": len(data)}).get_json()
+    sent = requests.put(body["upload"]["url"], data=data, headers=body["upload"]["headers"], timeout=10)
+    assert sent.status_code == 200
+    assert handler.validate(landed_event(handler, body["id"]), None)["accepted"] == 1
+    download = requests.get(client.get(f"/uploads/{body['id']}/content").headers["Location"], timeout=10)
+    assert download.content == data

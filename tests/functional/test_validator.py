@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import samples
+from tests.support import photos, samples
 from tests.support.helpers import BUCKET, keys, load_event
 
 
@@ -170,7 +170,7 @@ def test_a_crash_after_the_copy_is_completed_by_the_retry(handler, client, lande
     upload_id = landed("a.png", samples.png())
     store = handler.store
     real = store.put_record
-    monkeypatch.setattr(store, "put_record", lambda upload: (_ for _ in ()).throw(StorageUnavailable()))
+    monkeypatch.setattr(store, "put_record", lambda upload, **_: (_ for _ in ()).throw(StorageUnavailable()))
     with pytest.raises(ValidationIncomplete):
         handler.validate(created(f"incoming/{upload_id}"), None)
     # The copy exists, but the record says pending: nothing is served.
@@ -212,3 +212,70 @@ def test_records_carry_their_status_for_the_lifecycle_rules(handler, client, lan
     assert tag(good) == {"status": "accepted"}
     assert tag(bad) == {"status": "rejected"}
     assert s3.get_object_tagging(Bucket=BUCKET, Key=f"files/{good}")["TagSet"] == []
+
+
+def test_a_delete_between_the_copy_and_the_record_write_stays_deleted(handler, client, landed, s3, monkeypatch):
+    """DELETE /uploads/ID lands after the validator copied to files/ID and before it
+    records `accepted`: after the 204 nothing is served, nothing is left, and it is 404."""
+    photo = photos.jpeg(800 * photos.KB)
+    upload_id = landed("IMG_2041.jpg", photo)
+    store = handler.store
+    real_promote = store.promote
+    answers = []
+
+    def promote_then_delete(upload, etag, length=None):
+        checksum = real_promote(upload, etag, length=length)
+        assert f"files/{upload_id}" in keys(s3)  # the copy is made
+        answers.append(client.delete(f"/uploads/{upload_id}").status_code)
+        return checksum
+
+    monkeypatch.setattr(store, "promote", promote_then_delete)
+    summary = handler.validate(created(f"incoming/{upload_id}"), None)
+    assert answers == [204]
+    assert summary["accepted"] == 0 and summary["skipped"] == 1
+    assert keys(s3) == []
+    assert client.get(f"/uploads/{upload_id}").status_code == 404
+    assert client.get(f"/uploads/{upload_id}/content").status_code == 404
+    # A repeated event for it changes nothing either.
+    monkeypatch.setattr(store, "promote", real_promote)
+    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
+    assert keys(s3) == []
+
+
+def test_a_delete_while_a_rejection_is_decided_stays_deleted(handler, client, landed, s3, monkeypatch):
+    upload_id = landed("cute.png", samples.SCRIPT)
+    store = handler.store
+    real_download = store.download_incoming
+
+    def download_then_delete(uid, into):
+        result = real_download(uid, into)
+        assert client.delete(f"/uploads/{uid}").status_code == 204
+        return result
+
+    monkeypatch.setattr(store, "download_incoming", download_then_delete)
+    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
+    assert keys(s3) == []
+    assert client.get(f"/uploads/{upload_id}").status_code == 404
+
+
+def test_a_repeated_event_validated_twice_at_once_keeps_the_served_copy(handler, client, landed, s3, monkeypatch):
+    """Two runs of the same event: the second to write finds the record already accepted
+    and must not withdraw the copy that record points at."""
+    photo = photos.png(319 * photos.KB)
+    upload_id = landed("scan.png", photo)
+    store = handler.store
+    real_promote = store.promote
+    inner = []
+
+    def promote_then_run_again(upload, etag, length=None):
+        checksum = real_promote(upload, etag, length=length)
+        if not inner:
+            inner.append(None)
+            inner[0] = handler.validate(created(f"incoming/{upload_id}"), None)
+        return checksum
+
+    monkeypatch.setattr(store, "promote", promote_then_run_again)
+    outer = handler.validate(created(f"incoming/{upload_id}"), None)
+    assert inner[0]["accepted"] == 1 and outer["skipped"] == 1
+    assert status(client, upload_id)["status"] == "accepted"
+    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == photo

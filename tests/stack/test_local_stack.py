@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import samples
+from tests.support import photos, samples
 
 from .conftest import ALLOWED_ORIGIN
 
@@ -81,6 +81,28 @@ def test_a_file_that_is_not_what_its_name_says_is_rejected_and_never_served(stac
     assert content.json()["error"]["code"] == "rejected"
     left = stack.s3_client().list_objects_v2(Bucket=stack.bucket).get("Contents", [])
     assert not [o["Key"] for o in left if issued["id"] in o["Key"] and not o["Key"].startswith("records/")]
+
+
+@pytest.mark.parametrize("make, size", [(photos.jpeg, 800 * photos.KB), (photos.png, 4 * photos.MiB - 1024)])
+def test_a_photo_sent_with_curl_is_accepted(stack, tmp_path, make, size):
+    """The issue's reproduction: `curl -F file=@photo.jpg` answered a false 413."""
+    import shutil
+    import subprocess
+
+    path = tmp_path / f"IMG_2041.{make.__name__}"
+    path.write_bytes(make(size))
+    curl = shutil.which("curl")
+    if curl:
+        out = subprocess.run(
+            [curl, "-sS", "-F", f"file=@{path}", f"{stack.api}/uploads"], capture_output=True, timeout=60
+        )
+        answer = json.loads(out.stdout)
+    else:  # the same multipart/form-data body, from requests
+        answer = requests.post(
+            f"{stack.api}/uploads", files={"file": (path.name, path.read_bytes())}, timeout=60
+        ).json()
+    assert answer.get("status") == "accepted", answer
+    assert download(stack, answer["id"]).content == path.read_bytes()
 
 
 @pytest.mark.parametrize("size", [int(4.2 * 2**20), 7 * 2**20, 12 * 2**20])

@@ -13,8 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from ..config import Config
 from ..errors import BadRequest, Conflict, NotFound, UploadError
-from ..s3.limits import MAX_PARTS
-from ..s3.parts import PartPlan, completion_parts, plan_parts
+from ..s3.parts import PartPlan, completion_parts, plan_parts, unsized_part_limit
 from ..s3.store import MultipartUploadGone, S3Store
 from ..upload import Method, Status, Upload
 from . import quota
@@ -77,17 +76,23 @@ def plan_of(upload: Upload) -> PartPlan | None:
 def sign(
     upload: Upload, store: S3Store, numbers: Iterable[int], checksums: Mapping[int, str] | None = None
 ) -> list[dict[str, Any]]:
-    """Presigned part URLs; `numbers` are already whole numbers in 1..10,000."""
+    """Presigned part URLs; `numbers` are already whole numbers in 1..10,000. With a
+    declared size the part count is known and each URL pins its Content-Length; without
+    one (Companion) only as many parts as MAX_UPLOAD_BYTES needs at Uppy's chunk sizes."""
     multipart_id = require_open(upload)
     numbers = list(dict.fromkeys(numbers))
     checksums = dict(checksums or {})
     if len(numbers) > MAX_SIGN_BATCH:
         raise BadRequest("invalid_request", f"At most {MAX_SIGN_BATCH} parts can be signed per request")
     plan = plan_of(upload)
-    limit = plan.count if plan else MAX_PARTS
+    limit = plan.count if plan else unsized_part_limit(store.config.max_upload_bytes)
     beyond = [n for n in numbers if n > limit]
     if beyond:
-        raise BadRequest("invalid_request", f"Part {beyond[0]} is past the last part ({limit})", part_count=limit)
+        raise BadRequest(
+            "invalid_request",
+            f"Part {beyond[0]} is past the last part this upload can need ({limit})",
+            part_count=limit,
+        )
     if upload.checksum_algorithm == "SHA256":
         unsummed = [n for n in numbers if n not in checksums]
         if unsummed:
@@ -120,9 +125,11 @@ def held(upload: Upload, store: S3Store) -> list[dict[str, Any]]:
 
 
 def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[str, Any]]) -> dict[str, Any]:
-    """Check the client's list against S3, then complete. A mismatch aborts the upload,
-    records it rejected and raises. Completing again after a success succeeds again.
-    Returns {"checksum": what S3 recorded, or None}."""
+    """Check the client's list against S3, then complete. A list that does not match what
+    S3 holds is refused (parts_mismatch, size_mismatch, too_large) and changes nothing: the
+    upload stays pending and completable by the right list until it expires, so a caller
+    who only knows the id cannot kill someone else's upload in flight. Completing again
+    after a success succeeds again. Returns {"checksum": what S3 recorded, or None}."""
     if upload.method == Method.MULTIPART and upload.status == Status.ACCEPTED:
         return {"checksum": upload.checksum}
     multipart_id = require_open(upload)
@@ -135,11 +142,7 @@ def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[s
     try:
         final_parts = completion_parts(listed, parts, upload.declared_size, config.max_upload_bytes)
     except UploadError as err:
-        store.abort_multipart(upload.id, multipart_id)
-        quota.give_back(upload, store, config)
-        store.put_record(upload.rejected(err.reason()))
-        log.info("rejected %s at completion (%s): %s", upload.id, err.code, err.message)
-        err.extra["upload_status"] = "rejected"
+        log.info("refused a completion of %s (%s): %s", upload.id, err.code, err.message)
         raise
     try:
         answer = store.complete_multipart(upload.id, multipart_id, final_parts)

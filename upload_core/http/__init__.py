@@ -6,6 +6,7 @@ uploads.py    /healthz, /uploads (inline and presigned), /uploads/ID, /uploads/I
 multipart.py  /uploads/ID/parts and /uploads/ID/complete
 companion.py  Uppy Companion's /s3/... routes
 page.py       the upload page at / and its assets (static/)
+form.py       reading an inline multipart body: file parts up to the body limit, text fields bounded
 cors.py       CORS preflights and headers for frontends on other origins
 identity.py   who is calling (the JWT authorizer's claims), required in AUTH_MODE=jwt
 errors.py     the one place where errors become the contract's JSON
@@ -23,17 +24,13 @@ from ..config import Config
 from ..notify import DecisionEvents
 from ..s3.store import S3Store
 
-# Werkzeug's multipart parser: form fields (not file parts) are held in memory up to this.
-MAX_FORM_FIELD_BYTES = 500_000  # Werkzeug counts its parse buffer here; 64 KiB refused real photos
-MAX_FORM_PARTS = 100
-
 
 def create_app(
     config: Config | None = None, store: S3Store | None = None, events: DecisionEvents | None = None
 ) -> Flask:
     """Build the app. Nothing here touches the network: the S3 and EventBridge clients are
     made on first use."""
-    from . import companion, cors, errors, identity, multipart, page, uploads
+    from . import companion, cors, errors, form, identity, multipart, page, uploads
 
     config = config or Config.from_env()
     store = store or S3Store(config)
@@ -42,8 +39,11 @@ def create_app(
     app.json.sort_keys = False
     # Flask enforces the inline limit itself; errors.py turns its 413 into the contract's.
     app.config["MAX_CONTENT_LENGTH"] = config.inline_max_bytes
-    app.config["MAX_FORM_MEMORY_SIZE"] = MAX_FORM_FIELD_BYTES
-    app.config["MAX_FORM_PARTS"] = MAX_FORM_PARTS
+    # No route reads request.form/files: form.py parses inline bodies with limits that count
+    # fields only (Werkzeug's max_form_memory_size also counts its parse buffer, which refused
+    # ordinary photos). These only guard a future request.form.
+    app.config["MAX_FORM_MEMORY_SIZE"] = form.MAX_FIELD_BYTES
+    app.config["MAX_FORM_PARTS"] = form.MAX_PARTS
     app.extensions["upload_config"] = config
     app.extensions["upload_store"] = store
     app.extensions["upload_events"] = events or DecisionEvents(config.event_bus_name)

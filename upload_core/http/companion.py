@@ -26,6 +26,9 @@ from .requests import store as _store
 log = logging.getLogger(__name__)
 bp = Blueprint("companion", __name__, url_prefix="/s3")
 
+# @uppy/aws-s3 6.x signs one part per request; older clients batched a few at a time.
+MAX_BATCH = 100
+
 
 @bp.get("/params")
 def params():
@@ -96,6 +99,8 @@ def sign_batch(s3_upload_id: str):
         raise BadRequest("invalid_request", "'partNumbers' must be comma-separated part numbers") from None
     if not numbers:
         raise BadRequest("invalid_request", "Missing query parameter 'partNumbers'")
+    if len(numbers) > MAX_BATCH:
+        raise BadRequest("invalid_request", f"At most {MAX_BATCH} parts can be signed per request", limit=MAX_BATCH)
     signed = ops.sign(upload, _store(), [check_part_number(n) for n in numbers])
     return {"presignedUrls": {str(p["part_number"]): p["url"] for p in signed}}
 

@@ -8,6 +8,7 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import BadRequest, InternalError, MethodNotAllowed, NotFound, TooLarge, UploadError
+from .requests import too_large_json
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ def _http_error(exc: HTTPException):
         err = MethodNotAllowed(
             "method_not_allowed", f"{request.method} is not allowed on {request.path}", allowed_methods=allowed
         )
+    elif code == 413 and request.mimetype != "multipart/form-data":
+        # Flask's cap on every body is the inline limit; only a form is an inline upload.
+        err = too_large_json()
     elif code == 413:
         limit = current_app.extensions["upload_config"].inline_max_bytes
         err = TooLarge(

@@ -3,12 +3,13 @@ is a 400 invalid_request that names the field, so routes only parse and shape.""
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 from flask import current_app, request
 
 from ..config import Config
-from ..errors import BadRequest
+from ..errors import BadRequest, TooLarge
 from ..notify import DecisionEvents
 from ..s3.parts import check_part_number, normalize_etag
 from ..s3.store import S3Store
@@ -16,6 +17,9 @@ from ..upload import Upload
 from .identity import owner
 
 T = TypeVar("T")
+
+# The largest JSON body a route reads: a completion listing 10,000 parts is about 600 KB.
+MAX_JSON_BYTES = 1024 * 1024
 
 
 def config() -> Config:
@@ -41,10 +45,29 @@ def base_path() -> str:
 
 
 def json_object(shape: str = "") -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The body as a JSON object, bounded in size and nesting: anything else is a 4xx.
+    Only a JSON content type counts, so a browser cannot post one without a CORS preflight."""
+    body = None
+    if request.is_json:
+        if (request.content_length or 0) > MAX_JSON_BYTES:
+            raise too_large_json()
+        data = request.get_data(cache=True)  # with no Content-Length, Flask's own cap still applies
+        if len(data) > MAX_JSON_BYTES:
+            raise too_large_json()
+        try:
+            # json.loads recurses per nesting level: thousands of '[' would be a RecursionError.
+            body = json.loads(data)
+        except RecursionError:
+            raise BadRequest("invalid_request", "The JSON body is nested too deeply") from None
+        except ValueError:  # malformed JSON, or bytes that are not UTF-8
+            body = None
     if not isinstance(body, dict):
         raise BadRequest("invalid_request", f"The body must be a JSON object{' ' + shape if shape else ''}")
     return body
+
+
+def too_large_json() -> TooLarge:
+    return TooLarge("request_too_large", f"The JSON body is over {MAX_JSON_BYTES} bytes", limit=MAX_JSON_BYTES)
 
 
 def field(body: dict[str, Any], name: str, kind: type[T], required: bool = True) -> T | None:

@@ -13,6 +13,7 @@ from ..inspect.naming import content_disposition
 from ..s3.owners import CURSOR_RE
 from ..s3.parts import check_sha256
 from ..upload import Method, Status
+from . import form
 from .identity import owner
 from .requests import base_path, config, events, field, json_object, owned_record, store
 
@@ -44,11 +45,8 @@ def _inline_uploads():
     boundary = request.mimetype_params.get("boundary")
     if not boundary:
         raise BadRequest("invalid_request", "multipart/form-data without a boundary")
-    # Werkzeug quietly drops a truncated last part; a body without its closing
-    # delimiter is malformed, not a form without files. (Flask caps the body size.)
-    if b"--" + boundary.encode("latin-1") + b"--" not in request.get_data(cache=True):
-        raise BadRequest("invalid_request", "The multipart body is truncated (no closing boundary)")
-    parts = request.files.getlist("file")
+    # Flask caps the body at INLINE_MAX_BYTES; form.py reads it with limits of its own.
+    parts = form.file_parts(request.get_data(cache=False), boundary)
     if not parts:
         raise BadRequest("no_file", "No part named 'file' in the form")
     if len(parts) == 1:
@@ -63,8 +61,8 @@ def _inline_uploads():
     return {"results": [body for _, body in results]}, (201 if 201 in statuses else statuses[0])
 
 
-def _accept(part) -> dict[str, Any]:
-    upload = inline.accept_inline(part.filename, part.read(), store(), config(), owner(), events())
+def _accept(part: form.FilePart) -> dict[str, Any]:
+    upload = inline.accept_inline(part.filename, part.data, store(), config(), owner(), events())
     return upload.resource(base_path())
 
 

@@ -54,6 +54,13 @@ def plan_parts(size: int) -> PartPlan:
     return PartPlan(size=size, part_size=part_size)
 
 
+def unsized_part_limit(max_upload_bytes: int) -> int:
+    """The most parts an upload of unknown size can need (Companion: @uppy/aws-s3 sends no
+    size). Uppy cuts chunks of max(5 MiB, size / 10,000) bytes, or larger with a custom
+    getChunkSize, so a file of at most `max_upload_bytes` never needs more than this."""
+    return max(1, min(MAX_PARTS, math.ceil(max_upload_bytes / MIN_PART_BYTES)))
+
+
 def _ceil_mib(value: float) -> int:
     return math.ceil(value / MiB) * MiB
 

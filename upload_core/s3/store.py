@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable
 
 from ..config import Config
@@ -36,12 +37,21 @@ class MultipartUploadGone(Exception):
     """S3 does not know the multipart upload: completed, aborted or expired."""
 
 
+@dataclass(frozen=True)
+class RecordVersion:
+    """A record as read, with the ETag a conditional write can name (If-Match)."""
+
+    upload: Upload
+    etag: str
+
+
 class S3Store:
     def __init__(self, config: Config, client_factory: Callable[[], Any] | None = None):
         self.config = config
         self.bucket = config.bucket
         self._factory = client_factory or default_client
         self._client = None
+        self._executor: Any = None  # for PUTs that run side by side; made on first use
         self._lock = threading.Lock()
         self.bytes_read = 0  # bytes the validator downloaded; the benchmark reports it
         self.owners = Owners(self)  # per-owner index and usage objects (owners.py)
@@ -70,12 +80,16 @@ class S3Store:
 
     # records ----------------------------------------------------------------
     def get_record(self, upload_id: str) -> Upload | None:
+        version = self.read_record(upload_id)
+        return version.upload if version else None
+
+    def read_record(self, upload_id: str) -> RecordVersion | None:
         with storage_errors():
             try:
                 obj = self.client.get_object(Bucket=self.bucket, Key=self.record_key(upload_id))
             except self.client.exceptions.NoSuchKey:
                 return None
-            return Upload.from_bytes(obj["Body"].read())
+            return RecordVersion(Upload.from_bytes(obj["Body"].read()), obj["ETag"])
 
     def require_record(self, upload_id: str, owner: str | None = None) -> Upload:
         """The record of an upload a client names, or NotFound (also for malformed ids,
@@ -88,32 +102,63 @@ class S3Store:
             raise NotFound("not_found", f"No upload {upload_id[:100]}")
         return upload
 
-    def put_record(self, upload: Upload) -> None:
+    def put_record(self, upload: Upload, if_match: str | None = None) -> str:
+        """Write the record; return its new ETag. With `if_match` the write happens only if
+        the record is still that version (S3 conditional write): otherwise ObjectChanged,
+        and nothing is written. The validator decides this way, so that a record deleted
+        (DELETE /uploads/ID) while it was deciding stays deleted."""
+        extra: dict[str, Any] = {"IfMatch": if_match} if if_match else {}
         with storage_errors():
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=self.record_key(upload.id),
-                Body=upload.to_bytes(),
-                ContentType="application/json",
-                # The bucket's lifecycle expires abandoned (pending) and rejected records by tag.
-                Tagging=f"status={upload.status}",
-            )
+            try:
+                answer = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.record_key(upload.id),
+                    Body=upload.to_bytes(),
+                    ContentType="application/json",
+                    # The bucket's lifecycle expires abandoned (pending) and rejected records by tag.
+                    Tagging=f"status={upload.status}",
+                    **extra,
+                )
+            except self.client.exceptions.ClientError as exc:
+                # S3 answers 412 for another version, 404 when the record is gone.
+                if if_match and error_code(exc) in ("PreconditionFailed", "412", "NoSuchKey", "404"):
+                    raise ObjectChanged(upload.id) from None
+                raise
+        return answer["ETag"]
 
     # inline -----------------------------------------------------------------
     def store_accepted(self, upload: Upload, data: bytes) -> None:
-        """Store validated bytes and their record; on failure leave nothing behind."""
+        """Store validated bytes and their record; on failure leave nothing behind.
+        The two PUTs run side by side (the record's would otherwise add a third to an
+        inline upload's time): until both succeed nobody knows the id, and if either
+        fails both keys are removed."""
+        pending = self._pool().submit(self._put_file, upload, data)
         try:
-            with storage_errors():
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self.file_key(upload.id),
-                    Body=data,
-                    ContentType=upload.content_type,
-                )
-            self.put_record(upload)
+            try:
+                self.put_record(upload)
+            finally:
+                pending.result()  # always wait, so a cleanup cannot race the file's PUT
         except StorageUnavailable:
             self._best_effort_delete(self.file_key(upload.id), self.record_key(upload.id))
             raise
+
+    def _put_file(self, upload: Upload, data: bytes) -> None:
+        with storage_errors():
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.file_key(upload.id),
+                Body=data,
+                ContentType=upload.content_type,
+            )
+
+    def _pool(self) -> Any:
+        if self._executor is None:
+            with self._lock:
+                if self._executor is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3store")
+        return self._executor
 
     # presigning -------------------------------------------------------------
     def presign_put(
@@ -261,13 +306,22 @@ class S3Store:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=multipart_id)
             raise
 
+    def withdraw_promoted(self, upload_id: str) -> None:
+        """Remove a copy made for an upload whose record is gone (deleted while it was
+        being validated), and its incoming bytes: nothing of it may stay behind."""
+        with storage_errors():
+            for key in (self.file_key(upload_id), self.incoming_key(upload_id)):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def delete_incoming(self, upload_id: str) -> None:
         with storage_errors():
             self.client.delete_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
 
     def delete_upload(self, upload: Upload) -> None:
         """Remove every object of an upload, aborting an unfinished multipart upload
-        first; the record goes last so a retry finds it."""
+        first; the record goes last so a retry finds it. A validator deciding meanwhile
+        writes its decision only over the record version it read (If-Match), so once the
+        record is gone its write fails and it withdraws its copy: deleted stays deleted."""
         if upload.multipart_upload_id and not upload.final:
             self.abort_multipart(upload.id, upload.multipart_upload_id)
         with storage_errors():

@@ -92,9 +92,10 @@ def paths() -> dict[str, Any]:
                 "summary": "Complete a multipart upload",
                 "operationId": "completeUpload",
                 "description": "The listed parts must be exactly the parts S3 holds (numbers and ETags), every part "
-                "but the last at least 5 MiB, and their sizes must add up to the declared size. Otherwise the "
-                "multipart upload is aborted, the upload is rejected and the answer is 400 parts_mismatch or "
-                "size_mismatch (carrying upload_status). The status stays pending until the validator has seen "
+                "but the last at least 5 MiB, and their sizes must add up to the declared size (and to at most "
+                "MAX_UPLOAD_BYTES). Otherwise the answer is 400 parts_mismatch or size_mismatch, or 413 too_large, "
+                "saying what is wrong, and nothing changes: the upload stays pending and can still be completed "
+                "with the right parts until it expires. The status stays pending until the validator has seen "
                 "the object; completing again after success answers 200 again.",
                 "requestBody": {
                     "required": True,
