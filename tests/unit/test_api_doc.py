@@ -51,3 +51,17 @@ def test_every_error_code_is_in_the_error_table_with_its_status(openapi):
     }
     generic = ("method_not_allowed", "internal_error")
     assert {c: rows[c] for c in codes if rows[c] not in statuses and c not in generic} == {}
+
+
+def test_every_found_code_and_setting_is_documented():
+    """What an unsafe_content refusal can name, and every variable Config reads."""
+    import inspect as pyinspect
+
+    from upload_core import config as config_module
+    from upload_core.inspect.base import FOUND
+
+    text = DOC.read_text("utf-8")
+    assert [code for code in FOUND if f"| `{code}` |" not in text] == []
+    variables = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', pyinspect.getsource(config_module.Config.from_env)))
+    assert {"UPLOAD_BUCKET", "MAX_IMAGE_PIXELS", "CLAMD_ADDRESS", "AUTH_MODE"} <= variables
+    assert sorted(v for v in variables if f"`{v}`" not in text) == []
