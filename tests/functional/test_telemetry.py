@@ -133,3 +133,18 @@ def test_log_lines_carry_the_request_id_and_the_upload_id(handler, json_logs):
     assert accepted["correlation_id"] == event["requestContext"]["requestId"]
     assert accepted["upload_id"] == upload_id
     assert accepted["function"] == "api"
+
+
+def test_tracing_wraps_both_functions_when_enabled(bucket, env, s3):
+    """TRACING_ENABLED=true: Powertools' Tracer (aws-xray-sdk ships) wraps both entry
+    points, which still answer (outside Lambda the tracer records nothing)."""
+    from tests.support.helpers import import_handler
+
+    env.setenv("TRACING_ENABLED", "true")
+    handler = import_handler()
+    assert handler.validate({"Records": []}, None) == {"processed": 0, "accepted": 0, "rejected": 0, "skipped": 0}
+    response = handler.api(load_event("api_v2_healthz.json"), None)
+    assert response["statusCode"] == 200
+    import sys
+
+    assert "aws_xray_sdk" in sys.modules

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from ..config import Config, ConfigError
+from ..config import Config
 from . import logs, metrics
 from .logs import SERVICE, bind, configure_logging, unbind, unconfigure_logging
 from .metrics import accepted, decision_latency, event_not_delivered, rejected, validator_failure
@@ -65,11 +65,6 @@ class Telemetry:
     def __init__(self, config: Config):
         self.namespace = config.metrics_namespace
         self.tracing = config.tracing_enabled
-        if self.tracing:
-            from importlib.util import find_spec
-
-            if find_spec("aws_xray_sdk") is None:
-                raise ConfigError("TRACING_ENABLED", "needs aws-xray-sdk, which requirements.txt does not ship")
 
     def wrap(self, handler: Handler, name: str) -> Handler:
         traced = self._traced(handler) if self.tracing else handler
