@@ -151,3 +151,16 @@ def clamd():
     server = Clamd().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def clock():
+    """Seconds since 1970 that the test moves by hand (quota expiry, owners' index)."""
+
+    class Clock:
+        now = 1_800_000_000.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    return Clock()

@@ -8,12 +8,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from tests.support import photos, samples
-from tests.support.helpers import load_event
+from tests.support.helpers import serving
 from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of
 
 pytestmark = pytest.mark.server
@@ -21,29 +20,9 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture
 def api_url(live_app):
-    """The live_app over real HTTP, with the validator run on every object that lands."""
-    from werkzeug.serving import make_server
-
-    from upload_core.validator import validate_event
-
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    store, config = live_app.extensions["upload_store"], live_app.extensions["upload_config"]
-    stop = threading.Event()
-
-    def notify():
-        while not stop.wait(0.1):
-            listing = store.client.list_objects_v2(Bucket=store.bucket, Prefix="incoming/")
-            for obj in listing.get("Contents", []):
-                event = load_event("s3_object_created.json", bucket=store.bucket, key=obj["Key"])
-                validate_event(event, store, config)
-
-    pump = threading.Thread(target=notify, daemon=True)
-    pump.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    stop.set()
-    pump.join()
-    server.shutdown()
+    """The app over real HTTP, with the validator run on every object that lands."""
+    with serving(live_app, live_app.extensions["upload_store"], live_app.extensions["upload_config"]) as url:
+        yield url
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -150,35 +129,17 @@ def test_an_unreachable_api_fails_cleanly(tmp_path):
 def jwt_api(live, env):
     """The live_app in AUTH_MODE=jwt behind the local gateway (the JWT authorizer), over HTTP,
     with the validator fed as above; yields (url, issuer)."""
-    from werkzeug.serving import make_server
-
     from devstack.gateway_server import Gateway
     from devstack.issuer import LocalIssuer
     from upload_core.http import create_app
     from upload_core.http.gateway import make_api_handler
-    from upload_core.validator import validate_event
 
     env.setenv("AUTH_MODE", "jwt")
-    live_app = create_app()
+    app = create_app()
     issuer = LocalIssuer()
-    server = make_server("127.0.0.1", 0, None, threaded=True)
-    server.app = Gateway(make_api_handler(live_app), live_app.extensions["upload_config"].inline_max_bytes, 0, issuer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    store, config = live_app.extensions["upload_store"], live_app.extensions["upload_config"]
-    stop = threading.Event()
-
-    def notify():
-        while not stop.wait(0.1):
-            listing = store.client.list_objects_v2(Bucket=store.bucket, Prefix="incoming/")
-            for obj in listing.get("Contents", []):
-                validate_event(load_event("s3_object_created.json", bucket=store.bucket, key=obj["Key"]), store, config)
-
-    pump = threading.Thread(target=notify, daemon=True)
-    pump.start()
-    yield f"http://127.0.0.1:{server.server_port}", issuer
-    stop.set()
-    pump.join()
-    server.shutdown()
+    store, config = app.extensions["upload_store"], app.extensions["upload_config"]
+    with serving(Gateway(make_api_handler(app), config.inline_max_bytes, 0, issuer), store, config) as url:
+        yield url, issuer
 
 
 def test_with_a_token_from_upload_token_the_cli_uploads_as_its_owner(jwt_api, tmp_path, monkeypatch):

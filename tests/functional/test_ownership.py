@@ -25,19 +25,6 @@ def config(jwt_env, bucket):
 
 
 @pytest.fixture
-def clock():
-    """Seconds since 1970 that the test moves by hand."""
-
-    class Clock:
-        now = 1_800_000_000.0
-
-        def __call__(self) -> float:
-            return self.now
-
-    return Clock()
-
-
-@pytest.fixture
 def store(config, clock):
     from upload_core.s3.store import S3Store
 

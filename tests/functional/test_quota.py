@@ -15,17 +15,6 @@ HOUR, DAY = 3600, 86400
 
 
 @pytest.fixture
-def clock():
-    class Clock:
-        now = 1_800_000_000.0
-
-        def __call__(self) -> float:
-            return self.now
-
-    return Clock()
-
-
-@pytest.fixture
 def make(env, bucket, clock):
     """A client of an app with these quotas (and the test's clock)."""
 

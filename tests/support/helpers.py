@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -47,3 +48,33 @@ def caller(sub: str | None, payload: str = "2.0") -> dict:
     claims = {"sub": sub, "iss": "https://issuer.example", "aud": "upload-api"}
     authorizer = {"jwt": {"claims": claims, "scopes": None}} if payload == "2.0" else {"claims": claims}
     return {"serverless.event": {"version": payload, "requestContext": {"authorizer": authorizer}}}
+
+
+@contextmanager
+def serving(wsgi_app, store, config):
+    """`wsgi_app` over real HTTP on 127.0.0.1, with the validator run on every object that
+    lands under incoming/ (what the bucket's notification does on AWS); yields its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from upload_core.validator import validate_event
+
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop = threading.Event()
+
+    def notify():
+        while not stop.wait(0.1):
+            listing = store.client.list_objects_v2(Bucket=store.bucket, Prefix="incoming/")
+            for obj in listing.get("Contents", []):
+                validate_event(load_event("s3_object_created.json", bucket=store.bucket, key=obj["Key"]), store, config)
+
+    pump = threading.Thread(target=notify, daemon=True)
+    pump.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        stop.set()
+        pump.join()
+        server.shutdown()
