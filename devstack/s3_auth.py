@@ -168,7 +168,7 @@ class PresignedRequestCheck:
         try:
             self._check(environ)
         except S3Refusal as refusal:
-            _drain(environ)
+            drain(environ)
             body = refusal.body()
             start_response(refusal.status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
             return [body]
@@ -600,7 +600,7 @@ def _stream_size(stream) -> int:
     return size
 
 
-def _drain(environ) -> None:
+def drain(environ) -> None:
     """Read the refused body (if not read yet) so the connection stays usable."""
     if environ.get("devstack.body_read"):
         return

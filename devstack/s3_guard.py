@@ -8,6 +8,8 @@ service never signs that type, so the local S3 answers as AWS would, with a hint
 
 from __future__ import annotations
 
+from .s3_auth import drain
+
 FORM = "application/x-www-form-urlencoded"
 _BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code>'
@@ -26,18 +28,7 @@ class FormEncodedPutGuard:
         is_object = environ.get("PATH_INFO", "").strip("/").count("/") >= 1
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if environ.get("REQUEST_METHOD") == "PUT" and is_object and content_type == FORM:
-            _drain(environ)
+            drain(environ)
             start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(_BODY)))])
             return [_BODY]
         return self.app(environ, start_response)
-
-
-def _drain(environ) -> None:
-    """Read the refused body so the connection stays usable."""
-    remaining = int(environ.get("CONTENT_LENGTH") or 0)
-    stream = environ["wsgi.input"]
-    while remaining > 0:
-        chunk = stream.read(min(remaining, 1 << 20))
-        if not chunk:
-            break
-        remaining -= len(chunk)
