@@ -6,11 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import CODES
+from ...inspect.base import FOUND
 from . import auth, large
 from .common import ID as _ID
 from .common import errors as _errors
 from .common import json_response as _json
 from .common import ref as _ref
+
+# unsafe_content names what it found; malware names the signature (both also in a rejected
+# upload's reason).
+_FOUND = {
+    "found": {
+        "enum": list(FOUND),
+        "description": "unsafe_content: what was found. "
+        + "; ".join(f"{code}: {what}" for code, what in FOUND.items()),
+    },
+    "signature": {"type": "string", "description": "malware: the signature the scanner reported"},
+}
 
 
 def document(base_path: str = "") -> dict[str, Any]:
@@ -166,12 +178,15 @@ def document(base_path: str = "") -> dict[str, Any]:
                         "error": {
                             "type": "object",
                             "required": ["code", "message"],
-                            "properties": {"code": {"enum": list(CODES)}, "message": {"type": "string"}},
+                            "properties": {"code": {"enum": list(CODES)}, "message": {"type": "string"}, **_FOUND},
                             "additionalProperties": True,
                         }
                     },
                 },
-                "Reason": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                "Reason": {
+                    "type": "object",
+                    "properties": {"code": {"enum": list(CODES)}, "message": {"type": "string"}, **_FOUND},
+                },
                 "Upload": {
                     "type": "object",
                     "required": ["id", "status", "filename", "size", "content_type", "created_at", "links"],
