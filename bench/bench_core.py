@@ -19,6 +19,7 @@ import json
 import os
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -191,13 +192,19 @@ def start_moto() -> tuple[subprocess.Popen, str]:
 
 
 def make_png(path: Path, size: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    from tests.support import samples
+    """A PNG of `size` bytes that passes inspection: IHDR (4096 x 4096, under the default
+    MAX_IMAGE_PIXELS), IDAT chunks of random bytes (compressed pixels are not inflated),
+    IEND. Zero padding after IEND would be refused as trailing_data."""
+    from bench_inspect import _png_chunk
 
-    head = samples.png()
-    with open(path, "wb") as f:
-        f.write(head)
-        f.truncate(size)
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 4096, 4096, 8, 2, 0, 0, 0)))
+        left = size - out.tell() - 12
+        while left > 12:
+            n = min(1 << 20, left - 12)
+            out.write(_png_chunk(b"IDAT", os.urandom(n)))
+            left -= n + 12
+        out.write(_png_chunk(b"IEND", b""))
 
 
 def make_docx(path: Path, size: int) -> None:

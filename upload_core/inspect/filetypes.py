@@ -48,3 +48,6 @@ KNOWN_TYPES: dict[str, FileType] = {
 
 # What libmagic may answer for a real OOXML file instead of its own type.
 OOXML_GENERIC_MIMES = frozenset({"application/zip", "application/octet-stream"})
+
+# The first bytes of an OLE2 compound file (.doc, .xls, .ppt; also .msi and others).
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

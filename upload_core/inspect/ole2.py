@@ -34,8 +34,8 @@ from typing import Any
 
 from ..errors import Unsupported, UploadError
 from .base import READ_BYTES, Inspected, Limits, Source, unsafe
+from .filetypes import OLE2_MAGIC
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MACRO_STORAGES = frozenset({"macros", "_vba_project_cur", "vba"})
 _MACRO_STREAMS = frozenset({"_vba_project", "project", "projectwm"})
 _VBA_MARKERS = (b"\x00Attribut", b"Attribute VB_")

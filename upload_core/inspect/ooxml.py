@@ -38,6 +38,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from ..errors import Unsafe, Unsupported, UploadError
 from .base import Inspected, Limits, Source, unsafe
+from .filetypes import OLE2_MAGIC
 from .zipscan import Entry, InflateCounter, scan_zip
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
@@ -76,7 +77,6 @@ _HYPERLINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DDE_FIELD = re.compile(r'(?:^|[\s{"])DDE(?:AUTO)?(?:[\s"}]|$)', re.I)
 _DDE_FORMULA = re.compile(r"^\s*[=@+-]*\s*[\w.]+\s*\|\s*'", re.I)
 _MAX_INSTRUCTION = 64 * 1024
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def inspect_ooxml(
@@ -236,7 +236,7 @@ class _BinaryPart:
     def feed(self, data: bytes) -> None:
         if self.first:
             self.first = False
-            if data.startswith(_OLE2_MAGIC):
+            if data.startswith(OLE2_MAGIC):
                 self.package.ole_parts.append(self.name)
 
     def close(self) -> None:

@@ -15,13 +15,9 @@ from typing import BinaryIO, Callable
 
 from ..config import Config
 from ..errors import BadRequest, TooLarge, Unsupported, UploadError
-from .base import Inspected, Limits, Source, unsafe
-from .filetypes import KNOWN_TYPES, OOXML_GENERIC_MIMES, FileType
-from .images import inspect_gif, inspect_jpeg, inspect_png
+from .base import Inspected, Source, unsafe
+from .filetypes import KNOWN_TYPES, OLE2_MAGIC, OOXML_GENERIC_MIMES, FileType
 from .naming import extension_of, sanitize_filename
-from .ole2 import OLE2_MAGIC, inspect_ole
-from .ooxml import inspect_ooxml
-from .pdf import inspect_pdf
 from .sniff import detect_mime
 
 # What libmagic is shown of a file (it needs well under this); the inspectors read the
@@ -32,12 +28,20 @@ SNIFF_BYTES = 64 * 1024
 # bytes are still scanned for markup.
 _WEBP_ACTIVE = re.compile(rb"<\s*(script|html|svg|iframe|object|embed)\b|<\?php|javascript:", re.I)
 
-_INSPECTORS: dict[str, Callable[[Source, int, Limits], Inspected]] = {
-    "image/png": inspect_png,
-    "image/jpeg": inspect_jpeg,
-    "image/gif": inspect_gif,
-    "application/pdf": inspect_pdf,
+# Per-format inspectors by detected type, imported when first used: a cold start that
+# serves a health check or signs a URL never pays for them.
+_INSPECTORS: dict[str, tuple[str, str]] = {
+    "image/png": ("images", "inspect_png"),
+    "image/jpeg": ("images", "inspect_jpeg"),
+    "image/gif": ("images", "inspect_gif"),
+    "application/pdf": ("pdf", "inspect_pdf"),
 }
+
+
+def _inspector(module: str, name: str) -> Callable[..., Inspected]:
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __package__), name)
 
 
 @dataclass(frozen=True)
@@ -117,12 +121,13 @@ def inspect_content(name: str, sample: Sample, config: Config, declared_size: in
         and sample.head.startswith(b"PK\x03\x04")
         and (detected in ftype.mime_types or detected in OOXML_GENERIC_MIMES)
     ):
+        inspect_ooxml = _inspector("ooxml", "inspect_ooxml")
         return inspect_ooxml(_source_of(sample), sample.size, config.limits, ftype.ooxml_main_part, ext)
 
     if ext in ("doc", "xls", "ppt") and sample.head.startswith(OLE2_MAGIC):
         # A compound file is decided by its structure (libmagic calls a broken one
         # application/octet-stream or CDFV2, which would hide why it was refused).
-        return inspect_ole(_source_of(sample), sample.size, config.limits, ext)
+        return _inspector("ole2", "inspect_ole")(_source_of(sample), sample.size, config.limits, ext)
 
     if detected not in config.allowed_mime_types:
         raise Unsupported(
@@ -136,9 +141,8 @@ def inspect_content(name: str, sample: Sample, config: Config, declared_size: in
             f"The content is {detected}, which does not match the .{ext} extension",
             detected_type=detected,
         )
-    inspector = _INSPECTORS.get(detected)
-    if inspector is not None:
-        return inspector(_source_of(sample), sample.size, config.limits)
+    if detected in _INSPECTORS:
+        return _inspector(*_INSPECTORS[detected])(_source_of(sample), sample.size, config.limits)
     if detected == "image/webp":
         found = _WEBP_ACTIVE.search(sample.head)
         if found:
