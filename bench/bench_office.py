@@ -98,7 +98,7 @@ def xml_heavy(path: Path, paragraphs: int = 40_000) -> None:
 
 def huge_directory(path: Path, entries: int = 180_000) -> None:
     """A docx-like zip with `entries` tiny stored parts behind 200-byte names."""
-    from tests.support.hostile_office import docx_entries
+    from tests.support.hostile_office import central_record, docx_entries, local_header
 
     with open(path, "wb") as out:
         records = []
@@ -107,51 +107,11 @@ def huge_directory(path: Path, entries: int = 180_000) -> None:
             for i in range(entries)
         ]
         for e in items:
-            name = e["name"].encode()
-            records.append((e, name, out.tell()))
-            out.write(
-                struct.pack(
-                    "<4s5H3L2H",
-                    b"PK\x03\x04",
-                    20,
-                    0,
-                    e["method"],
-                    0,
-                    0x21,
-                    e["crc"],
-                    len(e["data"]),
-                    e["size"],
-                    len(name),
-                    0,
-                )
-                + name
-                + e["data"]
-            )
+            records.append(dict(e, offset=out.tell()))
+            out.write(local_header(e) + e["data"])
         cd = out.tell()
-        for e, name, offset in records:
-            out.write(
-                struct.pack(
-                    "<4s6H3L5H2L",
-                    b"PK\x01\x02",
-                    20,
-                    20,
-                    0,
-                    e["method"],
-                    0,
-                    0x21,
-                    e["crc"],
-                    len(e["data"]),
-                    e["size"],
-                    len(name),
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    offset,
-                )
-                + name
-            )
+        for r in records:
+            out.write(central_record(r))
         size, count, record_at = out.tell() - cd, len(records), out.tell()
         # More than 65,535 entries: a zip64 end record and its locator, as zip tools write.
         out.write(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, size, cd))

@@ -87,6 +87,25 @@ def vba_project(module: str = "ThisDocument") -> bytes:
     )
 
 
+def local_header(entry: dict) -> bytes:
+    """A zip local file header and name for an entry (name, data as stored, method, crc, size)."""
+    name = entry["name"].encode()
+    fields = (20, 0, entry["method"], 0, 0x21, entry["crc"], len(entry["data"]), entry["size"], len(name), 0)
+    return struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + name
+
+
+def central_record(record: dict) -> bytes:
+    """A central-directory record pointing at `record["offset"]` (which may point anywhere)."""
+    name = record["name"].encode()
+    sizes = (record["crc"], len(record["data"]), record["size"], len(name))
+    return (
+        struct.pack(
+            "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, record["method"], 0, 0x21, *sizes, 0, 0, 0, 0, 0, record["offset"]
+        )
+        + name
+    )
+
+
 def raw_zip(entries: list[dict], directory: list[dict] | None = None) -> bytes:
     """A zip written field by field. entries: name, data (as stored), method, crc, size;
     directory: the central records (default: one per entry), each may point anywhere."""
@@ -94,51 +113,11 @@ def raw_zip(entries: list[dict], directory: list[dict] | None = None) -> bytes:
     offsets = []
     for e in entries:
         offsets.append(body.tell())
-        name = e["name"].encode()
-        body.write(
-            struct.pack(
-                "<4s5H3L2H",
-                b"PK\x03\x04",
-                20,
-                0,
-                e["method"],
-                0,
-                0x21,
-                e["crc"],
-                len(e["data"]),
-                e["size"],
-                len(name),
-                0,
-            )
-        )
-        body.write(name + e["data"])
+        body.write(local_header(e) + e["data"])
     records = directory or [dict(e, offset=o) for e, o in zip(entries, offsets, strict=True)]
     cd_offset = body.tell()
     for r in records:
-        name = r["name"].encode()
-        body.write(
-            struct.pack(
-                "<4s6H3L5H2L",
-                b"PK\x01\x02",
-                20,
-                20,
-                0,
-                r["method"],
-                0,
-                0x21,
-                r["crc"],
-                len(r["data"]),
-                r["size"],
-                len(name),
-                0,
-                0,
-                0,
-                0,
-                0,
-                r["offset"],
-            )
-            + name
-        )
+        body.write(central_record(r))
     cd_size = body.tell() - cd_offset
     body.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(records), len(records), cd_size, cd_offset, 0))
     return body.getvalue()
