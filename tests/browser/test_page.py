@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import MiB
-from tests.support import photos, samples
+from tests.support import corpus, samples
 
 # Records every value each file's progress bar takes, so a test can tell a bar that moved
 # with the bytes from one that jumped from 0 to 100.
@@ -77,7 +77,7 @@ def files(tmp_path):
 
 def test_dropped_files_upload_with_progress_and_are_accepted_and_downloadable(stack, page, files, artifacts):
     small = files("small.png", samples.png(64))  # inline
-    photo = files("IMG_2041.jpg", photos.jpeg(850 * photos.KB))  # inline: a real-sized photo (issue 10)
+    photo = files("IMG_2041.jpg", corpus.jpeg(850 * corpus.KB))  # inline: a real-sized photo (issue 10)
     medium = files("medium.png", samples.big_png(4 * MiB + 300_000))  # over the inline limit: one PUT
     large = files("large photo.png", samples.big_png(11 * MiB))  # over the lowered threshold: 3 parts
     script = files("invoice.png", samples.SCRIPT)  # a script dressed as an image

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.support import photos, samples
+from tests.support import corpus, samples
 from tests.support.helpers import serving
 from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of
 
@@ -40,7 +40,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_uploads_inline_put_and_multipart_then_reports_accepted(api_url, live_app, tmp_path):
     files = {
         "tiny.png": samples.png(),
-        "IMG_2041.jpg": photos.jpeg(800 * photos.KB),  # inline: the photo issue 10 saw refused
+        "IMG_2041.jpg": corpus.jpeg(800 * corpus.KB),  # inline: the photo issue 10 saw refused
         "medium.png": png_of(2),
         "big.png": png_of(12),
     }

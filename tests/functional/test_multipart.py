@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.support import photos
+from tests.support import corpus
 from tests.support.helpers import keys
 from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of, put, sha256_b64, validate
 
@@ -265,7 +265,7 @@ def test_a_multipart_upload_that_fails_validation_is_rejected(live_client, live_
 
 
 def test_a_noise_jpeg_photo_round_trips_through_multipart(live_client, live_app):
-    data = photos.jpeg(11 * MiB)
+    data = corpus.jpeg(11 * MiB)
     body = start(live_client, data, name="DSC_0042.jpg")
     assert body["upload"]["part_count"] == 3
     assert complete(live_client, body["id"], send_parts(body, data)).status_code == 200

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.support import photos, samples
+from tests.support import corpus, samples
 from tests.support.helpers import load_event
 
 
@@ -66,7 +66,7 @@ def test_what_s3_would_refuse_is_caught_after_landing(live_handler):
         assert client.get(f"/uploads/{upload['id']}/content").status_code == 409
 
 
-@pytest.mark.parametrize("make, size", [(photos.jpeg, 1900 * photos.KB), (photos.gif, 800 * photos.KB)])
+@pytest.mark.parametrize("make, size", [(corpus.jpeg, 1900 * corpus.KB), (corpus.gif, 800 * corpus.KB)])
 def test_noise_photos_round_trip_through_a_presigned_put(live_handler, make, size):
     handler = live_handler
     client = handler.app.test_client()

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.support import photos
+from tests.support import corpus
 from tests.support.helpers import BUCKET, keys, load_event
 
 
@@ -20,8 +20,8 @@ def form(*files):
 
 PHOTOS = [
     pytest.param(make, size, id=f"{make.__name__}-{size}")
-    for make in (photos.jpeg, photos.png, photos.gif)
-    for size in photos.SIZES
+    for make in (corpus.jpeg, corpus.png, corpus.gif)
+    for size in corpus.SIZES
 ]
 
 
@@ -36,7 +36,7 @@ def test_noise_photos_up_to_the_inline_limit_are_accepted_intact(client, s3, mak
 
 
 def test_a_photo_just_under_the_limit_passes_through_the_lambda_handler(handler, s3):
-    data = photos.jpeg(4 * photos.MiB - 1024)
+    data = corpus.jpeg(4 * corpus.MiB - 1024)
     boundary = "----WebKitFormBoundaryq8Zp0uYbE2tP"
     body = (
         (
@@ -69,7 +69,7 @@ def _refused(response, status: int, code: str) -> dict:
 
 
 def test_a_70_kb_text_field_is_refused_naming_the_field_limit(client, s3):
-    data = {"note": "x" * 70_000, "file": (io.BytesIO(photos.jpeg(50 * photos.KB)), "a.jpg")}
+    data = {"note": "x" * 70_000, "file": (io.BytesIO(corpus.jpeg(50 * corpus.KB)), "a.jpg")}
     error = _refused(client.post("/uploads", data=data), 413, "request_too_large")
     assert error["limit"] == 64 * 1024
     assert "note" in error["message"] and "65536" in error["message"]
@@ -77,7 +77,7 @@ def test_a_70_kb_text_field_is_refused_naming_the_field_limit(client, s3):
 
 
 def test_101_file_parts_are_refused_naming_the_part_limit(client, s3):
-    files = [(f"p{n}.jpg", photos.jpeg(50 * photos.KB)[:2000]) for n in range(101)]
+    files = [(f"p{n}.jpg", corpus.jpeg(50 * corpus.KB)[:2000]) for n in range(101)]
     error = _refused(client.post("/uploads", data=form(*files)), 413, "request_too_large")
     assert error["limit"] == 100 and "100 parts" in error["message"]
     assert keys(s3) == []

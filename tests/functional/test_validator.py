@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import photos, samples
+from tests.support import corpus, samples
 from tests.support.helpers import BUCKET, keys, load_event
 
 
@@ -217,7 +217,7 @@ def test_records_carry_their_status_for_the_lifecycle_rules(handler, client, lan
 def test_a_delete_between_the_copy_and_the_record_write_stays_deleted(handler, client, landed, s3, monkeypatch):
     """DELETE /uploads/ID lands after the validator copied to files/ID and before it
     records `accepted`: after the 204 nothing is served, nothing is left, and it is 404."""
-    photo = photos.jpeg(800 * photos.KB)
+    photo = corpus.jpeg(800 * corpus.KB)
     upload_id = landed("IMG_2041.jpg", photo)
     store = handler.store
     real_promote = store.promote
@@ -261,7 +261,7 @@ def test_a_delete_while_a_rejection_is_decided_stays_deleted(handler, client, la
 def test_a_repeated_event_validated_twice_at_once_keeps_the_served_copy(handler, client, landed, s3, monkeypatch):
     """Two runs of the same event: the second to write finds the record already accepted
     and must not withdraw the copy that record points at."""
-    photo = photos.png(319 * photos.KB)
+    photo = corpus.png(319 * corpus.KB)
     upload_id = landed("scan.png", photo)
     store = handler.store
     real_promote = store.promote

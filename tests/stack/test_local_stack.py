@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import photos, samples
+from tests.support import corpus, samples
 
 from .conftest import ALLOWED_ORIGIN
 
@@ -83,7 +83,7 @@ def test_a_file_that_is_not_what_its_name_says_is_rejected_and_never_served(stac
     assert not [o["Key"] for o in left if issued["id"] in o["Key"] and not o["Key"].startswith("records/")]
 
 
-@pytest.mark.parametrize("make, size", [(photos.jpeg, 800 * photos.KB), (photos.png, 4 * photos.MiB - 1024)])
+@pytest.mark.parametrize("make, size", [(corpus.jpeg, 800 * corpus.KB), (corpus.png, 4 * corpus.MiB - 1024)])
 def test_a_photo_sent_with_curl_is_accepted(stack, tmp_path, make, size):
     """The issue's reproduction: `curl -F file=@photo.jpg` answered a false 413."""
     import shutil

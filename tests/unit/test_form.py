@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import photos
+from tests.support import corpus
 from upload_core.errors import UploadError
 from upload_core.http.form import MAX_FIELD_BYTES, file_parts
 
@@ -19,12 +19,12 @@ def body(*parts: bytes, preamble: bytes = b"", epilogue: bytes = b"") -> bytes:
     return preamble + b"".join(parts) + f"--{B}--\r\n".encode() + epilogue
 
 
-PHOTO = photos.jpeg(50 * photos.KB)
+PHOTO = corpus.jpeg(50 * corpus.KB)
 FILE = 'Content-Disposition: form-data; name="file"; filename="IMG 1.jpg"\r\nContent-Type: image/jpeg'
 
 
 def test_file_parts_come_back_byte_for_byte_in_order():
-    other = photos.png(50 * photos.KB)
+    other = corpus.png(50 * corpus.KB)
     got = file_parts(
         body(
             part('Content-Disposition: form-data; name="note"', b"trip"),
