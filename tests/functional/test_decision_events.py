@@ -1,13 +1,12 @@
 """Decision events on EventBridge (API.md "Events"), as a subscribed application sees them:
 moto's EventBridge with a rule that sends every upload-service event to an SQS queue."""
 
-import base64
 import json
 
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, import_handler, keys, load_event
+from tests.support.helpers import BUCKET, form_body, import_handler, keys, load_event, v2_post
 
 BUS = "uploads-events"
 
@@ -63,20 +62,7 @@ def created(upload_id: str) -> dict:
 
 
 def inline_event(name: str, data: bytes) -> dict:
-    boundary = "----decision7MA4YWxk"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'.encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return load_event(
-        "api_v2_post_uploads.json",
-        raw_path="/uploads",
-        stage="$default",
-        host="abcdef1234.execute-api.us-east-1.amazonaws.com",
-        content_type=f"multipart/form-data; boundary={boundary}",
-        body=base64.b64encode(body).decode(),
-    )
+    return v2_post(*form_body(name, data))
 
 
 def test_each_decision_puts_one_event_shaped_as_the_contract_says(handler, client, subscriber, s3):

@@ -6,32 +6,8 @@ import json
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, keys, load_event
-
-
-def multipart(name: str, data: bytes) -> tuple[bytes, str]:
-    boundary = "----upload7MA4YWxkTrZu0gW"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-def v2_post(body: bytes, content_type: str, stage="$default", host="abcdef1234.execute-api.us-east-1.amazonaws.com"):
-    raw_path = "/uploads" if stage == "$default" else f"/{stage}/uploads"
-    return load_event(
-        "api_v2_post_uploads.json",
-        raw_path=raw_path,
-        stage=stage,
-        host=host,
-        content_type=content_type,
-        body=base64.b64encode(body).decode(),
-    )
+from tests.support.helpers import BUCKET, keys, load_event, v2_post
+from tests.support.helpers import form_body as multipart
 
 
 def v1_post(body: bytes, content_type: str):

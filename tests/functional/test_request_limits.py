@@ -11,7 +11,7 @@ import random
 import pytest
 
 from tests.support import corpus
-from tests.support.helpers import BUCKET, keys, load_event
+from tests.support.helpers import BUCKET, keys, load_event, v2_post
 
 
 def form(*files):
@@ -47,15 +47,7 @@ def test_a_photo_just_under_the_limit_passes_through_the_lambda_handler(handler,
         + data
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    event = load_event(
-        "api_v2_post_uploads.json",
-        raw_path="/uploads",
-        stage="$default",
-        host="abcdef1234.execute-api.us-east-1.amazonaws.com",
-        content_type=f"multipart/form-data; boundary={boundary}",
-        body=base64.b64encode(body).decode(),
-    )
-    response = handler.api(event, None)
+    response = handler.api(v2_post(body, f"multipart/form-data; boundary={boundary}"), None)
     assert response["statusCode"] == 201, response["body"][:300]
     upload = json.loads(response["body"])
     assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload['id']}")["Body"].read() == data

@@ -78,3 +78,34 @@ def serving(wsgi_app, store, config):
         stop.set()
         pump.join()
         server.shutdown()
+
+
+GATEWAY_HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com"
+
+
+def form_body(name: str, data: bytes, boundary: str = "----upload7MA4YWxkTrZu0gW") -> tuple[bytes, str]:
+    """A multipart/form-data body with one part named `file`, and its Content-Type."""
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def v2_post(body: bytes, content_type: str, stage: str = "$default", host: str = GATEWAY_HOST) -> dict:
+    """An HTTP API (payload 2.0) event of POST /uploads with a base64 body, as API Gateway sends it."""
+    import base64
+
+    raw_path = "/uploads" if stage == "$default" else f"/{stage}/uploads"
+    return load_event(
+        "api_v2_post_uploads.json",
+        raw_path=raw_path,
+        stage=stage,
+        host=host,
+        content_type=content_type,
+        body=base64.b64encode(body).decode(),
+    )
