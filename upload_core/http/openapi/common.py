@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,64}$"}}
+
+def param(
+    name: str, where: str, schema: dict[str, Any], description: str = "", required: bool = True
+) -> dict[str, Any]:
+    """An operation parameter (a path parameter is always required)."""
+    found: dict[str, Any] = {"name": name, "in": where, "required": required or where == "path", "schema": schema}
+    if description:
+        found["description"] = description
+    return found
+
+
+ID = param("id", "path", {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,64}$"})
 
 
 def ref(name: str) -> dict[str, str]:

@@ -8,29 +8,18 @@ from typing import Any
 from .common import ID as _ID
 from .common import errors as _errors
 from .common import json_response as _json
+from .common import param
 from .common import ref as _ref
 
-_S3_ID = {
-    "name": "s3_upload_id",
-    "in": "path",
-    "required": True,
-    "description": "S3's UploadId, as POST /s3/multipart answered it",
-    "schema": {"type": "string"},
-}
-_KEY = {
-    "name": "key",
-    "in": "query",
-    "required": True,
-    "description": "incoming/ID, as this service issued it",
-    "schema": {"type": "string"},
-}
+_INT, _STR = {"type": "integer"}, {"type": "string"}
+_S3_ID = param("s3_upload_id", "path", _STR, "S3's UploadId, as POST /s3/multipart answered it")
+_KEY = param("key", "query", _STR, "incoming/ID, as this service issued it")
 
 
 def _obj(**props: Any) -> dict[str, Any]:
     return {"type": "object", "properties": props}
 
 
-_INT, _STR = {"type": "integer"}, {"type": "string"}
 _COMPANION = "Uppy Companion protocol (@uppy/aws-s3). "
 
 
@@ -132,8 +121,8 @@ def paths() -> dict[str, Any]:
                 "incoming/ID, the content type and content-length-range 1..MAX_UPLOAD_BYTES. The validator checks the "
                 "bytes and the size after landing. metadata[...] parameters are accepted and ignored.",
                 "parameters": [
-                    {"name": "filename", "in": "query", "required": True, "schema": _STR},
-                    {"name": "type", "in": "query", "required": False, "schema": _STR},
+                    param("filename", "query", _STR),
+                    param("type", "query", _STR, required=False),
                 ],
                 "responses": {
                     "200": _json(
@@ -185,12 +174,7 @@ def paths() -> dict[str, Any]:
                 "operationId": "companionSignPart",
                 "parameters": [
                     _S3_ID,
-                    {
-                        "name": "part_number",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
-                    },
+                    param("part_number", "path", {"type": "integer", "minimum": 1, "maximum": 10000}),
                     _KEY,
                 ],
                 "responses": {"200": _json(_obj(url=_STR, expires=_INT), "Signed"), **_errors(400, 403, 404, 409, 503)},
@@ -203,13 +187,7 @@ def paths() -> dict[str, Any]:
                 "parameters": [
                     _S3_ID,
                     _KEY,
-                    {
-                        "name": "partNumbers",
-                        "in": "query",
-                        "required": True,
-                        "description": "comma-separated",
-                        "schema": _STR,
-                    },
+                    param("partNumbers", "query", _STR, "comma-separated"),
                 ],
                 "responses": {
                     "200": _json(_obj(presignedUrls={"type": "object", "additionalProperties": _STR}), "Signed"),
