@@ -36,6 +36,17 @@ def aws(env):
 
 
 @pytest.fixture
+def strict_s3(aws):
+    """moto refusing what S3 refuses (ranged copies of small sources, copies over 5 GiB),
+    answering 409 on demand (`strict_s3.arm_conflict(bucket, key)`) and giving objects S3's
+    default CRC64NVME checksum: devstack/strict_s3.py, which the local stack always uses."""
+    from devstack import strict_s3 as rules
+
+    with rules.strict():
+        yield rules
+
+
+@pytest.fixture
 def s3(aws):
     import boto3
 
