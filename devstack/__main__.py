@@ -235,6 +235,25 @@ class ParentWatch:
     def __init__(self) -> None:
         self.pid = os.getppid()
         self.caught = self._caught()
+        if self._ignored() & (1 << (signal.SIGINT - 1)):
+            # POSIX: a non-interactive shell starts background jobs (`make dev &` in a script)
+            # with SIGINT ignored, and make keeps it so: SIGINT to its PID then never arrives.
+            log.warning(
+                "make (pid %d) ignores SIGINT, as a script's background job does: stop the stack with "
+                "kill -TERM %d (or start make in the foreground, or with setsid)",
+                self.pid,
+                self.pid,
+            )
+
+    def _ignored(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("SigIgn:"):
+                        return int(line.split()[1], 16)
+        except OSError:
+            pass
+        return 0
 
     def _caught(self) -> int:
         try:
@@ -265,7 +284,9 @@ UPLOAD_ID=$(field '["id"]')
 UPLOAD_URL=$(field '["upload"]["url"]')
 CONTENT_TYPE=$(field '["upload"]["headers"]["Content-Type"]')
 curl -sS -T "$FILE" -H "Content-Type: $CONTENT_TYPE" "$UPLOAD_URL"   # S3 answers 200, no body
-sleep 2; curl -sS "$API/uploads/$UPLOAD_ID"   # pending -> accepted | rejected
+for i in $(seq 120); do STATUS=$(curl -sS "$API/uploads/$UPLOAD_ID")   # until decided (2 minutes at most)
+  case $STATUS in *'"pending"'*) sleep 1;; *) break;; esac; done
+echo "$STATUS"   # accepted | rejected, once the validator has decided (a 6.5 MB PDF: about 15 s)
 curl -sS -L -o "copy-$FILE" "$API/uploads/$UPLOAD_ID/content" && cmp "$FILE" "copy-$FILE" && echo same bytes"""
 
 
