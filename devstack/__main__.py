@@ -70,6 +70,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the value sent in the X-Upload-Webhook-Secret header",
     )
     parser.add_argument(
+        "--sweep-every",
+        type=float,
+        default=60.0,
+        help="seconds between runs of handler.sweep, as the deployed schedule runs it (0: never; "
+        "POST /_local/sweep runs it at once)",
+    )
+    parser.add_argument(
         "--json-logs",
         action="store_true",
         help="print the functions' raw JSON log lines instead of one readable line each",
@@ -115,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["CLAMD_ADDRESS"] = clamd.address
         log.info("clamd on %s (signature database: EICAR only)", clamd.address)
     os.environ["AUTH_MODE"] = args.auth
+    # Locally a lost event is made good after a minute, not the deployed 15 (SWEEP_AFTER_SECONDS).
+    os.environ.setdefault("SWEEP_AFTER_SECONDS", "60")
     try:
         config = Config.from_env()
     except ConfigError as exc:
@@ -162,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
 
     pump = EventPump(s3.client("sqs", server.endpoint), queue_url, handler.validate)
     pump.start()
+    from .sweeper import Sweeper
+
+    sweeper = Sweeper(handler, args.sweep_every)
+    if args.sweep_every > 0:
+        sweeper.start()
     api = issuer = None
     if args.api == "gateway":
         from .gateway_server import Gateway, serve
@@ -170,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             from .issuer import LocalIssuer
 
             issuer = LocalIssuer()
-        api = serve(args.host, args.port, lambda port: Gateway(handler.api, config.inline_max_bytes, port, issuer))
+        api = serve(
+            args.host, args.port, lambda port: Gateway(handler.api, config.inline_max_bytes, port, issuer, sweeper)
+        )
 
     # Set by the signal handler, polled here: Event.set() inside a handler can deadlock
     # a main thread that is in Event.wait().
@@ -202,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     pump.stop()
+    sweeper.stop()
     status = 0
     watcher.stop()
     if saver is not None:
@@ -311,6 +328,10 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child, bus: str, 
         f"  S3 endpoint  {s3_endpoint}   moto; CORS, lifecycle, notification from infra/bucket.json",
         f"  bucket       {args.bucket}",
         f"  events       {queue_url} -> handler.validate",
+        f"  sweep        handler.sweep every {args.sweep_every:g} s (objects waiting over SWEEP_AFTER_SECONDS: "
+        f"{os.environ['SWEEP_AFTER_SECONDS']} s here)"
+        if args.sweep_every > 0
+        else "  sweep        off (--sweep-every 0); POST /_local/sweep on the API runs it",
         f"  data         {data}",
         f"  clamd        {os.environ['CLAMD_ADDRESS']}" + (" (--clamd: EICAR signature only)" if args.clamd else "")
         if os.environ.get("CLAMD_ADDRESS")

@@ -53,15 +53,20 @@ class Gateway:
     """A WSGI app that invokes a Lambda handler with API Gateway v2 events; with an
     issuer (AUTH_MODE=jwt) it is also the JWT authorizer of every non-public route."""
 
-    def __init__(self, handler: Callable[[dict, Any], dict], inline_max_bytes: int, port: int, issuer=None):
+    def __init__(
+        self, handler: Callable[[dict, Any], dict], inline_max_bytes: int, port: int, issuer=None, sweeper=None
+    ):
         self.handler = handler
         self.inline_max_bytes = inline_max_bytes
         self.port = port
         self.issuer = issuer
+        self.sweeper = sweeper
 
     def __call__(self, environ, start_response):
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
         claims = None
+        if method == "POST" and path == "/_local/sweep" and self.sweeper is not None:
+            return self._sweep(environ, start_response)
         if self.issuer is not None:
             if method == "GET" and path == "/_local/token":
                 return self._mint(environ, start_response)
@@ -84,6 +89,15 @@ class Gateway:
         sub = (parse_qs(environ.get("QUERY_STRING", "")).get("sub") or ["local-user"])[0]
         data = json.dumps({"token": self.issuer.mint(sub), "sub": sub}).encode("utf-8")
         start_response("200 OK", [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
+        return [data]
+
+    def _sweep(self, environ, start_response):
+        """POST /_local/sweep[?later=SECONDS]: run handler.sweep now (only the local gateway has this)."""
+        from urllib.parse import parse_qs
+
+        later = float((parse_qs(environ.get("QUERY_STRING", "")).get("later") or ["0"])[0])
+        data = json.dumps(self.sweeper.sweep_now(later)).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
         return [data]
 
     def _invoke(self, environ, start_response, claims: dict[str, str] | None):
