@@ -185,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
 
             issuer = LocalIssuer()
         api = serve(
-            args.host, args.port, lambda port: Gateway(handler.api, config.inline_max_bytes, port, issuer, sweeper)
+            args.host,
+            args.port,
+            lambda port: Gateway(
+                handler.api, config.inline_max_bytes, port, issuer, sweeper, config.cors_allowed_origins
+            ),
         )
 
     # Set by the signal handler, polled here: Event.set() inside a handler can deadlock
