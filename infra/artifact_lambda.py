@@ -127,9 +127,9 @@ def main():
     outside = sorted(
         {
             getattr(m, "__file__", None)
-            for name, m in list(sys.modules.items())
-            if name != "__main__"
-            and getattr(m, "__file__", None)
+            for m in list(sys.modules.values())
+            if getattr(m, "__file__", None)
+            and os.path.abspath(m.__file__) != os.path.abspath(__file__)  # this script, also as __mp_main__
             and not m.__file__.startswith(TASK)
             and not m.__file__.startswith(sys.base_prefix)
         }
