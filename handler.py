@@ -15,6 +15,7 @@ from upload_core import telemetry
 from upload_core.config import Config
 from upload_core.notify import DecisionEvents
 from upload_core.s3.store import S3Store
+from upload_core.sweep import make_sweep_handler
 from upload_core.validator import make_validate_handler
 
 config = Config.from_env()
@@ -24,6 +25,8 @@ observe = telemetry.Telemetry(config)
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     telemetry.configure_logging()
 validate = observe.wrap(make_validate_handler(store, config, events), "validate")
+# On a schedule: uploads whose object landed but whose S3 event never came (sweep.py).
+sweep = observe.wrap(make_sweep_handler(store, config, events), "sweep")
 
 
 def __getattr__(name: str) -> Any:

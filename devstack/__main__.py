@@ -70,6 +70,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the value sent in the X-Upload-Webhook-Secret header",
     )
     parser.add_argument(
+        "--sweep-every",
+        type=float,
+        default=60.0,
+        help="seconds between runs of handler.sweep, as the deployed schedule runs it (0: never; "
+        "POST /_local/sweep runs it at once)",
+    )
+    parser.add_argument(
         "--json-logs",
         action="store_true",
         help="print the functions' raw JSON log lines instead of one readable line each",
@@ -115,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["CLAMD_ADDRESS"] = clamd.address
         log.info("clamd on %s (signature database: EICAR only)", clamd.address)
     os.environ["AUTH_MODE"] = args.auth
+    # Locally a lost event is made good after a minute, not the deployed 15 (SWEEP_AFTER_SECONDS).
+    os.environ.setdefault("SWEEP_AFTER_SECONDS", "60")
     try:
         config = Config.from_env()
     except ConfigError as exc:
@@ -162,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
 
     pump = EventPump(s3.client("sqs", server.endpoint), queue_url, handler.validate)
     pump.start()
+    from .sweeper import Sweeper
+
+    sweeper = Sweeper(handler, args.sweep_every)
+    if args.sweep_every > 0:
+        sweeper.start()
     api = issuer = None
     if args.api == "gateway":
         from .gateway_server import Gateway, serve
@@ -170,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
             from .issuer import LocalIssuer
 
             issuer = LocalIssuer()
-        api = serve(args.host, args.port, lambda port: Gateway(handler.api, config.inline_max_bytes, port, issuer))
+        api = serve(
+            args.host,
+            args.port,
+            lambda port: Gateway(
+                handler.api, config.inline_max_bytes, port, issuer, sweeper, config.cors_allowed_origins
+            ),
+        )
 
     # Set by the signal handler, polled here: Event.set() inside a handler can deadlock
     # a main thread that is in Event.wait().
@@ -202,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     pump.stop()
+    sweeper.stop()
     status = 0
     watcher.stop()
     if saver is not None:
@@ -235,6 +256,25 @@ class ParentWatch:
     def __init__(self) -> None:
         self.pid = os.getppid()
         self.caught = self._caught()
+        if self._ignored() & (1 << (signal.SIGINT - 1)):
+            # POSIX: a non-interactive shell starts background jobs (`make dev &` in a script)
+            # with SIGINT ignored, and make keeps it so: SIGINT to its PID then never arrives.
+            log.warning(
+                "make (pid %d) ignores SIGINT, as a script's background job does: stop the stack with "
+                "kill -TERM %d (or start make in the foreground, or with setsid)",
+                self.pid,
+                self.pid,
+            )
+
+    def _ignored(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("SigIgn:"):
+                        return int(line.split()[1], 16)
+        except OSError:
+            pass
+        return 0
 
     def _caught(self) -> int:
         try:
@@ -265,7 +305,9 @@ UPLOAD_ID=$(field '["id"]')
 UPLOAD_URL=$(field '["upload"]["url"]')
 CONTENT_TYPE=$(field '["upload"]["headers"]["Content-Type"]')
 curl -sS -T "$FILE" -H "Content-Type: $CONTENT_TYPE" "$UPLOAD_URL"   # S3 answers 200, no body
-sleep 2; curl -sS "$API/uploads/$UPLOAD_ID"   # pending -> accepted | rejected
+for i in $(seq 120); do STATUS=$(curl -sS "$API/uploads/$UPLOAD_ID")   # until decided (2 minutes at most)
+  case $STATUS in *'"pending"'*) sleep 1;; *) break;; esac; done
+echo "$STATUS"   # accepted | rejected, once the validator has decided (a 6.5 MB PDF: about 15 s)
 curl -sS -L -o "copy-$FILE" "$API/uploads/$UPLOAD_ID/content" && cmp "$FILE" "copy-$FILE" && echo same bytes"""
 
 
@@ -290,6 +332,10 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child, bus: str, 
         f"  S3 endpoint  {s3_endpoint}   moto; CORS, lifecycle, notification from infra/bucket.json",
         f"  bucket       {args.bucket}",
         f"  events       {queue_url} -> handler.validate",
+        f"  sweep        handler.sweep every {args.sweep_every:g} s (objects waiting over SWEEP_AFTER_SECONDS: "
+        f"{os.environ['SWEEP_AFTER_SECONDS']} s here)"
+        if args.sweep_every > 0
+        else "  sweep        off (--sweep-every 0); POST /_local/sweep on the API runs it",
         f"  data         {data}",
         f"  clamd        {os.environ['CLAMD_ADDRESS']}" + (" (--clamd: EICAR signature only)" if args.clamd else "")
         if os.environ.get("CLAMD_ADDRESS")

@@ -38,6 +38,11 @@ TEXT_TYPES = (
 
 # Routes the deployed API leaves open in AUTH_MODE=jwt (infra/api_auth.js PUBLIC_ROUTES).
 PUBLIC_ROUTES = ("GET /", "GET /assets/{name}", "GET /healthz", "GET /openapi.json", "OPTIONS /{proxy+}")
+# The HTTP API's CORS configuration as serverless.yml deploys it (infra/cors.js).
+CORS_METHODS = "GET,POST,DELETE,OPTIONS"
+CORS_HEADERS = "content-type,authorization,x-requested-with"
+CORS_EXPOSE = "location,etag"
+CORS_MAX_AGE = "600"
 UNAUTHORIZED = b'{"message":"Unauthorized"}'  # API Gateway's own body, not the function's
 
 
@@ -53,15 +58,66 @@ class Gateway:
     """A WSGI app that invokes a Lambda handler with API Gateway v2 events; with an
     issuer (AUTH_MODE=jwt) it is also the JWT authorizer of every non-public route."""
 
-    def __init__(self, handler: Callable[[dict, Any], dict], inline_max_bytes: int, port: int, issuer=None):
+    def __init__(
+        self,
+        handler: Callable[[dict, Any], dict],
+        inline_max_bytes: int,
+        port: int,
+        issuer=None,
+        sweeper=None,
+        cors_origins: tuple[str, ...] | None = None,
+    ):
         self.handler = handler
         self.inline_max_bytes = inline_max_bytes
         self.port = port
         self.issuer = issuer
+        self.sweeper = sweeper
+        # None: no gateway CORS (the function's own headers pass through, as without
+        # provider.httpApi.cors); the stack passes CORS_ALLOWED_ORIGINS, as deployed.
+        self.cors_origins = cors_origins
 
     def __call__(self, environ, start_response):
+        if self.cors_origins is None:
+            return self._route(environ, start_response)
+        return self._with_cors(environ, start_response)
+
+    def _with_cors(self, environ, start_response):
+        """As an HTTP API with a CORS configuration: API Gateway answers preflights itself,
+        puts the configured headers on every answer to an allowed origin, its own errors
+        included (the authorizer's 401, the payload 413), and drops the function's."""
+        origin = environ.get("HTTP_ORIGIN")
+        allowed = origin and ("*" in self.cors_origins or origin in self.cors_origins)
+        allow_origin = "*" if "*" in self.cors_origins else origin
+        if environ["REQUEST_METHOD"] == "OPTIONS" and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            headers = [("Content-Length", "0")]
+            if allowed:
+                headers += [
+                    ("Access-Control-Allow-Origin", allow_origin),
+                    ("Access-Control-Allow-Methods", CORS_METHODS),
+                    ("Access-Control-Allow-Headers", CORS_HEADERS),
+                    ("Access-Control-Max-Age", CORS_MAX_AGE),
+                ]
+            start_response("204 No Content", headers)
+            return [b""]
+
+        def respond(status, headers, exc_info=None):
+            headers = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+            if allowed:
+                headers += [
+                    ("Access-Control-Allow-Origin", allow_origin),
+                    ("Access-Control-Expose-Headers", CORS_EXPOSE),
+                ]
+                if allow_origin != "*":
+                    headers.append(("Vary", "Origin"))
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return self._route(environ, respond)
+
+    def _route(self, environ, start_response):
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
         claims = None
+        if method == "POST" and path == "/_local/sweep" and self.sweeper is not None:
+            return self._sweep(environ, start_response)
         if self.issuer is not None:
             if method == "GET" and path == "/_local/token":
                 return self._mint(environ, start_response)
@@ -84,6 +140,15 @@ class Gateway:
         sub = (parse_qs(environ.get("QUERY_STRING", "")).get("sub") or ["local-user"])[0]
         data = json.dumps({"token": self.issuer.mint(sub), "sub": sub}).encode("utf-8")
         start_response("200 OK", [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
+        return [data]
+
+    def _sweep(self, environ, start_response):
+        """POST /_local/sweep[?later=SECONDS]: run handler.sweep now (only the local gateway has this)."""
+        from urllib.parse import parse_qs
+
+        later = float((parse_qs(environ.get("QUERY_STRING", "")).get("later") or ["0"])[0])
+        data = json.dumps(self.sweeper.sweep_now(later)).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
         return [data]
 
     def _invoke(self, environ, start_response, claims: dict[str, str] | None):

@@ -1,4 +1,5 @@
-"""The local S3 (and SQS): moto's server, embedded, with S3's CORS behaviour in front.
+"""The local S3 (and SQS): moto's server, embedded, with S3's CORS behaviour in front and
+S3's refusals where moto is laxer (strict_s3.py: ranged copies, copy sizes, 409s, checksums).
 
 The bucket is set up from the same settings serverless.yml deploys (bucket_config.py):
 CORS, lifecycle, and an ObjectCreated notification on the incoming prefix. On AWS that
@@ -51,13 +52,16 @@ def start_server(host: str, port: int) -> LocalS3:
     from .moto_fixes import apply as apply_moto_fixes
     from .s3_auth import PresignedRequestCheck
     from .s3_guard import FormEncodedPutGuard
+    from .strict_s3 import LocalAdmin
+    from .strict_s3 import enable as strict_s3
 
     apply_moto_fixes()
+    strict_s3()  # S3's limits, 409s and default checksum (strict_s3.py), for the stack's whole life
 
     moto_app = PresignedRequestCheck(
         FormEncodedPutGuard(DomainDispatcherApplication(create_backend_app)), {ACCESS_KEY: SECRET_KEY}
     )
-    app = S3CorsMiddleware(moto_app, rules_from_moto(ACCOUNT_ID))
+    app = LocalAdmin(S3CorsMiddleware(moto_app, rules_from_moto(ACCOUNT_ID)))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="local-s3", daemon=True)
     thread.start()

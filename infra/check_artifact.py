@@ -8,7 +8,13 @@ directory and the standard library (-I -S: no site-packages, no PYTHONPATH), wit
 ctypes.util.find_library disabled so no system libmagic can be found by name. That
 Python sniffs a real PNG and DOCX through the service's own rules, and reads
 /proc/self/maps to show which libmagic.so it mapped. Lambda's Python 3.12 is used when
-this machine has one (ARTIFACT_PYTHON, python3.12); otherwise the running Python.
+this machine has one (ARTIFACT_PYTHON, python3.12, pyenv's 3.12); otherwise the running Python.
+
+Then it runs the handlers from the zip alone, as Lambda gets them (infra/artifact_lambda.py,
+same isolated interpreter): against a local S3 (devstack's, as strict as S3) it makes an
+inline upload, a presigned upload that handler.validate decides, its download, a sweep, and
+imports every module the packaged code imports anywhere (on first use too: inspectors,
+telemetry, scanners, tracing). A package that imports here but not from the zip fails.
 """
 
 from __future__ import annotations
@@ -72,6 +78,60 @@ def lambda_python() -> str:
     return sys.executable
 
 
+def run_as_lambda(python: str, work: Path, files: dict[str, bytes]) -> list[str]:
+    """The handlers from the unpacked zip alone against a local S3; what went wrong."""
+    repo = Path(__file__).resolve().parents[1]
+    from devstack import s3 as local_s3
+    from tests.support import corpus
+
+    events = work / "events"
+    events.mkdir()
+    for name in ("api_v2_post_uploads.json", "s3_object_created.json"):
+        shutil.copy(repo / "tests" / "events" / name, events / name)
+    (events / "photo.jpg").write_bytes(corpus.jpeg(300_000))
+    (events / "paper.pdf").write_bytes(files["paper.pdf"])
+    server = local_s3.start_server("127.0.0.1", 0)
+    try:
+        bucket = "artifact-check"
+        local_s3.client("s3", server.endpoint).create_bucket(Bucket=bucket)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "UPLOAD_BUCKET": bucket,
+            "AWS_ENDPOINT_URL_S3": server.endpoint,
+            "AWS_ACCESS_KEY_ID": local_s3.ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": local_s3.SECRET_KEY,
+            "AWS_REGION": local_s3.REGION,
+            "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+        }
+        run = subprocess.run(
+            [python, "-I", "-S", str(repo / "infra" / "artifact_lambda.py"), str(work / "task"), str(events)],
+            capture_output=True,
+            text=True,
+            cwd=work,
+            env=env,
+            timeout=300,
+        )
+    finally:
+        server.stop()
+    if run.returncode != 0:
+        return [f"the handlers did not run from the artifact:\n{run.stderr[-4000:]}"]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    print(
+        f"artifact runs as Lambda (Python {result['python']}, no site-packages): inline {result['inline']}, "
+        f"presigned {result['presigned']} ({result['validate']}), content {result['content']}, "
+        f"sweep {result['sweep']}, {result['imported']} modules imported"
+    )
+    problems = [f"cannot import {name} from the artifact: {why}" for name, why in result["import_failures"].items()]
+    expected = {"inline": [201, "accepted"], "presigned": "accepted", "content": 303}
+    problems += [f"{k}: {result[k]!r}, expected {v!r}" for k, v in expected.items() if result[k] != v]
+    if result["site_packages"] or result["loaded_from_outside"]:
+        problems.append(
+            f"code loaded from outside the artifact: {result['site_packages'] + result['loaded_from_outside']}"
+        )
+    return problems
+
+
 def main(zip_path: str) -> int:
     size = os.path.getsize(zip_path)
     with zipfile.ZipFile(zip_path) as archive:
@@ -124,6 +184,7 @@ def main(zip_path: str) -> int:
                 problems.append(f"python-magic did not come from the artifact: {result['magic_module']}")
             if result["types"] != {"photo.png": "image/png", "report.docx": KNOWN_DOCX, "paper.pdf": "application/pdf"}:
                 problems.append(f"unexpected types: {result['types']}")
+        problems += run_as_lambda(python, work, files)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for problem in problems:

@@ -1,6 +1,9 @@
 """Prove the packaged CloudFormation template guards the API as README says: a JWT
 authorizer on the catch-all route, the public routes without it, and throttling on the
-stage's default route settings.
+stage's default route settings; and that it deploys on a new account as README says
+(check_deployment): no reserved concurrency unless asked for, the gateway's own CORS for
+the configured origins, a bucket whose name is not fixed in advance and whose CORS lets
+the built-in page's own origin in, and the scheduled sweep with its own role.
 
     python infra/check_template.py .serverless/cloudformation-template-update-stack.json
 
@@ -10,6 +13,7 @@ stage's default route settings.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 PUBLIC = {"GET /", "GET /assets/{name}", "GET /healthz", "GET /openapi.json", "OPTIONS /{proxy+}"}
@@ -47,12 +51,53 @@ def check(template: dict) -> list[str]:
     return problems
 
 
+def check_deployment(template: dict, origins: list[str], reserved: bool = False) -> list[str]:
+    """What a first deploy on a new account needs (README "Deploying")."""
+    resources = template["Resources"]
+    problems = []
+    functions = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    for name, props in sorted(functions.items()):
+        if "ReservedConcurrentExecutions" in props and not reserved:
+            problems.append(f"{name} reserves concurrency by default (a new account's quota cannot take it)")
+    apis = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    cors = apis[0].get("CorsConfiguration") if apis else None
+    if not cors or sorted(cors.get("AllowOrigins", [])) != sorted(origins):
+        problems.append(f"the HTTP API's own CORS does not allow exactly {origins}: {cors}")
+    bucket = resources.get("S3BucketUploads", {}).get("Properties", {})
+    if isinstance(bucket.get("BucketName"), str):
+        problems.append(f"the bucket has a fixed name, {bucket['BucketName']} (a redeploy after sls remove fails)")
+    rule = json.dumps(bucket.get("CorsConfiguration", {}))
+    if "execute-api" not in rule or "HttpApi" not in rule:
+        problems.append("the bucket's CORS rule does not let the built-in page's own origin in")
+    if "NotificationConfiguration" not in bucket:
+        problems.append("the bucket does not notify the validator")
+    schedules = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]
+    ]
+    if not any("SweepLambdaFunction" in json.dumps(rule["Targets"]) for rule in schedules):
+        problems.append("no schedule runs the sweep")
+    sweep_role = json.dumps(resources.get("SweepRole", {}))
+    if "sqs:" in sweep_role or "s3:*" in sweep_role or '"Action": "*"' in sweep_role:
+        problems.append("the sweep's role grants more than validating needs")
+    return problems
+
+
 def main(path: str) -> int:
-    problems = check(json.load(open(path, encoding="utf-8")))
+    template = json.load(open(path, encoding="utf-8"))
+    problems = check(template)
+    if os.environ.get("CORS_ALLOWED_ORIGINS"):
+        origins = [o.strip() for o in os.environ["CORS_ALLOWED_ORIGINS"].split(",") if o.strip()]
+        reserved = bool(os.environ.get("API_RESERVED_CONCURRENCY") or os.environ.get("VALIDATE_RESERVED_CONCURRENCY"))
+        problems += check_deployment(template, origins, reserved)
     for problem in problems:
         print(f"check_template: {problem}", file=sys.stderr)
     if not problems:
-        print("check_template: JWT authorizer on $default, public routes open, stage throttled")
+        print(
+            "check_template: JWT authorizer on $default, public routes open, stage throttled; no reserved "
+            "concurrency, gateway CORS, bucket name per stack, page origin in the bucket's CORS, sweep scheduled"
+        )
     return 1 if problems else 0
 
 

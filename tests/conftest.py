@@ -29,10 +29,23 @@ def env(monkeypatch):
 
 @pytest.fixture
 def aws(env):
+    """moto in-process, as strict as S3 where the service's paths meet S3's rules
+    (devstack/strict_s3.py: ranged copies, copy sizes, the default checksum)."""
     from moto import mock_aws
 
-    with mock_aws():
+    from devstack import strict_s3 as rules
+
+    with mock_aws(), rules.strict():
         yield
+
+
+@pytest.fixture
+def strict_s3(aws):
+    """The rules of devstack/strict_s3.py (which `aws` turns on, and the local stack always
+    uses), for a test that arms a 409: `strict_s3.arm_conflict(bucket, key)`."""
+    from devstack import strict_s3 as rules
+
+    return rules
 
 
 @pytest.fixture
@@ -88,15 +101,20 @@ def moto_server():
 
 @pytest.fixture
 def live(env, moto_server):
-    """A fresh bucket on the moto server, with boto3 pointed at it by its own variable."""
+    """A fresh bucket on the moto server, with boto3 pointed at it by its own variable; the
+    server answers as strictly as S3 (devstack/strict_s3.py) while the test runs."""
     import boto3
 
+    from devstack import strict_s3 as rules
+
+    rules.enable()  # the moto server runs in this process: S3's rules for this test
     name = f"uploads-{uuid.uuid4().hex[:12]}"
     env.setenv("AWS_ENDPOINT_URL_S3", moto_server)
     env.setenv("UPLOAD_BUCKET", name)
     client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
     client.create_bucket(Bucket=name)
-    return client
+    yield client
+    rules.disable()
 
 
 @pytest.fixture

@@ -75,6 +75,9 @@ class Config:
     # Operations: CloudWatch namespace of the EMF metrics, and the optional X-Ray tracer.
     metrics_namespace: str = "UploadService"
     tracing_enabled: bool = False
+    # The scheduled sweep (sweep.py) validates objects still under incoming/ this long after
+    # they landed: their S3 event was lost, or came before the notification existed.
+    sweep_after_seconds: int = 900
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -136,6 +139,11 @@ class Config:
                 f"{self.max_upload_bytes} is more than the validator can decide in {self.validate_timeout_seconds} s "
                 f"(VALIDATE_TIMEOUT_SECONDS{' with CLAMD_ADDRESS' if self.clamd_address else ''}): at most {decidable}",
             )
+        if not 60 <= self.sweep_after_seconds <= s3_limits.MAX_PRESIGN_TTL_SECONDS:
+            raise ConfigError(
+                "SWEEP_AFTER_SECONDS",
+                f"must be between 60 and {s3_limits.MAX_PRESIGN_TTL_SECONDS} (an S3 event takes seconds to arrive)",
+            )
         if self.clamd_address is not None:
             host, _, port = self.clamd_address.rpartition(":")
             if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -168,6 +176,7 @@ class Config:
             event_bus_name=env.get("EVENT_BUS_NAME", "").strip() or None,
             metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or cls.metrics_namespace,
             tracing_enabled=_bool(env, "TRACING_ENABLED", cls.tracing_enabled),
+            sweep_after_seconds=_int(env, "SWEEP_AFTER_SECONDS", cls.sweep_after_seconds),
         )
 
     def types_for(self, extension: str) -> tuple[str, ...]:

@@ -27,7 +27,9 @@ def stack():
     costs more than the case); each case checks only the keys of its own upload."""
     from moto import mock_aws
 
-    with pytest.MonkeyPatch.context() as env, mock_aws():
+    from devstack import strict_s3
+
+    with pytest.MonkeyPatch.context() as env, mock_aws(), strict_s3.strict():
         for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
             env.delenv(name, raising=False)
         for name, value in (
@@ -108,6 +110,12 @@ def test_the_validator_accepts_honest_media(validated, s3, name, make):
     assert download.status_code == 303
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 19.1: the validator cuts the video off with a ranged UploadPartCopy, which S3 (and the strict "
+    "moto here) refuses for sources of 5 MiB or less; the decision branch writes [0, end) from its spool. "
+    "Remove this marker when that lands (strict: it then fails as XPASS).",
+)
 def test_a_motion_photo_is_accepted_by_both_paths_and_only_its_still_is_served(client, s3, validated):
     data = corpus.motion_photo()
     still = data[: data.index(b"ftypmp42") - 4]

@@ -195,3 +195,157 @@ def test_a_boto3_client_with_other_credentials_is_refused(stack):
             client(key, secret).get_object(Bucket=stack.bucket, Key="files/signed-by-boto3 x+y.txt")
         assert refused.value.response["Error"]["Code"] == code
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+# --- S3's limits, 409s and default checksum (devstack/strict_s3.py) ---------------------------
+# On the local stack over HTTP, and in-process (the `strict_s3` fixture) where the stack
+# cannot go: a 5 GiB copy source.
+
+MiB = 1024 * 1024
+
+
+def crc64nvme_b64(data: bytes) -> str:
+    """CRC-64/NVME bit by bit, the oracle for the stack's table-driven one (reflected
+    polynomial of 0xAD93D23594C93659, init and final XOR all ones)."""
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x9A6C9329AC4BC9B5 if crc & 1 else 0)
+    return base64.b64encode((crc ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")).decode()
+
+
+def test_the_crc64nvme_oracle_is_the_catalogued_crc():
+    # The check value of CRC-64/NVME in the CRC catalogue: CRC of b"123456789".
+    assert base64.b64decode(crc64nvme_b64(b"123456789")) == bytes.fromhex("ae8b14860a799888")
+
+
+def ranged_part_copy(s3, bucket: str, source: str, last_byte: int):
+    target = f"files/ranged-from-{source.rsplit('/', 1)[-1]}"
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=target)["UploadId"]
+    try:
+        return s3.upload_part_copy(
+            Bucket=bucket,
+            Key=target,
+            UploadId=upload_id,
+            PartNumber=1,
+            CopySource={"Bucket": bucket, "Key": source},
+            CopySourceRange=f"bytes=0-{last_byte}",
+        )
+    finally:
+        s3.abort_multipart_upload(Bucket=bucket, Key=target, UploadId=upload_id)
+
+
+def test_a_ranged_part_copy_from_a_source_of_5_mib_or_less_is_refused_as_s3_does(stack):
+    """What the validator's cut-off copy of a small JPEG met on AWS (issue 19.1)."""
+    s3 = stack.s3_client()
+    for size in (1 * MiB, 5 * MiB):
+        s3.put_object(Bucket=stack.bucket, Key=f"incoming/small-{size}", Body=b"\xff" * size)
+        with pytest.raises(ClientError) as refused:
+            ranged_part_copy(s3, stack.bucket, f"incoming/small-{size}", size // 2)
+        error = refused.value.response
+        assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (400, "InvalidRequest")
+        assert "byte-range copy source" in error["Error"]["Message"]
+    # One byte more than 5 MiB may be copied by range, as on S3.
+    s3.put_object(Bucket=stack.bucket, Key="incoming/big-enough", Body=b"\xff" * (5 * MiB + 1))
+    copied = ranged_part_copy(s3, stack.bucket, "incoming/big-enough", 5 * MiB - 1)
+    assert copied["CopyPartResult"]["ETag"]
+
+
+def conflict_on_next_write(stack, key: str) -> None:
+    armed = requests.post(f"{stack.s3}/_local/conflict", params={"bucket": stack.bucket, "key": key}, timeout=5)
+    assert armed.status_code == 204
+
+
+def test_the_next_conditional_write_on_a_key_can_be_made_to_conflict(stack):
+    s3 = stack.s3_client()
+    key = "records/conflicted.json"
+    etag = s3.put_object(Bucket=stack.bucket, Key=key, Body=b"{}")["ETag"]
+    conflict_on_next_write(stack, key)
+    s3.put_object(Bucket=stack.bucket, Key=key, Body=b"{}")  # not conditional: unaffected, and does not use it up
+    etag = s3.head_object(Bucket=stack.bucket, Key=key)["ETag"]
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=stack.bucket, Key=key, Body=b'{"v": 2}', IfMatch=etag)
+    error = refused.value.response
+    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (409, "ConditionalRequestConflict")
+    assert s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read() == b"{}"  # nothing written
+    # Once: the retry S3 asks for ("fetch the object's ETag and retry") succeeds.
+    s3.put_object(Bucket=stack.bucket, Key=key, Body=b'{"v": 2}', IfMatch=etag)
+    assert s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read() == b'{"v": 2}'
+    # If-None-Match (create only) conflicts the same way.
+    conflict_on_next_write(stack, "owners/new-index-entry")
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=stack.bucket, Key="owners/new-index-entry", Body=b"", IfNoneMatch="*")
+    assert refused.value.response["Error"]["Code"] == "ConditionalRequestConflict"
+    assert "Contents" not in s3.list_objects_v2(Bucket=stack.bucket, Prefix="owners/new-index-entry")
+
+
+def test_objects_sent_without_a_checksum_get_s3s_default_crc64nvme(stack):
+    s3 = stack.s3_client()
+    png = samples.png(40)
+    upload = issue(stack, "photo.png", png)["upload"]
+    assert requests.put(upload["url"], data=png, headers=upload["headers"], timeout=5).status_code == 200
+    key = "incoming/" + urlsplit(upload["url"]).path.rsplit("/", 1)[-1]
+    head = s3.head_object(Bucket=stack.bucket, Key=key, ChecksumMode="ENABLED")
+    assert (head["ChecksumCRC64NVME"], head["ChecksumType"]) == (crc64nvme_b64(png), "FULL_OBJECT")
+    got = s3.get_object(Bucket=stack.bucket, Key=key, ChecksumMode="ENABLED")
+    assert (got["Body"].read(), got["ChecksumCRC64NVME"]) == (png, crc64nvme_b64(png))
+    # A multipart upload completed without an algorithm: one full-object CRC64NVME too.
+    parts = [b"\x01" * (5 * MiB), b"\x02" * 1000]
+    multipart = s3.create_multipart_upload(Bucket=stack.bucket, Key="incoming/multipart-default")["UploadId"]
+    etags = [
+        s3.upload_part(
+            Bucket=stack.bucket, Key="incoming/multipart-default", UploadId=multipart, PartNumber=n, Body=body
+        )["ETag"]
+        for n, body in enumerate(parts, 1)
+    ]
+    s3.complete_multipart_upload(
+        Bucket=stack.bucket,
+        Key="incoming/multipart-default",
+        UploadId=multipart,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]},
+    )
+    head = s3.head_object(Bucket=stack.bucket, Key="incoming/multipart-default", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC64NVME"] == crc64nvme_b64(b"".join(parts))
+    # A checksum the client chose is kept, and no other is added.
+    upload = issue(stack, "photo.png", png, checksum_sha256=sha256_b64(png))["upload"]
+    assert requests.put(upload["url"], data=png, headers=upload["headers"], timeout=5).status_code == 200
+    key = "incoming/" + urlsplit(upload["url"]).path.rsplit("/", 1)[-1]
+    head = s3.head_object(Bucket=stack.bucket, Key=key, ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == sha256_b64(png) and "ChecksumCRC64NVME" not in head
+
+
+def test_a_copy_of_more_than_5_gib_is_refused_in_process(strict_s3, s3, bucket):
+    """5 GiB and one byte cannot be uploaded to a test cheaply; moto's key is given that
+    size (its contentsize, which is all the rule reads), on both sides of the limit."""
+    from moto.s3.models import s3_backends
+
+    s3.put_object(Bucket=bucket, Key="incoming/huge", Body=b"%PDF-1.4\n")
+    key = s3_backends["123456789012"]["global"].get_object(bucket, "incoming/huge")
+    key.contentsize = 5 * 1024 * MiB + 1
+    with pytest.raises(ClientError) as refused:
+        s3.copy_object(Bucket=bucket, Key="files/huge", CopySource={"Bucket": bucket, "Key": "incoming/huge"})
+    error = refused.value.response
+    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (400, "InvalidRequest")
+    assert "5368709120" in error["Error"]["Message"]
+    key.contentsize = 5 * 1024 * MiB
+    s3.copy_object(Bucket=bucket, Key="files/huge", CopySource={"Bucket": bucket, "Key": "incoming/huge"})
+
+
+def test_in_process_tests_get_the_same_rules(strict_s3, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="incoming/small", Body=b"\xff" * MiB)
+    with pytest.raises(ClientError) as refused:
+        ranged_part_copy(s3, bucket, "incoming/small", 1000)
+    assert refused.value.response["Error"]["Code"] == "InvalidRequest"
+    etag = s3.put_object(Bucket=bucket, Key="records/x.json", Body=b"{}")["ETag"]
+    strict_s3.arm_conflict(bucket, "records/x.json")
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=bucket, Key="records/x.json", Body=b"{}", IfMatch=etag)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    # boto3 sends a CRC32 of its own by default (when_supported), which S3 keeps; a client
+    # that sends none (when_required, like a browser's presigned PUT) gets CRC64NVME.
+    assert "ChecksumCRC32" in s3.head_object(Bucket=bucket, Key="incoming/small", ChecksumMode="ENABLED")
+    plain = boto3.client("s3", region_name="us-east-1", config=Config(request_checksum_calculation="when_required"))
+    plain.put_object(Bucket=bucket, Key="incoming/plain", Body=b"\xff" * MiB)
+    head = s3.head_object(Bucket=bucket, Key="incoming/plain", ChecksumMode="ENABLED")
+    assert (head["ChecksumCRC64NVME"], head["ChecksumType"]) == (crc64nvme_b64(b"\xff" * MiB), "FULL_OBJECT")

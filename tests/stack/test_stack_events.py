@@ -90,7 +90,8 @@ def test_each_decision_reaches_the_webhook_with_the_secret_and_the_console(stack
     assert rejected["detail"]["reason"]["code"] == "unsafe_content"
 
     deadline = time.monotonic() + 5
-    while "Upload Rejected" not in stack.output() and time.monotonic() < deadline:
+    # The watcher's line, not notify.py's "event Upload Rejected sent for ...", which comes first.
+    while "(unsafe_content) -> webhook" not in stack.output() and time.monotonic() < deadline:
         time.sleep(0.1)
     console = stack.output()
     assert f"event Upload Accepted {accepted['id']} 'photo.png' -> webhook 204" in console

@@ -42,6 +42,8 @@ def test_lists_are_trimmed_and_lowercased():
         ({"PRESIGN_TTL_SECONDS": "3601"}, "PRESIGN_TTL_SECONDS"),
         ({"EVENT_BUS_NAME": "bus with spaces"}, "EVENT_BUS_NAME"),
         ({"TRACING_ENABLED": "maybe"}, "TRACING_ENABLED"),
+        ({"SWEEP_AFTER_SECONDS": "5"}, "SWEEP_AFTER_SECONDS"),
+        ({"SWEEP_AFTER_SECONDS": "fifteen minutes"}, "SWEEP_AFTER_SECONDS"),
         ({"CORS_ALLOWED_ORIGINS": "evil.example"}, "CORS_ALLOWED_ORIGINS"),
         ({"CLAMD_ADDRESS": "clamd.internal"}, "CLAMD_ADDRESS"),
         ({"CLAMD_ADDRESS": "clamd.internal:99999"}, "CLAMD_ADDRESS"),

@@ -61,3 +61,56 @@ def test_an_open_or_unthrottled_template_is_named(breakage, complaint):
     template = copy.deepcopy(GUARDED)
     breakage(template["Resources"])
     assert any(complaint in problem for problem in check_template.check(template))
+
+
+ORIGINS = ["https://app.example.com"]
+PAGE_ORIGIN = {"Fn::Sub": "https://app.example.com,https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+DEPLOYABLE = {
+    "Resources": {
+        "ApiLambdaFunction": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 512}},
+        "HttpApi": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"CorsConfiguration": {"AllowOrigins": ORIGINS}}},
+        "S3BucketUploads": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketName": {"Fn::Join": ["-", ["upload-service", {"Ref": "AWS::StackId"}]]},
+                "CorsConfiguration": {"CorsRules": [{"AllowedOrigins": {"Fn::Split": [",", PAGE_ORIGIN]}}]},
+                "NotificationConfiguration": {"LambdaConfigurations": []},
+            },
+        },
+        "Sweep": {
+            "Type": "AWS::Events::Rule",
+            "Properties": {"ScheduleExpression": "rate(15 minutes)", "Targets": [{"Arn": "SweepLambdaFunction"}]},
+        },
+        "SweepRole": {"Type": "AWS::IAM::Role", "Properties": {"Action": ["s3:GetObject"]}},
+    }
+}
+
+
+def test_a_template_a_new_account_can_deploy_passes():
+    assert check_template.check_deployment(DEPLOYABLE, ORIGINS) == []
+
+
+@pytest.mark.parametrize(
+    "breakage, complaint",
+    [
+        (lambda t: t["Resources"]["ApiLambdaFunction"]["Properties"].update(ReservedConcurrentExecutions=50),
+         "reserves concurrency"),
+        (lambda t: t["Resources"]["HttpApi"]["Properties"].pop("CorsConfiguration"), "HTTP API's own CORS"),
+        (lambda t: t["Resources"]["S3BucketUploads"]["Properties"].update(BucketName="uploads-prod"),
+         "fixed name"),
+        (lambda t: t["Resources"]["S3BucketUploads"]["Properties"].update(
+            CorsConfiguration={"CorsRules": [{"AllowedOrigins": ORIGINS}]}), "page's own origin"),
+        (lambda t: t["Resources"].pop("Sweep"), "no schedule runs the sweep"),
+        (lambda t: t["Resources"]["SweepRole"]["Properties"].update(Action=["sqs:SendMessage"]), "more than"),
+    ],
+)  # fmt: skip
+def test_what_a_first_deploy_would_trip_on_is_named(breakage, complaint):
+    template = copy.deepcopy(DEPLOYABLE)
+    breakage(template)
+    assert any(complaint in problem for problem in check_template.check_deployment(template, ORIGINS))
+
+
+def test_reserved_concurrency_passes_when_asked_for():
+    template = copy.deepcopy(DEPLOYABLE)
+    template["Resources"]["ApiLambdaFunction"]["Properties"]["ReservedConcurrentExecutions"] = 50
+    assert check_template.check_deployment(template, ORIGINS, reserved=True) == []
