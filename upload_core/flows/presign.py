@@ -50,7 +50,7 @@ def issue(request: PresignRequest, store: S3Store, config: Config) -> Issued:
     if request.size < 0:
         raise BadRequest("invalid_request", "'size' must not be negative")
     name, ftype = check_name(request.filename, config)
-    check_size(request.size, config)
+    check_size(request.size, config, ftype.extension)
     declared_type = check_declared_type(request.content_type, ftype, config)
     upload = Upload(
         id=new_id(),
