@@ -144,8 +144,11 @@ def sandbox_cost(config: Config, rounds: int = 100) -> dict[str, float]:
 
     raw = b"".join(b"\0" + bytes(range(256)) * 3 for _ in range(64))
     png = b"\x89PNG\r\n\x1a\n"
-    for kind, body in ((b"IHDR", (256).to_bytes(4, "big") + (64).to_bytes(4, "big") + b"\x08\x02\0\0\0"),
-                       (b"IDAT", zlib.compress(raw)), (b"IEND", b"")):
+    for kind, body in (
+        (b"IHDR", (256).to_bytes(4, "big") + (64).to_bytes(4, "big") + b"\x08\x02\0\0\0"),
+        (b"IDAT", zlib.compress(raw)),
+        (b"IEND", b""),
+    ):
         png += len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
     sample = Sample.of_bytes(png)
     sandbox.warm("png")
@@ -153,8 +156,12 @@ def sandbox_cost(config: Config, rounds: int = 100) -> dict[str, float]:
     figures = {}
     for label, call in (
         ("in-process", lambda: inspect_content("p.png", sample, config)),
-        ("sandboxed", lambda: sandbox.run(lambda: inspect_content("p.png", sample, config),
-                                          sandbox.Ceiling(512 * MB, 10, 10), "png")),
+        (
+            "sandboxed",
+            lambda: sandbox.run(
+                lambda: inspect_content("p.png", sample, config), sandbox.Ceiling(512 * MB, 10, 10), "png"
+            ),
+        ),
     ):
         t_cpu, t_wall = cpu(), time.perf_counter()
         for _ in range(rounds):
@@ -168,7 +175,9 @@ def sandbox_cost(config: Config, rounds: int = 100) -> dict[str, float]:
 def import_cost() -> float:
     """ms that importing the sandbox adds to what the validator imports already (-X importtime)."""
     code = "import upload_core.config, upload_core.inspect.rules; import upload_core.inspect.sandbox"
-    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True).stderr
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True
+    ).stderr
     for line in err.splitlines():
         if line.rstrip().endswith("upload_core.inspect.sandbox"):
             return int(line.split("|")[1]) / 1000
@@ -249,8 +258,10 @@ def report(results: dict[str, dict], cost: dict[str, float], sha: float, importe
         for name, size, seconds, walk in pdf["per_file"]:
             print(f"| {name} | {size / MB:.1f} | {seconds:.2f} | {walk:.2f} | {seconds / walk:.1f}x |")
         print(f"| all of them | | {inspect_total:.2f} | {walk_total:.2f} | {inspect_total / walk_total:.1f}x |")
-    print(f"\nSandbox per inspection (small PNG, {len(cost) and 100} rounds): " + ", ".join(
-        f"{k} {v:.2f}" for k, v in cost.items()))
+    print(
+        f"\nSandbox per inspection (small PNG, {len(cost) and 100} rounds): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in cost.items())
+    )
     print(f"Importing inspect/sandbox.py beside the validator's imports: {imported_ms:.1f} ms (-X importtime)")
     print(f"SHA-256: {sha:.0f} MB/s of CPU")
 
@@ -259,8 +270,10 @@ def budget_table() -> None:
     """What the (possibly just written) rates imply for the deployed functions."""
     base = Config(bucket="bench")
     print("\nTime budget (budget.py; Lambda CPU share = memory / 1,769 MB; transfers at written-down rates)\n")
-    print("| type | CPU MB/s (one core) | validator 256 MB: MB/s | largest decided in 900 s | "
-          "at 512 / 1,024 / 1,769 MB | inline 4 MiB at 512 MB (of 29 s) |")
+    print(
+        "| type | CPU MB/s (one core) | validator 256 MB: MB/s | largest decided in 900 s | "
+        "at 512 / 1,024 / 1,769 MB | inline 4 MiB at 512 MB (of 29 s) |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for ext in ("pdf", "jpg", "png", "gif", "docx", "doc"):
         rate = budget.inspect_cpu_mb_per_s(ext)
@@ -287,7 +300,7 @@ def write_table(results: dict[str, dict], cost: dict[str, float], sha: float) ->
         "changes; budget.py and the sandbox's ceilings take the new figures from here.",
         '"""',
         "",
-        f"MEASURED = {f'{date.today()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}'!r}",
+        f"MEASURED = {_where()!r}",
         "# CPU MB/s of inspect_content on one core, per kind: the slowest real file's (of those of",
         "# at least 1 MB where the kind has any). Kinds with no real files take the slowest of these.",
         f"INSPECT_CPU_MB_PER_S: dict[str, float] = {rates!r}",
@@ -299,6 +312,11 @@ def write_table(results: dict[str, dict], cost: dict[str, float], sha: float) ->
     ]
     (ROOT / "upload_core" / "measured_rates.py").write_text("\n".join(lines))
     print("\nwrote upload_core/measured_rates.py")
+
+
+def _where() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    return f"{date.today()}, {model or platform.machine()}, Python {platform.python_version()}"
 
 
 def main() -> None:

@@ -143,7 +143,10 @@ class Config:
             raise ConfigError(
                 "API_TIMEOUT_SECONDS", f"must be between 1 and {API_TIMEOUT_CEILING_SECONDS} (HTTP APIs wait 30 s)"
             )
-        for variable, function in (("VALIDATE_MEMORY_MB", self.validate_function), ("API_MEMORY_MB", self.api_function)):
+        for variable, function in (
+            ("VALIDATE_MEMORY_MB", self.validate_function),
+            ("API_MEMORY_MB", self.api_function),
+        ):
             low, high = budget.LAMBDA_MEMORY_MB
             floor = function.footprint_mb + MIN_INSPECTION_MEMORY_MB
             if not max(low, floor) <= function.memory_mb <= high:

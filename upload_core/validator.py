@@ -28,8 +28,8 @@ from . import telemetry
 from .config import Config
 from .errors import QuotaExceeded, UploadError
 from .flows import quota
-from .inspect.naming import is_valid_id
 from .inspect import sandbox
+from .inspect.naming import is_valid_id
 from .inspect.rules import SNIFF_BYTES, Sample
 from .malware import scan
 from .notify import DecisionEvents

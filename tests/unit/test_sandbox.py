@@ -120,7 +120,12 @@ def _deep(n: int = 0) -> Inspected:
 def test_a_child_past_a_ceiling_or_dead_is_too_complex(target, ceiling, expected):
     started = time.monotonic()
     err = refusal(target, ceiling)
-    assert (err.code, err.status, err.extra["found"], err.extra["ceiling"]) == ("unsafe_content", 422, "too_complex", expected)
+    assert (err.code, err.status, err.extra["found"], err.extra["ceiling"]) == (
+        "unsafe_content",
+        422,
+        "too_complex",
+        expected,
+    )
     assert time.monotonic() - started < 30
 
 

@@ -16,8 +16,8 @@ import logging
 from .. import telemetry
 from ..config import Config
 from ..errors import UploadError
-from ..inspect.naming import new_id
 from ..inspect import sandbox
+from ..inspect.naming import new_id
 from ..inspect.rules import Sample, check_name
 from ..malware import ScannerUnavailable, ScannerUnavailableError, scan
 from ..notify import DecisionEvents, EventNotDelivered

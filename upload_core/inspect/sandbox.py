@@ -102,7 +102,9 @@ class InspectionUnavailable(UploadError):
     """Inline: the sandbox could not start; 503, nothing stored, the client tries again."""
 
     def __init__(self) -> None:
-        super().__init__("inspection_unavailable", "The file could not be inspected right now; nothing was stored, try again")
+        super().__init__(
+            "inspection_unavailable", "The file could not be inspected right now; nothing was stored, try again"
+        )
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,9 @@ def inspect_landed(name: str, sample: Sample, config: Config, declared_size: int
     )
 
 
-def run(target: Callable[[], Inspected], ceiling: Ceiling, extension: str = "", sample: Sample | None = None) -> Inspected:
+def run(
+    target: Callable[[], Inspected], ceiling: Ceiling, extension: str = "", sample: Sample | None = None
+) -> Inspected:
     """`target()` in a child under `ceiling`: its Inspected, or its UploadError raised again,
     or unsafe_content/too_complex."""
     warm(extension)
@@ -246,7 +250,9 @@ def execute(target: Callable[[], Inspected], ceiling: Ceiling) -> Run:
     try:
         with warnings.catch_warnings():
             # Python 3.12 warns on fork in a threaded process; the child is built for it (above).
-            warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks", category=DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore", message=".*use of fork\\(\\) may lead to deadlocks", category=DeprecationWarning
+            )
             pid = os.fork()
     except OSError as exc:
         os.close(read_end)
@@ -280,7 +286,9 @@ def _ending(data: bytes | None, status: int | None, outcome: Run) -> str:
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         # RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one a second later.
-        if number == signal.SIGXCPU or (number == signal.SIGKILL and outcome.cpu_seconds >= _cpu_limit(outcome.ceiling)):
+        if number == signal.SIGXCPU or (
+            number == signal.SIGKILL and outcome.cpu_seconds >= _cpu_limit(outcome.ceiling)
+        ):
             return "cpu"
         return f"signal {number}"
     if os.WEXITSTATUS(status) != 0:
@@ -408,7 +416,7 @@ def _verdict(target: Callable[[], Inspected], address_space: int) -> dict[str, A
 
 def _rebuilt(fields: dict[str, Any]) -> UploadError:
     """The child's UploadError as the same class, code, status and fields."""
-    kind: type = UploadError
+    kind: type[UploadError] = UploadError
     module = sys.modules.get(str(fields.get("module")))
     if module is not None:
         found = getattr(module, str(fields.get("class")), None)
