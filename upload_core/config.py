@@ -31,6 +31,9 @@ MAX_IMAGE_PIXELS_CEILING = 2**32
 MAX_ROLE_PRESIGN_TTL_SECONDS = 3600
 # HTTP APIs (payload 2.0) stop waiting for the function at 30 s.
 API_TIMEOUT_CEILING_SECONDS = 29
+# The API must decide at least this much of every allowed type inline (the CLI's default
+# inline size), or the settings fail at start.
+INLINE_FLOOR_BYTES = 1024 * 1024
 # The least memory a function must leave one inspection beside its own footprint.
 MIN_INSPECTION_MEMORY_MB = 64
 
@@ -163,19 +166,19 @@ class Config:
 
     def _check_budget(self) -> None:
         """Every file the service takes must be decidable in time by the function that decides
-        it (budget.py): inline, a file of INLINE_MAX_BYTES within the API's timeout; through
-        the validator, each type is capped at what it decides (max_bytes_for), and a timeout
-        that leaves no type even INLINE_MAX_BYTES fails here."""
+        it (budget.py). Each type is capped at what each path decides (inline_max_for,
+        max_bytes_for); settings under which the API cannot decide even a 1 MiB file of an
+        allowed type inline, or the validator one of INLINE_MAX_BYTES, fail here."""
         clamd = self.clamd_address is not None
+        floor = min(self.inline_max_bytes, INLINE_FLOOR_BYTES)
         for ext in self.allowed_extensions:
-            inline = self.api_function.largest_decidable(ext, clamd)
-            if self.inline_max_bytes > inline:
-                needs = self.api_function.decide_seconds(ext, self.inline_max_bytes, clamd)
+            inline = self.inline_max_for(ext)
+            if inline < floor:
+                needs = self.api_function.decide_seconds(ext, floor, clamd)
                 raise ConfigError(
                     "INLINE_MAX_BYTES",
-                    f"a .{ext} of {self.inline_max_bytes} bytes needs ~{needs:.0f} s of the API's "
-                    f"{self.api_timeout_seconds} s at {self.api_memory_mb} MB (API_MEMORY_MB, API_TIMEOUT_SECONDS): "
-                    f"at most {inline}",
+                    f"a .{ext} of {floor} bytes needs ~{needs:.0f} s of the API's {self.api_timeout_seconds} s "
+                    f"at {self.api_memory_mb} MB (API_MEMORY_MB, API_TIMEOUT_SECONDS): at most {inline} inline",
                 )
             landed = self.validate_function.largest_decidable(ext, clamd)
             if landed < self.inline_max_bytes:
@@ -192,6 +195,19 @@ class Config:
     @property
     def api_function(self) -> budget.Function:
         return budget.api(self.api_memory_mb, self.api_timeout_seconds)
+
+    def inline_max_for(self, extension: str) -> int:
+        """The largest file of this type taken inline: INLINE_MAX_BYTES, or less when the API
+        could not decide a larger one in its timeout (a dense PDF); larger ones are 413
+        too_large_for_inline, and clients then use a presigned upload."""
+        return min(
+            self.inline_max_bytes, self.api_function.largest_decidable(extension, self.clamd_address is not None)
+        )
+
+    @property
+    def inline_max_any(self) -> int:
+        """The largest file of any allowed type taken inline (what the upload page routes by)."""
+        return min(self.inline_max_for(ext) for ext in self.allowed_extensions)
 
     def max_bytes_for(self, extension: str) -> int:
         """The largest file of this type accepted: MAX_UPLOAD_BYTES, or less when the

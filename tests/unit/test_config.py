@@ -101,7 +101,7 @@ def test_each_type_is_capped_at_what_the_validator_decides_in_time():
 @pytest.mark.parametrize(
     "settings, variable",
     [
-        ({"API_TIMEOUT_SECONDS": "3"}, "INLINE_MAX_BYTES"),  # a 4 MiB PDF is not decided inline in 3 s
+        ({"API_TIMEOUT_SECONDS": "3"}, "INLINE_MAX_BYTES"),  # not even a 1 MiB PDF is decided inline in 3 s
         ({"API_TIMEOUT_SECONDS": "30"}, "API_TIMEOUT_SECONDS"),  # HTTP APIs stop waiting at 30 s
         ({"VALIDATE_TIMEOUT_SECONDS": "10"}, "VALIDATE_TIMEOUT_SECONDS"),  # not even a 4 MiB PDF in time
         ({"VALIDATE_MEMORY_MB": "128"}, "VALIDATE_MEMORY_MB"),  # no room for an inspection beside the function
@@ -114,6 +114,12 @@ def test_settings_the_time_budget_cannot_hold_fail_at_start(settings, variable):
     assert info.value.variable == variable
 
 
-def test_a_smaller_inline_limit_makes_a_short_api_timeout_hold():
-    config = Config.from_env({"UPLOAD_BUCKET": "b", "API_TIMEOUT_SECONDS": "10", "INLINE_MAX_BYTES": "1048576"})
-    assert config.api_function.decide_seconds("pdf", 1048576, False) <= 10 * 0.8
+def test_each_types_inline_limit_is_what_the_api_decides_in_its_timeout():
+    """At 256 MB a dense PDF of INLINE_MAX_BYTES is not decided in 29 s: its inline limit is
+    lower (larger ones go presigned), photos keep INLINE_MAX_BYTES, the page routes by the least."""
+    config = Config.from_env({"UPLOAD_BUCKET": "b", "API_MEMORY_MB": "256"})
+    pdf = config.inline_max_for("pdf")
+    assert pdf < config.inline_max_bytes == config.inline_max_for("png")
+    api = config.api_function
+    assert api.decide_seconds("pdf", pdf, False) <= 29 * 0.8 < api.decide_seconds("pdf", pdf + 100_000, False)
+    assert config.inline_max_any == min(config.inline_max_for(ext) for ext in config.allowed_extensions) <= pdf

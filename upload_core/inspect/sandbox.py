@@ -56,7 +56,7 @@ from typing import Any, Callable
 
 from .. import budget
 from ..config import Config
-from ..errors import UploadError
+from ..errors import TooLarge, UploadError
 from .base import Inspected, unsafe
 from .naming import extension_of
 from .rules import Sample, inspect_content
@@ -165,12 +165,21 @@ class Run:
 
 
 def inspect_inline(name: str, sample: Sample, config: Config) -> Inspected:
-    """inspect_content for the API function (the inline path): its ceilings; a sandbox that
-    cannot start is a 503 (InspectionUnavailable), nothing stored."""
+    """inspect_content for the API function (the inline path): a file larger than the API
+    decides in time for its type is 413 too_large_for_inline (the client then uses a
+    presigned upload); its ceilings; a sandbox that cannot start is a 503, nothing stored."""
     function = config.api_function
+    extension = extension_of(name)
+    if extension in config.allowed_extensions and sample.size > (limit := config.inline_max_for(extension)):
+        raise TooLarge(
+            "too_large_for_inline",
+            f"A .{extension} over {limit} bytes is not decided within the API's time: "
+            "POST JSON for a presigned upload instead",
+            max_inline_bytes=limit,
+        )
     ceiling = Ceiling.for_function(function, sample.size, config.clamd_address is not None)
     try:
-        return run(lambda: inspect_content(name, sample, config), ceiling, extension_of(name), sample)
+        return run(lambda: inspect_content(name, sample, config), ceiling, extension, sample)
     except SandboxUnavailable as exc:
         log.error("inline inspection of %r could not start: %s", name, exc)
         raise InspectionUnavailable() from None
