@@ -49,7 +49,6 @@ import select
 import signal
 import sys
 import time
-import traceback
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -420,6 +419,8 @@ def _verdict(target: Callable[[], Inspected], address_space: int) -> dict[str, A
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it there
         if _vm_peak_bytes() >= address_space * 0.95:
             return {"too_complex": "memory"}  # a C library's own error for a failed allocation
+        import traceback  # only a bug pays for it
+
         return {"crash": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()[-4000:]}}
 
 
