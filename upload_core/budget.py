@@ -71,12 +71,22 @@ KINDS: dict[str, str] = {
 }
 
 
+# A kind with no real files measured takes the slowest of its own family: GIF is walked block
+# by block like PNG and JPEG (never decoded); anything else, the slowest of all.
+_FAMILY: dict[str, tuple[str, ...]] = {"gif": ("jpeg", "png"), "other": ("jpeg", "png")}
+
+
 def inspect_cpu_mb_per_s(extension: str) -> float:
-    """CPU MB/s of inspecting this type on one core: its measured rate, else the slowest rate
-    measured on files of at least 1 MB (a small file's rate is mostly its fixed costs)."""
+    """CPU MB/s of inspecting this type on one core: its measured rate, else the slowest
+    measured rate of its family, else the slowest measured on files of at least 1 MB (a small
+    file's rate is mostly its fixed costs)."""
     rates = measured_rates.INSPECT_CPU_MB_PER_S
-    large = [rate for kind, rate in rates.items() if kind not in measured_rates.SMALL_FILES_ONLY]
-    return rates.get(KINDS.get(extension, "other"), min(large or rates.values()))
+    kind = KINDS.get(extension, "other")
+    if kind in rates:
+        return rates[kind]
+    family = [rates[k] for k in _FAMILY.get(kind, ()) if k in rates]
+    large = [rate for k, rate in rates.items() if k not in measured_rates.SMALL_FILES_ONLY]
+    return min(family or large or rates.values())
 
 
 def measured(extension: str) -> bool:
