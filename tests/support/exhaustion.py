@@ -7,17 +7,22 @@ Peak memory and CPU of today's in-process inspection, measured on the developmen
 - `pdf_nested_arrays()`: 9 KB; an object stream inflating to 48 arrays of 90,000 empty arrays
   each (pypdf bounds elements per array, not in total): 420 MB, 18 s of CPU, accepted.
 - `pdf_huge_string()`: 59 KB; an object stream holding one 60 MB string: 1,335 MB, 18 s.
+- `docx_field_text()`: 1.75 MB; one field's instrText of 250 MB (the cap counts field pieces,
+  not characters), beside a 1.5 MB photo that keeps the whole file under the 200:1 zip ratio:
+  768 MB, 24 s of CPU, accepted.
 - `png_text_flood(chunks)`: ~4 KB per chunk; zTXt chunks that each inflate to 4 MiB of
   zeros (just under the per-chunk cap) and are each scanned for markup: ~0.1 s of CPU each.
 """
 
 from __future__ import annotations
 
+import io
 import struct
+import zipfile
 import zlib
 from functools import cache
 
-from . import samples
+from . import documents, samples
 
 
 def pdf_with_object_stream(payload: bytes) -> bytes:
@@ -66,3 +71,29 @@ def png_text_flood(chunks: int = 1000) -> bytes:
     text = b"Comment\0\0" + zlib.compress(b"\0" * (4 * 1024 * 1024 - 1024), 9)
     chunk = struct.pack(">I", len(text)) + b"zTXt" + text + struct.pack(">I", zlib.crc32(b"zTXt" + text))
     return png[:-12] + chunk * chunks + png[-12:]
+
+
+@cache
+def docx_field_text(characters: int = 250_000_000) -> bytes:
+    """A python-docx report with a photo, and one field whose instruction text is `characters` long."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Quarterly report")
+    document.add_picture(io.BytesIO(documents.noise_png(700)))
+    out = io.BytesIO()
+    document.save(out)
+    field = (
+        b'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE '
+        + b"x" * characters
+        + b'</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+    )
+    packed = io.BytesIO()
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"</w:body>", field + b"</w:body>")
+            stored = item.filename.endswith(".png")
+            dst.writestr(item, data, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+    return packed.getvalue()

@@ -189,3 +189,34 @@ def test_on_lambda_the_functions_real_memory_bounds_the_ceiling(monkeypatch):
     config = Config.from_env({"UPLOAD_BUCKET": "b", "API_MEMORY_MB": "1024"})  # the setting says more
     ceiling = sandbox.Ceiling.for_function(config.api_function, 1 * MB)
     assert ceiling.memory_bytes <= (256 - 32) * MB
+
+
+def _small_hog(counter) -> Inspected:
+    """What a parser building millions of small objects does: many malloc-sized blocks, which
+    glibc serves from the heap the child inherited before it asks the OS for more. It counts
+    what it got in `counter`, memory shared with the parent (MAP_SHARED survives the fork)."""
+    blocks = []
+    while True:
+        blocks.append(bytes(1500))
+        if len(blocks) % 1000 == 0:
+            counter[:8] = (len(blocks) * 1500).to_bytes(8, "little")
+
+
+def test_a_child_filling_the_heap_its_parent_freed_is_still_held_to_its_ceiling():
+    """RLIMIT_AS only sees new address space; a parent with a large freed heap (a warm
+    process after big requests, the dev stack holding moto's objects) would let the child
+    fill it unseen (~150 MB here). The parent trims its heap before the fork and watches the
+    child's anonymous memory while it waits."""
+    import mmap
+
+    keep, drop = [], []
+    for i in range(40_000):
+        (keep if i % 2 else drop).append(bytes(1500))
+    del drop  # ~30 MB free inside the heap, fragmented: the heap cannot shrink
+    counter = mmap.mmap(-1, 8)
+    ceiling = sandbox.Ceiling(96 * MB, 20, 60)
+    run = sandbox.execute(lambda: _small_hog(counter), ceiling)
+    del keep
+    assert run.ended == "memory"
+    # Without that the child got the ceiling plus the ~30 MB its parent had freed.
+    assert int.from_bytes(counter[:8], "little") < ceiling.memory_bytes + 12 * MB

@@ -17,8 +17,8 @@ The mechanics of inspect/sandbox.py (which says why and with which ceilings):
   resets SIGINT/SIGTERM, disables logging, warnings and faulthandler (a lock may be held by
   a thread that does not exist in the child), never returns into the caller's stack
   (os._exit in a finally), and dies with its parent (PR_SET_PDEATHSIG). The parent freezes
-  the garbage collector's objects across the fork (gc.freeze), so the child's collections
-  do not copy every page it inherited, and reaps the child with wait4 (its CPU and peak RSS,
+  the garbage collector's objects while a child runs (gc.freeze), so neither process's
+  collections copy the pages they share, and reaps the child with wait4 (its CPU and peak RSS,
   also when it was killed) through a pidfd, not a sleep loop.
 """
 
@@ -34,6 +34,7 @@ import resource
 import select
 import signal
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ _MAX_VERDICT_BYTES = 1 << 20
 _CHILD_FAILED = 70
 PR_SET_PDEATHSIG = 1
 _libc: Any = None  # libc through ctypes, opened by the parent once: the child's prctl
+_frozen_lock = threading.Lock()
+_children = 0  # children running (threads of a dev server may each have one)
 
 
 def prepare() -> None:
@@ -138,29 +141,31 @@ def execute(target: Callable[[], Inspected], ceiling: Ceiling) -> Run:
     except OSError as exc:
         raise SandboxUnavailable(f"no pipe for the inspection's verdict: {exc}") from exc
     outcome.inherited_rss_bytes = _rss_bytes()
+    free_heap = _free_heap_bytes()
     started = time.monotonic()
-    gc.freeze()  # the child's collections then leave inherited objects (and their pages) alone
+    _freeze()
     try:
         pid = os.fork()
     except OSError as exc:
+        _unfreeze()
         os.close(read_end)
         os.close(write_end)
         raise SandboxUnavailable(f"the inspection's process could not be started: {exc}") from exc
-    finally:
-        if os.getpid() == parent:
-            gc.unfreeze()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        _child(write_end, target, ceiling, parent)
-    os.close(write_end)
-    deadline = started + ceiling.wall_seconds
+        _child(write_end, target, ceiling, parent, free_heap)
     try:
-        data = _read_verdict(read_end, deadline)
+        os.close(write_end)
+        deadline = started + ceiling.wall_seconds
+        try:
+            data = _read_verdict(read_end, deadline)
+        finally:
+            os.close(read_end)
+        if isinstance(data, str):
+            _kill(pid)
+        status, usage = _reap(pid, deadline)
     finally:
-        os.close(read_end)
-    if data is None:
-        _kill(pid)
-    status, usage = _reap(pid, deadline)
+        _unfreeze()
     outcome.wall_seconds = time.monotonic() - started
     outcome.cpu_seconds = usage.ru_utime + usage.ru_stime
     outcome.peak_rss_bytes = usage.ru_maxrss * 1024
@@ -168,8 +173,29 @@ def execute(target: Callable[[], Inspected], ceiling: Ceiling) -> Run:
     return outcome
 
 
-def _ending(data: bytes | None, status: int | None, outcome: Run) -> str:
-    if data is None or status is None:
+def _freeze() -> None:
+    """Move every object the parent has into the collector's permanent generation while a
+    child runs: neither the child's collections nor the parent's (which would write every
+    object's header, making each page a copy charged to the child) touch inherited pages."""
+    global _children
+    with _frozen_lock:
+        gc.freeze()
+        _children += 1
+
+
+def _unfreeze() -> None:
+    """Back to normal collection once the last running child has been reaped."""
+    global _children
+    with _frozen_lock:
+        _children -= 1
+        if _children == 0:
+            gc.unfreeze()
+
+
+def _ending(data: bytes | str, status: int | None, outcome: Run) -> str:
+    if isinstance(data, str):
+        return data  # the parent stopped it: "time" or "memory"
+    if status is None:
         return "time"
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
@@ -191,8 +217,8 @@ def _ending(data: bytes | None, status: int | None, outcome: Run) -> str:
     return str(verdict.get("too_complex", "verdict"))
 
 
-def _read_verdict(fd: int, deadline: float) -> bytes | None:
-    """Everything the child writes until it closes the pipe (exits); None past the deadline."""
+def _read_verdict(fd: int, deadline: float) -> bytes | str:
+    """Everything the child writes until it closes the pipe (exits); "time" past the deadline."""
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     chunks: list[bytes] = []
@@ -200,7 +226,7 @@ def _read_verdict(fd: int, deadline: float) -> bytes | None:
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return None
+            return "time"
         if not poller.poll(max(1, math.ceil(remaining * 1000))):
             continue
         chunk = os.read(fd, 65536)
@@ -244,7 +270,7 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _child(fd: int, target: Callable[[], Inspected], ceiling: Ceiling, parent: int) -> None:
+def _child(fd: int, target: Callable[[], Inspected], ceiling: Ceiling, parent: int, free_heap: int) -> None:
     """The child's whole life: limits, the inspection, one JSON verdict, os._exit."""
     code = _CHILD_FAILED
     try:
@@ -255,7 +281,11 @@ def _child(fd: int, target: Callable[[], Inspected], ceiling: Ceiling, parent: i
         if "faulthandler" in sys.modules:  # a crash is the parent's to report, not a dump on stderr
             sys.modules["faulthandler"].disable()
         _die_with(parent)
-        address_space = _vm_bytes() + ceiling.memory_bytes
+        # Memory the child can use without growing its address space (glibc's free heap,
+        # measured in the parent before the fork) comes off what RLIMIT_AS lets it add, down
+        # to half the ceiling: exact in a lean function process (a few MB free), and a child
+        # of a fat one (a long test run, the dev stack) is not starved of new memory.
+        address_space = _vm_bytes() + max(ceiling.memory_bytes // 2, ceiling.memory_bytes - free_heap)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         cpu = _cpu_limit(ceiling)
@@ -337,6 +367,34 @@ def _vm_bytes() -> int:
 
 def _rss_bytes() -> int:
     return _statm()[1]
+
+
+def _free_heap_bytes() -> int:
+    """Free bytes inside glibc's heap (mallinfo2's fordblks, glibc 2.33): the child can fill
+    them without growing its address space, so RLIMIT_AS must leave them out."""
+    if _libc is None or not hasattr(_libc, "mallinfo2"):
+        return 0
+    import ctypes
+
+    class Mallinfo2(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in (
+                "arena",
+                "ordblks",
+                "smblks",
+                "hblks",
+                "hblkhd",
+                "usmblks",
+                "fsmblks",
+                "uordblks",
+                "fordblks",
+                "keepcost",
+            )
+        ]
+
+    _libc.mallinfo2.restype = Mallinfo2
+    return int(_libc.mallinfo2().fordblks)
 
 
 def _vm_peak_bytes() -> int:
