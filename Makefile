@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
-.PHONY: bench-office clamav-deps checkov newcomer-smoke
+.PHONY: bench-office bench-real clamav-deps checkov newcomer-smoke
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -133,6 +133,12 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_inspect.py
+
+## make bench-real: inspection of real files from Debian packages (apt-get download into
+## ~/.cache/upload-service): MB/s per type, slowest file, sandbox peak RSS and overhead, PDFs vs
+## a pikepdf walk; rewrites upload_core/measured_rates.py (the time budget's rates) and prints the budget
+bench-real: $(STAMP)
+	$(BIN)/python bench/bench_real.py --write
 
 ## make bench-office: peak RSS and MB/s of Office inspection, before (zipfile) and after (zipscan)
 bench-office: $(STAMP)

@@ -29,6 +29,13 @@ MAX_IMAGE_PIXELS_CEILING = 2**32
 # (the role's MaxSessionDuration does not apply); an hour is the lifetime an assumed
 # role's session always has, so a longer TTL would promise what the signature cannot hold.
 MAX_ROLE_PRESIGN_TTL_SECONDS = 3600
+# HTTP APIs (payload 2.0) stop waiting for the function at 30 s.
+API_TIMEOUT_CEILING_SECONDS = 29
+# The API must decide at least this much of every allowed type inline (the CLI's default
+# inline size), or the settings fail at start.
+INLINE_FLOOR_BYTES = 1024 * 1024
+# The least memory a function must leave one inspection beside its own footprint.
+MIN_INSPECTION_MEMORY_MB = 64
 
 
 # A bus name (letters, digits, . - _ /) or its ARN; CloudWatch namespaces allow a few more.
@@ -61,8 +68,14 @@ class Config:
     # host:port of a clamd every object is also streamed to (INSTREAM); None: no malware scan.
     clamd_address: str | None = None
     # The validate function's timeout (serverless.yml sets it from the function's own):
-    # MAX_UPLOAD_BYTES must be decidable within it (budget.py).
+    # each type's largest upload is what the validator decides within it (budget.py).
     validate_timeout_seconds: int = 900
+    # The functions' memory sizes (serverless.yml sizes them from these), hence their CPU
+    # share: the sandbox's ceilings and the time budget come from them (budget.py).
+    validate_memory_mb: int = 256
+    api_memory_mb: int = 512
+    # The API function's timeout: HTTP APIs stop waiting at 30 s.
+    api_timeout_seconds: int = 29
     # Who may do what (API.md): "none" (the upload id is the capability) or "jwt" (API
     # Gateway's JWT authorizer verified a token; its `sub` owns what it creates).
     auth_mode: str = "none"
@@ -132,22 +145,85 @@ class Config:
                 raise ConfigError(name, "must be a positive whole number, or unset for no quota")
         if not 1 <= self.validate_timeout_seconds <= 900:
             raise ConfigError("VALIDATE_TIMEOUT_SECONDS", "must be between 1 and 900 (Lambda's longest timeout)")
-        decidable = budget.largest_decidable(self.validate_timeout_seconds, self.clamd_address is not None)
-        if self.max_upload_bytes > decidable:
+        if not 1 <= self.api_timeout_seconds <= API_TIMEOUT_CEILING_SECONDS:
             raise ConfigError(
-                "MAX_UPLOAD_BYTES",
-                f"{self.max_upload_bytes} is more than the validator can decide in {self.validate_timeout_seconds} s "
-                f"(VALIDATE_TIMEOUT_SECONDS{' with CLAMD_ADDRESS' if self.clamd_address else ''}): at most {decidable}",
+                "API_TIMEOUT_SECONDS", f"must be between 1 and {API_TIMEOUT_CEILING_SECONDS} (HTTP APIs wait 30 s)"
             )
         if not 60 <= self.sweep_after_seconds <= s3_limits.MAX_PRESIGN_TTL_SECONDS:
             raise ConfigError(
                 "SWEEP_AFTER_SECONDS",
                 f"must be between 60 and {s3_limits.MAX_PRESIGN_TTL_SECONDS} (an S3 event takes seconds to arrive)",
             )
+        for variable, function in (
+            ("VALIDATE_MEMORY_MB", self.validate_function),
+            ("API_MEMORY_MB", self.api_function),
+        ):
+            low, high = budget.LAMBDA_MEMORY_MB
+            floor = function.footprint_mb + MIN_INSPECTION_MEMORY_MB
+            if not max(low, floor) <= function.memory_mb <= high:
+                raise ConfigError(
+                    variable,
+                    f"must be between {max(low, floor)} and {high} (Lambda's sizes; the function's own "
+                    f"{function.footprint_mb} MB plus at least {MIN_INSPECTION_MEMORY_MB} MB for an inspection)",
+                )
+        self._check_budget()
         if self.clamd_address is not None:
             host, _, port = self.clamd_address.rpartition(":")
             if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
                 raise ConfigError("CLAMD_ADDRESS", f"{self.clamd_address!r} is not host:port")
+
+    def _check_budget(self) -> None:
+        """Every file the service takes must be decidable in time by the function that decides
+        it (budget.py). Each type is capped at what each path decides (inline_max_for,
+        max_bytes_for); settings under which the API cannot decide even a 1 MiB file of an
+        allowed type inline, or the validator one of INLINE_MAX_BYTES, fail here."""
+        clamd = self.clamd_address is not None
+        floor = min(self.inline_max_bytes, INLINE_FLOOR_BYTES)
+        for ext in self.allowed_extensions:
+            inline = self.inline_max_for(ext)
+            if inline < floor:
+                needs = self.api_function.decide_seconds(ext, floor, clamd)
+                raise ConfigError(
+                    "INLINE_MAX_BYTES",
+                    f"a .{ext} of {floor} bytes needs ~{needs:.0f} s of the API's {self.api_timeout_seconds} s "
+                    f"at {self.api_memory_mb} MB (API_MEMORY_MB, API_TIMEOUT_SECONDS): at most {inline} inline",
+                )
+            landed = self.validate_function.largest_decidable(ext, clamd)
+            if landed < self.inline_max_bytes:
+                raise ConfigError(
+                    "VALIDATE_TIMEOUT_SECONDS",
+                    f"{self.validate_timeout_seconds} s at {self.validate_memory_mb} MB (VALIDATE_MEMORY_MB) decides "
+                    f"a .{ext} of at most {landed} bytes, less than INLINE_MAX_BYTES",
+                )
+
+    @property
+    def validate_function(self) -> budget.Function:
+        return budget.validator(self.validate_memory_mb, self.validate_timeout_seconds)
+
+    @property
+    def api_function(self) -> budget.Function:
+        return budget.api(self.api_memory_mb, self.api_timeout_seconds)
+
+    def inline_max_for(self, extension: str) -> int:
+        """The largest file of this type taken inline: INLINE_MAX_BYTES, or less when the API
+        could not decide a larger one in its timeout (a dense PDF); larger ones are 413
+        too_large_for_inline, and clients then use a presigned upload."""
+        return min(
+            self.inline_max_bytes, self.api_function.largest_decidable(extension, self.clamd_address is not None)
+        )
+
+    @property
+    def inline_max_any(self) -> int:
+        """The largest file of any allowed type taken inline (what the upload page routes by)."""
+        return min(self.inline_max_for(ext) for ext in self.allowed_extensions)
+
+    def max_bytes_for(self, extension: str) -> int:
+        """The largest file of this type accepted: MAX_UPLOAD_BYTES, or less when the
+        validator could not decide a larger one of this type in time (budget.py)."""
+        return min(
+            self.max_upload_bytes,
+            self.validate_function.largest_decidable(extension, self.clamd_address is not None),
+        )
 
     @property
     def clamd_host_port(self) -> tuple[str, int] | None:
@@ -170,6 +246,9 @@ class Config:
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels),
             clamd_address=env.get("CLAMD_ADDRESS", "").strip() or None,
             validate_timeout_seconds=_int(env, "VALIDATE_TIMEOUT_SECONDS", cls.validate_timeout_seconds),
+            validate_memory_mb=_int(env, "VALIDATE_MEMORY_MB", cls.validate_memory_mb),
+            api_memory_mb=_int(env, "API_MEMORY_MB", cls.api_memory_mb),
+            api_timeout_seconds=_int(env, "API_TIMEOUT_SECONDS", cls.api_timeout_seconds),
             auth_mode=env.get("AUTH_MODE", "").strip().lower() or cls.auth_mode,
             quota_bytes=_optional_int(env, "QUOTA_BYTES"),
             quota_pending=_optional_int(env, "QUOTA_PENDING"),

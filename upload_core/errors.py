@@ -32,6 +32,9 @@ CODES: dict[str, Code] = {
     "not_pending": Code(409, "a multipart route on an upload that is already decided"),
     "too_large_for_inline": Code(413, "the inline body is over INLINE_MAX_BYTES (carries max_inline_bytes)"),
     "too_large": Code(413, "over MAX_UPLOAD_BYTES (carries max_upload_bytes)"),
+    "too_large_for_type": Code(
+        413, "over the largest file of its type the validator inspects in time (carries max_upload_bytes, extension)"
+    ),
     "request_too_large": Code(
         413, "a JSON body, a form text field or the number of form parts is over its limit (carries limit)"
     ),
@@ -44,6 +47,7 @@ CODES: dict[str, Code] = {
     "internal_error": Code(500, "a bug; never for bad input"),
     "storage_unavailable": Code(503, "S3 failed; nothing half-written stays behind"),
     "scanner_unavailable": Code(503, "inline: the malware scanner could not be reached; nothing was stored"),
+    "inspection_unavailable": Code(503, "inline: the inspection's process could not be started; nothing was stored"),
 }
 
 

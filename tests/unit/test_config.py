@@ -86,14 +86,42 @@ def test_presigned_urls_may_live_an_hour_and_events_are_off_unless_a_bus_is_name
     assert (named.event_bus_name, named.metrics_namespace, named.tracing_enabled) == ("uploads", "Acme/Uploads", True)
 
 
-def test_an_upload_limit_the_validator_cannot_decide_in_time_fails_at_start():
-    """budget.py: 5 GiB is decidable in 900 s but not in 300 s; with clamd the limit is lower."""
-    env = {"UPLOAD_BUCKET": "b", "MAX_UPLOAD_BYTES": str(5 * 1024**3)}
-    assert Config.from_env(env).max_upload_bytes == 5 * 1024**3
+def test_each_type_is_capped_at_what_the_validator_decides_in_time():
+    """budget.py: a PDF is inspected far slower than a photo, so its largest upload is lower;
+    MAX_UPLOAD_BYTES caps every type; more memory (more CPU) or clamd move the caps."""
+    config = Config.from_env({"UPLOAD_BUCKET": "b"})
+    pdf = config.validate_function.largest_decidable("pdf", False)
+    assert config.max_bytes_for("pdf") == min(pdf, config.max_upload_bytes)
+    assert config.max_bytes_for("pdf") < config.max_bytes_for("png") <= config.max_upload_bytes
+    bigger = Config.from_env({"UPLOAD_BUCKET": "b", "VALIDATE_MEMORY_MB": "1024"})
+    assert bigger.max_bytes_for("pdf") > config.max_bytes_for("pdf")
+    scanned = Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": "clamd:3310"})
+    assert scanned.max_bytes_for("png") < config.max_bytes_for("png") or config.max_bytes_for("png") == 5 * 1024**3
+    assert Config.from_env({"UPLOAD_BUCKET": "b", "MAX_UPLOAD_BYTES": "1000"}).max_bytes_for("pdf") == 1000
+
+
+@pytest.mark.parametrize(
+    "settings, variable",
+    [
+        ({"API_TIMEOUT_SECONDS": "3"}, "INLINE_MAX_BYTES"),  # not even a 1 MiB PDF is decided inline in 3 s
+        ({"API_TIMEOUT_SECONDS": "30"}, "API_TIMEOUT_SECONDS"),  # HTTP APIs stop waiting at 30 s
+        ({"VALIDATE_TIMEOUT_SECONDS": "10"}, "VALIDATE_TIMEOUT_SECONDS"),  # not even a 4 MiB PDF in time
+        ({"VALIDATE_MEMORY_MB": "128"}, "VALIDATE_MEMORY_MB"),  # no room for an inspection beside the function
+        ({"API_MEMORY_MB": "20000"}, "API_MEMORY_MB"),  # past Lambda's 10,240 MB
+    ],
+)
+def test_settings_the_time_budget_cannot_hold_fail_at_start(settings, variable):
     with pytest.raises(ConfigError) as info:
-        Config.from_env({**env, "VALIDATE_TIMEOUT_SECONDS": "300", "CLAMD_ADDRESS": "clamd:3310"})
-    assert info.value.variable == "MAX_UPLOAD_BYTES" and "VALIDATE_TIMEOUT_SECONDS" in str(info.value)
-    with pytest.raises(ConfigError) as info:
-        Config.from_env({**env, "MAX_UPLOAD_BYTES": str(50 * 1024**3)})
-    assert info.value.variable == "MAX_UPLOAD_BYTES"
-    assert Config.from_env({**env, "MAX_UPLOAD_BYTES": str(2 * 1024**3), "VALIDATE_TIMEOUT_SECONDS": "300"})
+        Config.from_env({"UPLOAD_BUCKET": "b", **settings})
+    assert info.value.variable == variable
+
+
+def test_each_types_inline_limit_is_what_the_api_decides_in_its_timeout():
+    """At 256 MB a dense PDF of INLINE_MAX_BYTES is not decided in 29 s: its inline limit is
+    lower (larger ones go presigned), photos keep INLINE_MAX_BYTES, the page routes by the least."""
+    config = Config.from_env({"UPLOAD_BUCKET": "b", "API_MEMORY_MB": "256"})
+    pdf = config.inline_max_for("pdf")
+    assert pdf < config.inline_max_bytes == config.inline_max_for("png")
+    api = config.api_function
+    assert api.decide_seconds("pdf", pdf, False) <= 29 * 0.8 < api.decide_seconds("pdf", pdf + 100_000, False)
+    assert config.inline_max_any == min(config.inline_max_for(ext) for ext in config.allowed_extensions) <= pdf

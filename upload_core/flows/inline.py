@@ -16,8 +16,9 @@ import logging
 from .. import telemetry
 from ..config import Config
 from ..errors import UploadError
+from ..inspect import sandbox
 from ..inspect.naming import new_id
-from ..inspect.rules import Sample, check_name, inspect_content
+from ..inspect.rules import Sample, check_name
 from ..malware import ScannerUnavailable, ScannerUnavailableError, scan
 from ..notify import DecisionEvents, EventNotDelivered
 from ..s3.store import S3Store
@@ -39,7 +40,7 @@ def accept_inline(
     try:
         name, _ = check_name(raw_name, config)
         sample = Sample.of_bytes(data)
-        inspected = inspect_content(name, sample, config)
+        inspected = sandbox.inspect_inline(name, sample, config)
         try:
             scan(config, io.BytesIO(data), len(data))
         except ScannerUnavailable as exc:

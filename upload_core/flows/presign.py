@@ -12,7 +12,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import BadRequest
-from ..inspect.naming import new_id
+from ..inspect.naming import extension_of, new_id
 from ..inspect.rules import check_declared_type, check_name, check_size
 from ..s3.store import S3Store
 from ..upload import Method, Status, Upload
@@ -50,7 +50,7 @@ def issue(request: PresignRequest, store: S3Store, config: Config) -> Issued:
     if request.size < 0:
         raise BadRequest("invalid_request", "'size' must not be negative")
     name, ftype = check_name(request.filename, config)
-    check_size(request.size, config)
+    check_size(request.size, config, ftype.extension)
     declared_type = check_declared_type(request.content_type, ftype, config)
     upload = Upload(
         id=new_id(),
@@ -106,12 +106,13 @@ def new_unsized(filename: Any, mime: Any, method: Method, config: Config, owner:
 
 
 def issue_unsized_post(upload: Upload, store: S3Store, config: Config) -> dict[str, Any]:
-    """A presigned form POST whose policy allows 1..MAX_UPLOAD_BYTES (the validator checks
-    the real size after landing)."""
+    """A presigned form POST whose policy allows 1 byte up to the largest file of its type
+    (MAX_UPLOAD_BYTES, or less: budget.py); the validator checks the real size after landing."""
     upload = quota.admit(upload, store, config)
     try:
         store.put_record(upload)
-        post = store.presign_post(upload.id, upload.content_type, 1, config.max_upload_bytes)
+        limit = config.max_bytes_for(extension_of(upload.filename))
+        post = store.presign_post(upload.id, upload.content_type, 1, limit)
     except Exception:
         quota.give_back_quietly(upload, store, config)
         raise

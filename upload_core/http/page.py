@@ -34,7 +34,7 @@ def index():
     html = (
         _read("index.html")
         .replace("{{base}}", str(escape(request.script_root)))
-        .replace("{{inline_max}}", str(config.inline_max_bytes))
+        .replace("{{inline_max}}", str(config.inline_max_any))
         .replace("{{extensions}}", ",".join("." + e for e in config.allowed_extensions))
         .replace("{{extension_names}}", ", ".join(e.upper() for e in config.allowed_extensions))
     )

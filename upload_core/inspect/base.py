@@ -90,6 +90,8 @@ FOUND: dict[str, str] = {
     "zip_limits": "a zip over the entry count, directory size or name length limits",
     "scan_limit": "over what the malware scanner scans whole (clamd's StreamMaxLength or scan limits)",
     "ole_limits": "a .doc (OLE2) over MAX_OLE_BYTES, which is not inspected in memory",
+    "too_complex": "inspecting it needs more memory, CPU or time than the function gives one inspection "
+    "(a file built to exhaust the inspector)",
 }
 
 

@@ -72,7 +72,9 @@ def check_name(raw_name: str | None, config: Config) -> tuple[str, FileType]:
     return name, KNOWN_TYPES[ext]
 
 
-def check_size(size: int, config: Config) -> None:
+def check_size(size: int, config: Config, extension: str | None = None) -> None:
+    """Refuse an empty file, one over MAX_UPLOAD_BYTES, and one over the largest file of its
+    type that the validator can decide in time (budget.py), at presign and on arrival."""
     if size == 0:
         raise BadRequest("empty_file", "The file is empty")
     if size > config.max_upload_bytes:
@@ -80,6 +82,14 @@ def check_size(size: int, config: Config) -> None:
             "too_large",
             f"The file is {size} bytes; the largest accepted is {config.max_upload_bytes}",
             max_upload_bytes=config.max_upload_bytes,
+        )
+    if extension is not None and size > (limit := config.max_bytes_for(extension)):
+        raise TooLarge(
+            "too_large_for_type",
+            f"The file is {size} bytes; a .{extension} is accepted up to {limit} bytes, the most the validator "
+            "inspects in time",
+            max_upload_bytes=limit,
+            extension=extension,
         )
 
 
@@ -111,8 +121,8 @@ def inspect_content(name: str, sample: Sample, config: Config, declared_size: in
     only when trailing bytes a phone appends (a motion photo's video) are cut off."""
     if declared_size is not None and sample.size != declared_size:
         raise UploadError("size_mismatch", f"{sample.size} bytes arrived but {declared_size} were declared")
-    check_size(sample.size, config)
     ext = extension_of(name)
+    check_size(sample.size, config, ext)
     ftype = KNOWN_TYPES[ext]
     detected = detect_mime(sample.head)
 
