@@ -88,32 +88,39 @@ def vba_project(module: str = "ThisDocument") -> bytes:
 
 
 def local_header(entry: dict) -> bytes:
-    """A zip local file header and name for an entry (name, data as stored, method, crc, size)."""
-    name = entry["name"].encode()
-    fields = (20, 0, entry["method"], 0, 0x21, entry["crc"], len(entry["data"]), entry["size"], len(name), 0)
-    return struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + name
+    """A zip local file header, name and extra for an entry (name, data as stored, method,
+    crc, size; optional flags, extra). `entry["local"]` overrides fields in this header only
+    (what a streaming reader believes): name, flags, method, crc, packed, size, extra."""
+    e = {"flags": 0, "extra": b"", "packed": len(entry["data"]), **entry, **entry.get("local", {})}
+    name = e["name"].encode() if isinstance(e["name"], str) else e["name"]
+    fields = (20, e["flags"], e["method"], 0, 0x21, e["crc"], e["packed"], e["size"], len(name), len(e["extra"]))
+    return struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + name + e["extra"]
 
 
 def central_record(record: dict) -> bytes:
     """A central-directory record pointing at `record["offset"]` (which may point anywhere)."""
-    name = record["name"].encode()
-    sizes = (record["crc"], len(record["data"]), record["size"], len(name))
+    r = {"flags": 0, "extra": b"", "packed": len(record["data"]), **record}
+    name = r["name"].encode() if isinstance(r["name"], str) else r["name"]
+    sizes = (r["crc"], r["packed"], r["size"], len(name), len(r["extra"]))
     return (
         struct.pack(
-            "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, record["method"], 0, 0x21, *sizes, 0, 0, 0, 0, 0, record["offset"]
+            "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, r["flags"], r["method"], 0, 0x21, *sizes, 0, 0, 0, 0, r["offset"]
         )
         + name
+        + r["extra"]
     )
 
 
 def raw_zip(entries: list[dict], directory: list[dict] | None = None) -> bytes:
-    """A zip written field by field. entries: name, data (as stored), method, crc, size;
-    directory: the central records (default: one per entry), each may point anywhere."""
+    """A zip written field by field. entries: name, data (as stored), method, crc, size,
+    optional flags, extra, local (see local_header) and after (bytes written after the
+    data: a data descriptor); directory: the central records (default: one per entry),
+    each may point anywhere."""
     body = io.BytesIO()
     offsets = []
     for e in entries:
         offsets.append(body.tell())
-        body.write(local_header(e) + e["data"])
+        body.write(local_header(e) + e["data"] + e.get("after", b""))
     records = directory or [dict(e, offset=o) for e, o in zip(entries, offsets, strict=True)]
     cd_offset = body.tell()
     for r in records:
@@ -494,6 +501,72 @@ def docx_huge_directory() -> tuple[str, bytes, str]:
     return "directory.docx", raw_zip(entries), "zip_limits"
 
 
+def stored(name: str, data: bytes, **fields) -> dict:
+    """A raw_zip entry holding `data` uncompressed."""
+    return dict(name=name, data=data, method=0, crc=zlib.crc32(data), size=len(data), **fields)
+
+
+def _dde_document() -> bytes:
+    """The honest report's document.xml with a DDEAUTO field in its body."""
+    with zipfile.ZipFile(io.BytesIO(docx_ddeauto()[1])) as z:
+        return z.read("word/document.xml")
+
+
+def docx_local_header_hides_an_entry() -> tuple[str, bytes, str]:
+    """A stored picture whose local header says it is shorter than the directory does:
+    a streaming reader (Java's ZipInputStream) stops there and reads the next bytes as a
+    second word/document.xml (with DDEAUTO); unzip and Office see one picture."""
+    entries = docx_entries()
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    hidden = stored("word/document.xml", _dde_document())
+    inside = picture + local_header(hidden) + hidden["data"]
+    entry = stored("word/media/image9.png", inside)
+    entry["local"] = dict(crc=zlib.crc32(picture), packed=len(picture), size=len(picture))
+    return "streamed.docx", raw_zip([entry] + entries), "malformed"
+
+
+def docx_unicode_path_renames_an_entry() -> tuple[str, bytes, str]:
+    """An Info-ZIP Unicode Path field (0x7075) that names a binary part
+    word/document.xml for unzip, where every other reader sees word/media/blob.bin."""
+    entries = [e for e in docx_entries() if e["name"] != "word/document.xml"]
+    document = stored("word/document.xml", _dde_document())
+    name = b"word/media/blob.bin"
+    path = b"\x01" + struct.pack("<L", zlib.crc32(name)) + b"word/document.xml"
+    blob = stored(name.decode(), document["data"], extra=struct.pack("<2H", 0x7075, len(path)) + path)
+    honest_document = next(e for e in docx_entries() if e["name"] == "word/document.xml")
+    return "renamed.docx", raw_zip(entries + [honest_document, blob]), "malformed"
+
+
+def docx_local_header_other_name() -> tuple[str, bytes, str]:
+    """The directory says word/media/ab.xml; the local header (same length) says word/document.xml."""
+    entry = stored("word/media/ab.xml", _dde_document(), local=dict(name="word/document.xml"))
+    return "names.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
+def docx_local_header_other_flags() -> tuple[str, bytes, str]:
+    """Only the local header says UTF-8 names (flag bit 11): readers would decode it differently."""
+    entry = stored("word/media/caf\u00e9.bin", b"x" * 100, local=dict(flags=0x800))
+    return "flags.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
+def docx_stored_descriptor_signature() -> tuple[str, bytes, str]:
+    """A stored entry with a data descriptor whose data holds a descriptor signature and
+    a whole local entry after it: readers that scan for the signature see a second entry."""
+    hidden = stored("word/document.xml", _dde_document())
+    fake_end = b"PK\x07\x08" + struct.pack("<3L", zlib.crc32(b"GIF89a"), 6, 6)
+    data = b"GIF89a" + fake_end + local_header(hidden) + hidden["data"]
+    descriptor = b"PK\x07\x08" + struct.pack("<3L", zlib.crc32(data), len(data), len(data))
+    entry = stored("word/media/image9.gif", data, flags=0x8, after=descriptor)
+    entry["local"] = dict(crc=0, packed=0, size=0)
+    return "descriptor.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
+def docx_backslash_duplicate() -> tuple[str, bytes, str]:
+    """word\\document.xml beside word/document.xml: unzip turns the backslash into a slash."""
+    entry = stored("word\\document.xml", _dde_document())
+    return "twice.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
 def _offsets(entries: list[dict]) -> list[int]:
     at, out = 0, []
     for e in entries:
@@ -607,6 +680,12 @@ ZIP_HOSTILE = [
     docx_many_entries,
     docx_long_name,
     docx_huge_directory,
+    docx_local_header_hides_an_entry,
+    docx_unicode_path_renames_an_entry,
+    docx_local_header_other_name,
+    docx_local_header_other_flags,
+    docx_stored_descriptor_signature,
+    docx_backslash_duplicate,
 ]
 OLE_HOSTILE = [
     doc_ddeauto,
