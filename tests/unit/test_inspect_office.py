@@ -113,7 +113,18 @@ def test_a_doc_over_the_ole_limit_is_refused_unread():
 
 
 def test_honest_hyperlinks_stay_but_other_schemes_do_not():
-    for target, ok in [("https://example.com/a", True), ("mailto:a@example.com", True), ("javascript:alert(1)", False)]:
+    for target, ok in [
+        ("https://example.com/a", True),
+        ("mailto:a@example.com", True),
+        ("minutes/2026-03.docx", True),  # relative: a file beside the document (issue 18)
+        ("../shared/Plan%202026.pdf", True),
+        ("#Summary", True),
+        ("javascript:alert(1)", False),
+        ("file:///C:/Windows/System32/calc.exe", False),
+        ("\\\\evil.example\\share\\x.docx", False),
+        ("//evil.example/share/x.docx", False),
+        ("C:\\Windows\\System32\\calc.exe", False),
+    ]:
         data = hostile_office.repack(
             documents.report_docx()[1],
             edit={
@@ -128,6 +139,36 @@ def test_honest_hyperlinks_stay_but_other_schemes_do_not():
             with pytest.raises(UploadError) as info:
                 inspect("links.docx", data)
             assert info.value.extra["found"] == "external_relationship"
+
+
+@pytest.mark.parametrize(
+    "build, most_inflated",
+    [
+        # 250 MB of instruction in one w:instrText: stopped at the field limit (16 Mi characters).
+        (hostile_office.docx_huge_instruction, 20 << 20),
+        # A 40 MB attribute: stopped once 8 MiB went by without expat reporting anything.
+        (hostile_office.docx_huge_simple_field, 12 << 20),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
+def test_what_a_file_can_multiply_is_refused_before_the_work(build, most_inflated):
+    name, data, _ = build()
+    counter = InflateCounter()
+    with pytest.raises(UploadError) as info:
+        inspect(name, data, counter=counter)
+    assert info.value.extra["found"] == "zip_limits"
+    assert counter.inflated <= most_inflated
+
+
+def test_a_vml_drawing_is_tag_soup_only_where_excel_writes_one():
+    """Excel's legacy drawings are not well-formed (a button caption's `<br>`): accepted when
+    only a vmlDrawing relationship reaches the part, refused when a header does."""
+    name, data, mime = documents.excel_button_xlsx()
+    assert inspect(name, data).mime == mime
+    name, data, found = hostile_office.docx_tag_soup_header()
+    with pytest.raises(UploadError) as info:
+        inspect(name, data)
+    assert info.value.extra["found"] == found == "malformed"
 
 
 def test_a_zip_without_the_main_part_is_not_a_document():

@@ -52,6 +52,14 @@ class Limits:
     max_xml_part_bytes: int = 256 * MiB
     # An embedded workbook (a chart's data) is inspected in memory, so it is bounded.
     max_embedded_package_bytes: int = 16 * MiB
+    # expat holds a whole start tag or comment before reporting it: no honest one nears this.
+    max_xml_token_bytes: int = 8 * MiB
+    # Relationships plus distinct non-hyperlink references, each remembered until the end
+    # (a workbook with 50,000 hyperlinks has 50,000 relationships).
+    max_relationships: int = 200_000
+    # Characters of field instructions in a document, all fields together (a thesis with
+    # 1,000 Zotero or EndNote citations carries a few MB of them).
+    max_field_chars: int = 16 * MiB
     # .doc (OLE2): olefile reads a whole compound file into memory, so .doc is bounded.
     max_ole_bytes: int = 32 * MiB
 
@@ -90,6 +98,9 @@ FOUND: dict[str, str] = {
     "zip_limits": "a zip over the entry count, directory size or name length limits",
     "scan_limit": "over what the malware scanner scans whole (clamd's StreamMaxLength or scan limits)",
     "ole_limits": "a .doc (OLE2) over MAX_OLE_BYTES, which is not inspected in memory",
+    "external_field": "a Word field that fetches a file or a URL (INCLUDEPICTURE, INCLUDETEXT, LINK...) or whose name "
+    "is computed by another field",
+    "polyglot": "a file that is also another format where that format's reader looks (a runnable JAR in a document)",
 }
 
 

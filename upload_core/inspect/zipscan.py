@@ -81,14 +81,18 @@ def scan_zip(
     limits: Limits,
     on_entry: Callable[[Entry], Sink | None],
     counter: InflateCounter | None = None,
+    on_directory: Callable[[list[Entry]], None] | None = None,
 ) -> list[Entry]:
     """Check the zip's structure and inflate every entry, feeding each one's bytes to the
     sink `on_entry(entry)` returns (None: inflate and check, but keep nothing).
+    `on_directory` sees every entry once the directory checked out, before any inflating.
     Returns the entries in file order. Raises unsafe(...) on anything refused."""
     counter = counter or InflateCounter()
     cd_offset, cd_size, count = _end_records(source, size, limits)
     entries = sorted(_directory(source, cd_offset, cd_size, count, limits), key=lambda e: e.offset)
     _check_layout(entries, cd_offset, limits, size)
+    if on_directory is not None:
+        on_directory(entries)
     reader = _Sequential(source, 0, cd_offset)
     for entry in entries:
         if reader.pos != entry.offset:
