@@ -359,6 +359,13 @@ def letter_doc() -> tuple[str, bytes, str]:
     """A Word 97-2003 letter (compound file, Word's CLSID, a FIB and its text)."""
     text = "Dear customer,\r\rThank you for your order. It ships on Monday.\r\rKind regards\r"
     text += "Page \x13 PAGE \x141\x15 of the DDE-free letter\r"  # a field, as Word stores one
+    # A table of contents, a link and a nested field, as Word stores them (begin, separate, end).
+    text += '\x13 TOC \\o "1-3" \\h \\z \x14Contents\x15\r'
+    text += 'Order online: \x13 HYPERLINK "https://shop.example.com/orders" \x14our shop\x15\r'
+    text += (
+        'Dear \x13 IF \x13 MERGEFIELD Title \x14Ms\x15 = "" "customer" "\x13 MERGEFIELD Name \x14X\x15" \x14Ms X\x15,\r'
+    )
+
     return "letter.doc", cfb.write(word_streams(text * 20)), DOC
 
 

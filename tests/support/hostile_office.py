@@ -17,7 +17,8 @@ import zlib
 from functools import cache
 
 from . import cfb
-from .documents import _report_docx, _workbook, excel_vml, with_chart, word_streams
+from .documents import _report_docx, _workbook, excel_vml, with_chart
+from .hostile_doc import OLE_HOSTILE
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -826,69 +827,6 @@ def _crc_of_zeros(size: int) -> int:
     return crc
 
 
-# ---- OLE2 (.doc) -------------------------------------------------------------------
-
-
-def _letter() -> dict:
-    return word_streams("Please find the invoice attached. Enable content to view it.\r" * 10)
-
-
-def doc_autoopen_macro() -> tuple[str, bytes, str]:
-    """Word 97's layout: Macros/VBA with a module that runs AutoOpen."""
-    streams = {
-        "VBA": {
-            "dir": b"\x01" + b"\x00" * 200,
-            "_VBA_PROJECT": b"\xcc\x61" + b"\xff" * 5,
-            "NewMacros": b'\x00Attribut\x00e VB_Nam\x00e = "NewMacros"\r\nSub AutoOpen()\r\nEnd Sub\r\n',
-        },
-        "PROJECT": b'ID="{00000000-0000-0000-0000-000000000000}"\r\nModule=NewMacros\r\n',
-    }
-    return "invoice.doc", cfb.write({**_letter(), "Macros": streams}), "macro"
-
-
-def doc_vba_in_plain_stream() -> tuple[str, bytes, str]:
-    """Compressed VBA source in a stream under an innocent name (mraptor: any stream)."""
-    source = b'\x00Attribut\x00e VB_Nam\x00e = "Module1"\r\nSub Document_Open()\r\nEnd Sub\r\n'
-    return "notes.doc", cfb.write({**_letter(), "Data": source.ljust(6000, b"\0")}), "macro"
-
-
-def doc_ddeauto() -> tuple[str, bytes, str]:
-    """A DDEAUTO field in the text of a Word 97 document (field begin 0x13 ... end 0x15)."""
-    text = 'Invoice attached.\r\x13 DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc.exe" \x14x\x15\r'
-    return "dde.doc", cfb.write(word_streams(text * 5)), "dde"
-
-
-def xls_excel_macros() -> tuple[str, bytes, str]:
-    """An Excel 97 workbook with its VBA project under _VBA_PROJECT_CUR."""
-    vba = {"VBA": {"dir": b"\x01" + b"\x00" * 200, "ThisWorkbook": b'\x00Attribut\x00e VB_Nam\x00e = "ThisWorkbook"'}}
-    return "book.xls", cfb.write({"Workbook": b"\x09\x08" + b"\x00" * 5000, "_VBA_PROJECT_CUR": vba}), "macro"
-
-
-def doc_object_pool() -> tuple[str, bytes, str]:
-    """An embedded OLE package (ObjectPool/_1234/\\x01Ole10Native) carrying an .exe."""
-    pool = {
-        "_1612345678": {
-            "\x01Ole10Native": b"\x10\x00\x00\x00invoice.exe\x00" + b"MZ" * 300,
-            "\x01CompObj": b"\x01\x00\xfe\xff" + b"\0" * 60,
-        }
-    }
-    return "package.doc", cfb.write({**_letter(), "ObjectPool": pool}), "ole_object"
-
-
-def doc_html_behind_header() -> tuple[str, bytes, str]:
-    """An OLE2 header in front of an HTML page."""
-    page = b"<html><body><script>document.location='https://evil.example/'</script></body></html>"
-    return "page.doc", cfb.write(_letter())[:512] + page.ljust(1536, b" "), "malformed"
-
-
-def doc_encrypted() -> tuple[str, bytes, str]:
-    """fEncrypted set in the FIB: the content cannot be inspected."""
-    streams = _letter()
-    fib = bytearray(streams["WordDocument"])
-    fib[0x0B] |= 0x01  # flags at 0x0A, fEncrypted is bit 8
-    return "locked.doc", cfb.write({**streams, "WordDocument": bytes(fib)}), "malformed"
-
-
 OOXML_HOSTILE = [
     docx_renamed_vba,
     docx_vba_relationship_only,
@@ -948,13 +886,4 @@ ZIP_HOSTILE = [
     docx_stored_descriptor_signature,
     docx_backslash_duplicate,
 ]
-OLE_HOSTILE = [
-    doc_ddeauto,
-    xls_excel_macros,
-    doc_autoopen_macro,
-    doc_vba_in_plain_stream,
-    doc_object_pool,
-    doc_html_behind_header,
-    doc_encrypted,
-]
-HOSTILE = OOXML_HOSTILE + ZIP_HOSTILE + OLE_HOSTILE
+HOSTILE = OOXML_HOSTILE + ZIP_HOSTILE + OLE_HOSTILE  # OLE cases: hostile_doc.py

@@ -60,7 +60,7 @@ class Limits:
     # Characters of field instructions in a document, all fields together (a thesis with
     # 1,000 Zotero or EndNote citations carries a few MB of them).
     max_field_chars: int = 16 * MiB
-    # .doc (OLE2): olefile reads a whole compound file into memory, so .doc is bounded.
+    # .doc (OLE2): the compound file is read whole into memory (inspect/cfb.py), so .doc is bounded.
     max_ole_bytes: int = 32 * MiB
 
 

@@ -79,6 +79,11 @@ class FieldReader:
                 f"The document's field instructions exceed {self.limits.max_field_chars} characters",
             )
 
+    @property
+    def in_instruction(self) -> bool:
+        """Inside a field, before its separator: characters here are instruction text."""
+        return bool(self.stack) and self.stack[-1].in_instruction
+
     def begin(self) -> None:
         if self.stack:
             parent = self.stack[-1]
