@@ -4,6 +4,7 @@ honest one accepted, all through a source that fails the test on any read over R
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 
@@ -171,6 +172,26 @@ def test_a_vml_drawing_is_tag_soup_only_where_excel_writes_one():
     assert info.value.extra["found"] == found == "malformed"
 
 
+def test_binary_parts_that_start_like_xml_are_not_refused_for_it():
+    """An embedded font is obfuscated (its first 32 bytes XORed with a GUID: random), so one
+    in 256 starts with `<`: parsed as XML on the chance, never refused for not being XML."""
+    font = b"<" + random.Random(7).randbytes(20_000)
+    data = hostile_office.repack(
+        documents.report_docx()[1],
+        {"word/fonts/font1.odttf": font},
+        {
+            "word/_rels/document.xml.rels": hostile_office.add_relationship(
+                f"{hostile_office.R_OFFICE}/font", "fonts/font1.odttf", rel_id="rIdFont"
+            ),
+            "[Content_Types].xml": hostile_office.add_content_type(
+                '<Default Extension="odttf" '
+                'ContentType="application/vnd.openxmlformats-officedocument.obfuscatedFont"/>'
+            ),
+        },
+    )
+    assert inspect("fonts.docx", data).mime == documents.DOCX
+
+
 def test_a_zip_without_the_main_part_is_not_a_document():
     name, data, _ = documents.budget_xlsx()
     with pytest.raises(UploadError) as info:
@@ -224,3 +245,55 @@ def test_broken_end_records_are_malformed(data):
     with pytest.raises(UploadError) as info:
         inspect("x.docx", data)
     assert info.value.extra["found"] == "malformed"
+
+
+@pytest.mark.parametrize(
+    "events, found",
+    [
+        # Fields Word writes in honest documents.
+        (["begin", " PAGE ", "separate", "end"], None),
+        (["begin", ' TOC \\o "1-3" \\h ', "separate", "end"], None),
+        (["begin", ' HYPERLINK "https://example.com" ', "separate", "end"], None),
+        (["begin", " IF ", "begin", " MERGEFIELD Name ", "separate", "end", ' = "" "x" ', "separate", "end"], None),
+        (["begin", " ADDIN ZOTERO_ITEM CSL_CITATION " + "{}" * 5000, "separate", "end"], None),
+        # Keywords that run or fetch, however they are split.
+        (["begin", " DD", "EAUTO c:\\cmd.exe ", "separate", "end"], "dde"),
+        (["begin", ' "DDE" x ', "end"], "dde"),
+        (["begin", " includepicture http://x/p.png \\d ", "end"], "external_field"),
+        (["begin", " IF 1 = 1 ", "begin", " INCLUDETEXT x.docx ", "end", "separate", "end"], "external_field"),
+        (["begin", " LINK Excel.Sheet.12 x.xlsx ", "begin"], "external_field"),
+        # A keyword computed by a nested field, before or inside the keyword.
+        (["begin", " ", "begin", " QUOTE 68 68 69 ", "separate", "end", " cmd ", "end"], "external_field"),
+        (["begin", " DD", "begin", " QUOTE 69 ", "end", "AUTO cmd ", "end"], "external_field"),
+    ],
+)
+def test_field_instructions_are_judged_by_their_keyword_at_every_level(events, found):
+    from upload_core.inspect.fields import FieldReader
+
+    reader = FieldReader("test", Limits(), [Limits().max_field_chars], "zip_limits")
+    try:
+        for event in events:
+            if event in ("begin", "separate", "end"):
+                getattr(reader, event)()
+            else:
+                reader.text(event)
+        reader.close()
+    except UploadError as exc:
+        assert exc.extra["found"] == found, exc.message
+    else:
+        assert found is None
+
+
+def test_field_text_is_counted_in_characters_across_the_document():
+    from upload_core.inspect.fields import FieldReader
+
+    budget = [1000]
+    first = FieldReader("a", Limits(), budget, "zip_limits")
+    first.begin()
+    first.text(" PAGE " + " " * 600)
+    first.end()
+    second = FieldReader("b", Limits(), budget, "zip_limits")
+    second.begin()
+    with pytest.raises(UploadError) as info:
+        second.text(" NUMPAGES " + " " * 600)
+    assert info.value.extra["found"] == "zip_limits"

@@ -89,13 +89,15 @@ FOUND: dict[str, str] = {
     "pdf_encrypted": "an encrypted PDF, which cannot be inspected",
     "pdf_limits": "a PDF over the inspection limits (object count, a stream's declared or inflated size)",
     "macro": "VBA or other macros (vbaProject, macro-enabled content types, OLE2 macro storages)",
-    "external_relationship": "a relationship to an external target (remote template, OLE link, frame)",
+    "external_relationship": "a relationship to an external target (remote template, OLE link, frame), or a hyperlink "
+    "used as anything but a hyperlink",
     "ole_object": "an embedded OLE object",
     "activex": "ActiveX controls",
     "alt_chunk": "an altChunk part (imported HTML, RTF or another document)",
     "dde": "a DDE or DDEAUTO field",
     "zip_bomb": "a zip that inflates past the limits (bytes really inflated, ratio, overlapping entries)",
-    "zip_limits": "a zip over the entry count, directory size or name length limits",
+    "zip_limits": "a zip over the entry count, directory size or name length limits, or its XML over the part, tag, "
+    "relationship or field-text limits",
     "scan_limit": "over what the malware scanner scans whole (clamd's StreamMaxLength or scan limits)",
     "ole_limits": "a .doc (OLE2) over MAX_OLE_BYTES, which is not inspected in memory",
     "external_field": "a Word field that fetches a file or a URL (INCLUDEPICTURE, INCLUDETEXT, LINK...) or whose name "

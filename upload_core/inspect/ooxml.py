@@ -23,9 +23,9 @@ with them. The rules, each a `found` code:
 - activex: control / activeX relationships or content types; alt_chunk: an aFChunk
   relationship or a w:altChunk element;
 - dde, external_field: Word fields (fields.py), ddeLink/oleLink, DDE formulas;
-- malformed: a part that starts as XML but is not well-formed (except an Excel VML drawing,
-  which Excel writes as tag soup, reached only as one), a part that a content type or a
-  relationship declares as XML but that is not XML, a DTD or entities anywhere;
+- malformed: a part that a content type or a relationship declares as XML but that is not
+  well-formed XML (Excel's VML drawings, tag soup, are declared as neither; a header is),
+  a DTD or entities anywhere;
 - polyglot: a META-INF/MANIFEST.MF, which makes the document a JAR that `java -jar` runs
   (Office ignores parts nothing relates, and LibreOffice leaves such orphans itself, so
   orphans are inspected by their bytes, not refused);
@@ -63,7 +63,6 @@ _MIME_SUFFIX = {
     "xlsx": "spreadsheetml.sheet",
     "pptx": "presentationml.presentation",
 }
-_VML = _OOXML + "vmlDrawing"
 _REL_FOUND = {
     "vbaproject": "macro",
     "wordvbadata": "macro",
@@ -97,7 +96,6 @@ _XML_RELATIONSHIPS = frozenset(
     slidelayout slidemaster notesslide notesmaster handoutmaster core-properties
     extended-properties custom-properties customxml""".split()
 )
-_VML_RELATIONSHIPS = frozenset({"vmldrawing"})
 _HYPERLINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _SNIFF = 64  # bytes looked at to tell XML, a zip, an OLE2 file or anything else
 
@@ -316,20 +314,20 @@ class Package:
         return self.defaults.get(key.rpartition(".")[2] if "." in key.rsplit("/", 1)[-1] else "", "")
 
     def _check_declared(self, key: str, name: str) -> None:
-        """A part is what its declarations say: XML where a content type or a relationship
-        says XML, well-formed unless it is an Excel VML drawing reached only as one."""
+        """A part is what its declarations say: XML, and well-formed, where a content type or
+        a relationship says XML. Bytes that merely start like XML are parsed (their rules
+        apply) but may be something else: an obfuscated font's first bytes are random, and
+        Excel's VML drawings are tag soup (`<br>` unclosed), declared as neither."""
         content_type = self._content_type_of(key)
-        reached = self.reached.get(key, set())
+        declared = content_type.endswith("xml") or bool(self.reached.get(key, set()) & _XML_RELATIONSHIPS)
         if key in self.xml_parts:
             error = self.xml_parts[key]
-            vml_only = content_type == _VML and reached and reached <= _VML_RELATIONSHIPS
-            if error is not None and not vml_only:
+            if error is not None and declared:
                 raise unsafe("malformed", f"The part {name} is not well-formed XML ({error})")
             return
-        if content_type.endswith("xml") or reached & _XML_RELATIONSHIPS:
-            raise unsafe(
-                "malformed", f"The part {name} is declared as XML ({content_type or 'by a relationship'}) but is not"
-            )
+        if declared:
+            declared_as = content_type or "by a relationship"
+            raise unsafe("malformed", f"The part {name} is declared as XML ({declared_as}) but is not")
 
 
 _MAIN_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}

@@ -47,6 +47,8 @@ _REFERENCE_PREFIXES = (
 # Elements that use a hyperlink relationship as a link a reader clicks (WordprocessingML,
 # SpreadsheetML, DrawingML's click and hover).
 HYPERLINK_ELEMENTS = frozenset({"hyperlink", "hlinkClick", "hlinkHover", "hlinkMouseOver"})
+# Elements whose meaning is more than the relationships they name.
+_WATCHED = frozenset({"instrText", "delInstrText", "fldChar", "fldSimple", "altChunk", "ddeLink", "oleLink", "f"})
 _DDE_FORMULA = re.compile(r"^\s*[=@+-]*\s*[\w.]+\s*\|\s*'", re.I)
 _MAX_FORMULA = 8192  # Excel's own limit on a formula's length
 _FEED = 64 * 1024
@@ -129,27 +131,38 @@ class _Rules:
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         self.events += 1
-        if not self.kind:
-            self.kind = {_TYPES_NS + "Types": "types", _RELS_NS + "Relationships": "rels"}.get(tag, "markup")
-        if self.kind == "types":
-            if tag in (_TYPES_NS + "Default", _TYPES_NS + "Override"):
-                self.package.content_type(self.name, attrib)
+        if self.kind != "markup":
+            self._declarations(tag, attrib)
             return
-        if self.kind == "rels":
-            if tag == _RELS_NS + "Relationship":
-                self.package.relationship(self.name, attrib)
+        if attrib:
+            for key, value in attrib.items():
+                if key.startswith(_REFERENCE_PREFIXES) and value:
+                    local = tag[tag.rfind("}") + 1 :]
+                    self.package.use(self.name, value, local, local in HYPERLINK_ELEMENTS)
+        local = tag[tag.rfind("}") + 1 :]
+        if local not in _WATCHED:
             return
-        namespace, _, local = tag.rpartition("}")
-        for key, value in attrib.items():
-            if key.startswith(_REFERENCE_PREFIXES) and value:
-                self.package.use(self.name, value, local, local in HYPERLINK_ELEMENTS)
-        namespace += "}"
+        namespace = tag[: len(tag) - len(local)]
         if "wordprocessingml" in namespace:  # transitional (2006/main) or Strict (purl.oclc.org)
             self._word(local, namespace, attrib)
         elif local in ("ddeLink", "oleLink"):
             raise unsafe("dde", f"The part {self.name} has a {local} (a live link to another program)")
         elif local == "f" and "spreadsheetml" in namespace:
             self.formula, self.formula_chars = [], 0
+
+    def _declarations(self, tag: str, attrib: dict[str, str]) -> None:
+        """The root element says what the part is; content types and relationships go to the package."""
+        if not self.kind:
+            self.kind = {_TYPES_NS + "Types": "types", _RELS_NS + "Relationships": "rels"}.get(tag, "markup")
+            if self.kind == "markup":
+                self.events -= 1
+                self.start(tag, attrib)
+                return
+        if self.kind == "types":
+            if tag in (_TYPES_NS + "Default", _TYPES_NS + "Override"):
+                self.package.content_type(self.name, attrib)
+        elif tag == _RELS_NS + "Relationship":
+            self.package.relationship(self.name, attrib)
 
     def _word(self, local: str, namespace: str, attrib: dict[str, str]) -> None:
         if local in ("instrText", "delInstrText"):
