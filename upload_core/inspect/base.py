@@ -52,8 +52,10 @@ class Limits:
     max_xml_part_bytes: int = 256 * MiB
     # An embedded workbook (a chart's data) is inspected in memory, so it is bounded.
     max_embedded_package_bytes: int = 16 * MiB
-    # expat holds a whole start tag or comment before reporting it: no honest one nears this.
-    max_xml_token_bytes: int = 8 * MiB
+    # expat holds a whole start tag or comment before reporting it, and (expat 2.5) scans it
+    # again on every feed until it ends, so a tag costs its size squared: a VML path or a
+    # namespace-heavy root is kilobytes to a few hundred KB, no honest one nears this.
+    max_xml_token_bytes: int = 2 * MiB
     # Relationships plus distinct non-hyperlink references, each remembered until the end
     # (a workbook with 50,000 hyperlinks has 50,000 relationships).
     max_relationships: int = 200_000
