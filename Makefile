@@ -140,7 +140,7 @@ bench: $(STAMP)
 bench-real: $(STAMP)
 	$(BIN)/python bench/bench_real.py --write
 
-## make bench-office: peak RSS and MB/s of Office inspection, before (zipfile) and after (zipscan)
+## make bench-office: CPU time and peak RSS of Office inspection, main against the working tree, honest and hostile files
 bench-office: $(STAMP)
 	$(BIN)/python bench/bench_office.py
 

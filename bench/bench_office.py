@@ -1,18 +1,23 @@
-"""Office inspection benchmark: peak RSS and throughput, before (zipfile's central
-directory) and after (zipscan: every entry inflated in bounded steps).
+"""Office inspection benchmark: CPU time and peak RSS, before and after, on honest and hostile files.
 
-Each measurement runs in a fresh process reading a file on disk in bounded reads, and
-reports VmHWM (peak RSS) and seconds. Nothing is asserted; figures are printed.
+Each file is inspected in a fresh process (reading it from disk in bounded reads, as the
+validator reads its spooled copy) by two code trees: `before` (this repository at a git
+revision, `main` by default, exported with `git archive` into a temp directory) and `after`
+(the working tree). Each child reports CPU seconds (resource.getrusage: user + system, of
+the inspection only, imports excluded) and VmHWM (its own peak RSS), and the verdict.
+Nothing is asserted; figures and ratios are printed.
 
-- directory: a 90 MB docx-like zip whose central directory holds 180,000 entries (the
-  file that took the validator from 58 to 318 MiB): before, zipfile loads it all; after,
-  the EOCD's entry count and directory size refuse it before one directory byte is read;
-- xml-heavy: a docx of ~10 MB of document.xml: every XML part is parsed (expat via
-  defusedxml, rules in Python callbacks), the slowest bytes per second of all;
-- flat: honest docx plus stored noise media at 1 MiB, 100 MiB and 1 GiB: after, every
-  byte is read, inflated or CRC-checked, and peak RSS stays the same.
+Cases:
+- honest: the python-docx report, handbook (fields, comments, links) and a ~10 MB text
+  document, the openpyxl workbook, the Word 97 letter; honest files written by LibreOffice
+  from them when `soffice` is installed (Debian's libreoffice-writer-nogui; optional);
+- hostile: the 1.6 MB DOCX with one 250 MB w:instrText (issue 17: 538 MB before), a
+  40 MB fldSimple attribute, the zip whose directory holds 180,000 entries, and a .doc with
+  a JAR in its free sectors;
+- flat: honest docx plus stored noise media at 1 MiB and 100 MiB (every byte read,
+  inflated or CRC-checked; peak RSS must not follow the size).
 
-    .venv/bin/python bench/bench_office.py [--big-mib 1024] [--keep DIR]
+    .venv/bin/python bench/bench_office.py [--before main] [--keep DIR] [--big-mib 100]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -32,68 +38,73 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHILD = r"""
-import sys, time
-mode, path = sys.argv[1], sys.argv[2]
-import upload_core.inspect.ooxml, zipfile  # imports before the clock and the baseline
+import io, resource, sys
+code, path, ext = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, code)
+from upload_core.errors import UploadError
+from upload_core.inspect.base import Limits
+from upload_core.inspect import ole2, ooxml  # imports before the clock and the baseline
+MAIN = {'docx': 'word/document.xml', 'xlsx': 'xl/workbook.xml'}
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 def hwm():
     for line in open('/proc/self/status'):
         if line.startswith('VmHWM'):
             return int(line.split()[1]) / 1024
-t0 = time.perf_counter()
-verdict = 'ok'
+start = cpu()
 with open(path, 'rb') as f:
     size = f.seek(0, 2)
-    f.seek(0)
-    if mode == 'before':
-        with zipfile.ZipFile(f) as z:
-            entries = z.infolist()
-            verdict = f'{len(entries)} entries listed (old check: names only)'
-    elif mode == 'after':
-        from upload_core.inspect.base import Limits
-        from upload_core.inspect.ooxml import inspect_ooxml
-        from upload_core.errors import UploadError
-        from upload_core.inspect.zipscan import InflateCounter
-        counter = InflateCounter()
-        try:
-            inspect_ooxml(f, size, Limits(), 'word/document.xml', 'docx', counter)
-            verdict = 'accepted'
-        except UploadError as e:
-            verdict = f"refused: {e.extra.get('found', e.code)}"
-        verdict += f', {counter.inflated / 1e6:.1f} MB inflated'
-        verdict += f' ({counter.inflated / 1e6 / max(time.perf_counter() - t0, 1e-9):.0f} MB/s)'
-
-print(f'{hwm():.0f} {time.perf_counter() - t0:.2f} {verdict}')
+    try:
+        if ext in ('doc', 'xls'):
+            verdict = ole2.inspect_ole(f, size, Limits(), ext).mime.rsplit('.', 1)[-1]
+        else:
+            verdict = ooxml.inspect_ooxml(f, size, Limits(), MAIN[ext], ext).mime.rsplit('.', 1)[-1]
+        verdict = 'accepted (' + verdict + ')'
+    except UploadError as e:
+        verdict = 'refused: ' + str(e.extra.get('found', e.code))
+print(f'{cpu() - start:.3f} {hwm():.0f} {verdict}')
 """
 
 
-def honest_docx() -> bytes:
-    from tests.support.documents import report_docx
-
-    return report_docx()[1]
+def write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
 
 
 def with_media(path: Path, media_bytes: int) -> None:
     """The honest report plus stored noise media parts of up to 16 MiB each."""
-    with zipfile.ZipFile(io.BytesIO(honest_docx())) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    from tests.support.documents import report_docx
+
+    with (
+        zipfile.ZipFile(io.BytesIO(report_docx()[1])) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for item in src.infolist():
             dst.writestr(item.filename, src.read(item.filename))
         part, left = 0, media_bytes
         while left > 0:
             size = min(left, 16 << 20)
-            with dst.open(zipfile.ZipInfo(f"word/media/video{part}.bin"), "w", force_zip64=True) as out:
+            info = zipfile.ZipInfo(f"word/media/video{part}.bin")
+            with dst.open(info, "w", force_zip64=True) as out:
                 for at in range(0, size, 1 << 20):
                     out.write(os.urandom(min(1 << 20, size - at)))
             part, left = part + 1, left - size
 
 
-def xml_heavy(path: Path, paragraphs: int = 40_000) -> None:
-    """A long text document: ~10 MB of document.xml, which is parsed (not just inflated)."""
-    import docx
+def text_docx(path: Path, paragraphs: int = 40_000) -> None:
+    """A long text document: ~10 MB of document.xml (paragraphs as Word writes them, with
+    rsids and a bold run), which is parsed, not just inflated. Written into python-docx's
+    own package (adding 40,000 paragraphs through python-docx takes minutes)."""
+    from tests.support.documents import report_docx
+    from tests.support.hostile_office import repack
 
-    document = docx.Document()
-    for _ in range(paragraphs):
-        document.add_paragraph("The committee reviewed the figures and agreed. " * 3).add_run(" noted").bold = True
-    document.save(path)
+    paragraph = (
+        '<w:p w:rsidR="00A1B2C3" w:rsidRDefault="00A1B2C3"><w:r><w:t xml:space="preserve">'
+        + "The committee reviewed the figures and agreed. " * 3
+        + '</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve"> noted</w:t></w:r></w:p>'
+    ).encode()
+    edit = {"word/document.xml": lambda d: d.replace(b"<w:sectPr", paragraph * paragraphs + b"<w:sectPr", 1)}
+    path.write_bytes(repack(report_docx()[1], edit=edit))
 
 
 def huge_directory(path: Path, entries: int = 180_000) -> None:
@@ -119,43 +130,100 @@ def huge_directory(path: Path, entries: int = 180_000) -> None:
         out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
 
 
-def measure(mode: str, path: Path) -> tuple[float, float, str]:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], cwd=ROOT, capture_output=True, text=True)
+def cases(work: Path, big_mib: int) -> list[tuple[str, Path]]:
+    from tests.support import documents, hostile_doc, hostile_office
+
+    built: list[tuple[str, Path]] = []
+
+    def add(label: str, name: str, data: bytes) -> None:
+        path = work / name
+        write(path, data)
+        built.append((label, path))
+
+    add("report (python-docx)", "report.docx", documents.report_docx()[1])
+    add("handbook (fields)", "handbook.docx", documents.handbook_docx()[1])
+    text_docx(work / "text.docx")
+    built.append(("10 MB of text XML", work / "text.docx"))
+    add("workbook (openpyxl)", "reviewed.xlsx", documents.commented_xlsx()[1])
+    add("letter (Word 97)", "letter.doc", documents.letter_doc()[1])
+    built += libreoffice(work)
+    add("250 MB instrText", "fields.docx", hostile_office.docx_huge_instruction()[1])
+    add("40 MB fldSimple", "attribute.docx", hostile_office.docx_huge_simple_field()[1])
+    huge_directory(work / "directory.docx")
+    built.append(("180k entries", work / "directory.docx"))
+    add("JAR in free sectors", "letter-jar.doc", hostile_doc.doc_jar_in_free_sectors()[1])
+    for mib in (1, big_mib):
+        with_media(work / f"media-{mib}.docx", mib << 20)
+        built.append((f"{mib} MiB media", work / f"media-{mib}.docx"))
+    return built
+
+
+def libreoffice(work: Path) -> list[tuple[str, Path]]:
+    """The honest documents re-saved by LibreOffice as .docx and .doc, when it is installed."""
+    soffice = shutil.which("soffice")
+    if not soffice:
+        print("(soffice not installed: no LibreOffice-written files; apt-get install libreoffice-writer-nogui)")
+        return []
+    out = []
+    for source in ("handbook.docx", "report.docx"):
+        for target, filt in (("docx", "docx:MS Word 2007 XML"), ("doc", "doc:MS Word 97")):
+            folder = work / f"lo-{target}"
+            subprocess.run(
+                [soffice, "--headless", "--convert-to", filt, "--outdir", str(folder), str(work / source)],
+                capture_output=True,
+                timeout=180,
+            )
+            path = folder / (Path(source).stem + "." + target)
+            if path.exists():
+                out.append((f"LibreOffice {source.split('.')[0]}.{target}", path))
+    return out
+
+
+def measure(code: Path, path: Path) -> tuple[float, float, str]:
+    ext = path.suffix[1:]
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(code), str(path), ext], cwd=ROOT, capture_output=True, text=True
+    )
     if out.returncode:
-        return float("nan"), float("nan"), "failed: " + out.stderr.strip().splitlines()[-1]
-    rss, seconds, verdict = out.stdout.split(" ", 2)
-    return float(rss), float(seconds), verdict.strip()
+        return float("nan"), float("nan"), "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:60]
+    cpu, rss, verdict = out.stdout.split(" ", 2)
+    return float(cpu), float(rss), verdict.strip()
+
+
+def export(revision: str, into: Path) -> Path:
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "upload_core"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    # 1000 MiB of media: the most Limits.max_inflated_bytes (1 GiB) lets an honest docx inflate to.
-    parser.add_argument("--big-mib", type=int, default=1000)
+    parser.add_argument("--before", default="main", help="git revision to compare with (default: main)")
+    parser.add_argument("--big-mib", type=int, default=100)
     parser.add_argument("--keep", type=Path, default=None, help="build the files here and keep them")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-office-"))
     work.mkdir(parents=True, exist_ok=True)
-    cases = [("directory", work / "directory.docx", huge_directory), ("xml-heavy", work / "text.docx", xml_heavy)]
-    for mib in (1, 100, args.big_mib):
-        cases.append((f"{mib} MiB", work / f"media-{mib}.docx", lambda p, mib=mib: with_media(p, mib << 20)))
-    print(f"python + imports alone: {measure('none', Path(__file__))[0]:.0f} MiB peak")
+    before = export(args.before, Path(tempfile.mkdtemp(prefix="bench-office-before-")))
+    print("CPU seconds of the inspection (getrusage, imports excluded) and peak RSS (VmHWM) of a fresh process")
     print(
-        f"{'case':>10} {'size MB':>9} | {'before: peak MiB':>16} {'s':>6} | {'after: peak MiB':>15} {'s':>6} "
-        f"{'MB/s':>7} | verdict after"
+        f"{'case':>24} {'MB':>7} | {'before s':>8} {'MiB':>5} {'verdict':<28} | {'after s':>7} {'MiB':>5} "
+        f"{'verdict':<30} | {'CPU x':>6}"
     )
-    for label, path, build in cases:
-        if not path.exists():
-            build(path)
-        size = path.stat().st_size
-        before = measure("before", path)
-        after = measure("after", path)
-        rate = size / 1e6 / after[1] if after[1] > 0 else float("inf")
+    for label, path in cases(work, args.big_mib):
+        size = path.stat().st_size / 1e6
+        b_cpu, b_rss, b_verdict = measure(before, path)
+        a_cpu, a_rss, a_verdict = measure(ROOT, path)
+        ratio = a_cpu / b_cpu if b_cpu > 0 else float("nan")
         print(
-            f"{label:>10} {size / 1e6:>9.1f} | {before[0]:>16.0f} {before[1]:>6.2f} | {after[0]:>15.0f} "
-            f"{after[1]:>6.2f} {rate:>7.0f} | {after[2]}"
+            f"{label:>24} {size:>7.2f} | {b_cpu:>8.2f} {b_rss:>5.0f} {b_verdict[:28]:<28} | "
+            f"{a_cpu:>7.2f} {a_rss:>5.0f} {a_verdict[:30]:<30} | {ratio:>6.2f}"
         )
-        if args.keep is None:
-            path.unlink()
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(before, ignore_errors=True)
 
 
 if __name__ == "__main__":

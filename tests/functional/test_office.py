@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.support import documents, hostile_office
+from tests.support import documents, hostile_doc, hostile_office
 from tests.support.helpers import BUCKET, keys, load_event
 
 REPRESENTATIVE = [
@@ -17,10 +17,27 @@ REPRESENTATIVE = [
     hostile_office.docx_zeros_bomb,
     hostile_office.docx_overlapping_entries,
     hostile_office.docx_html_after,
-    hostile_office.doc_autoopen_macro,
-    hostile_office.doc_html_behind_header,
+    hostile_doc.doc_autoopen_macro,
+    hostile_doc.doc_html_behind_header,
+    # .doc only as a sound compound file.
+    hostile_doc.doc_word2_html,
+    hostile_doc.doc_jar_in_free_sectors,
+    hostile_doc.doc_html_in_free_sectors,
+    hostile_doc.doc_dde_split_across_pieces,
+    hostile_doc.doc_includepicture,
+    # What Office resolves, whatever the names say (issue 17).
+    hostile_office.docx_dde_header_named_bin,
+    hostile_office.docx_hyperlink_used_as_image,
+    hostile_office.docx_hyperlink_used_as_template,
+    hostile_office.docx_includepicture,
+    hostile_office.docx_quote_computed_dde,
+    hostile_office.docx_huge_instruction,
+    hostile_office.docx_jar_inside,
+    # Zips that readers list differently.
+    hostile_office.docx_local_header_hides_an_entry,
+    hostile_office.docx_unicode_path_renames_an_entry,
 ]
-HONEST = [documents.report_docx, documents.letter_doc]
+HONEST = [documents.report_docx, documents.handbook_docx, documents.relative_link_docx, documents.letter_doc]
 
 
 def test_a_zip_behind_another_format_is_refused_by_the_sniff_first(client, s3):

@@ -91,8 +91,9 @@ def write(tree: Tree, clsid: bytes = WORD_CLSID) -> bytes:
             mini.extend(node.data.ljust(count * MINI, b"\0"))
     if mini:
         root.start, root.size = allocate(bytes(mini)), len(mini)
+    minifat += [FREE] * (-len(minifat) % (SECTOR // 4))  # unused entries are free, as Word writes them
     minifat_start = allocate(struct.pack(f"<{len(minifat)}L", *minifat)) if minifat else END
-    minifat_count = -(-len(minifat) * 4 // SECTOR) if minifat else 0
+    minifat_count = len(minifat) * 4 // SECTOR
     directory = b"".join(_entry(n) for n in nodes)
     directory += _entry(None) * (-len(nodes) % 4)
     dir_start = allocate(directory)

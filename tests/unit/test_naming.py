@@ -1,3 +1,6 @@
+import re
+import unicodedata
+
 import pytest
 
 from upload_core.errors import UploadError
@@ -102,3 +105,65 @@ def test_content_disposition_gives_rfc6266_filename_star_and_ascii_fallback():
 def test_device_names_and_dangerous_inner_extensions_are_neutralized(raw, expected):
     assert sanitize_filename(raw) == expected
     assert extension_of(sanitize_filename(raw)) == extension_of(raw)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        # Judged in NFKC form: fullwidth letters and dots are what the ASCII fallback and
+        # Windows' best-fit mapping turn them into; the stored name keeps what was written.
+        ("report.ｐｈｐ.png", "report_ｐｈｐ.png"),
+        ("report．php.png", "report_php.png"),  # a fullwidth full stop is a dot
+        ("report\u2024php.png", "report_php.png"),  # one dot leader
+        ("a\u2488php.png", "a1_php.png"),  # "digit one full stop"
+        ("ＣＯＮ.x.png", "x.png"),
+        # IIS 6 reads a name only up to `;`.
+        ("shell.asp;.jpg", "shell_asp;.jpg"),
+        ("shell.ASPX;x.png", "shell_ASPX;x.png"),
+        # Server-side extensions the first list missed.
+        ("page.phtm.png", "page_phtm.png"),
+        ("page.shtm.gif", "page_shtm.gif"),
+        ("saved.mhtml.pdf", "saved_mhtml.pdf"),
+        ("web.config.png", "web_config.png"),
+        ("x.jspf.jpg", "x_jspf.jpg"),
+        # Readable names stay readable.
+        ("報告書（２０２６）.pdf", "報告書（２０２６）.pdf"),
+        ("Ｍｅｍｏ 第３版.docx", "Ｍｅｍｏ 第３版.docx"),
+        ("photo.final.v2.png", "photo.final.v2.png"),
+    ],
+)
+def test_inner_extensions_are_judged_by_their_compatibility_form(raw, expected):
+    assert sanitize_filename(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "report.ｐｈｐ.png",
+        "report．ｐｈｐ.png",
+        "ｘ.ＡＳＰ;.jpg",
+        "a.ｓｈｔｍｌ.gif",
+        "c.ｐｈｔｍ.pdf",
+        "d\uff0ejsp.docx",
+    ],
+)
+def test_the_ascii_fallback_never_restores_an_inner_extension(raw):
+    from upload_core.inspect.naming import _DANGEROUS
+
+    header = content_disposition(sanitize_filename(raw))
+    fallback = re.search(r'filename="([^"]*)"', header).group(1)
+    assert fallback.isascii()
+    assert [s for s in fallback.lower().split(".")[1:-1] if s.split(";")[0].strip() in _DANGEROUS] == []
+    assert fallback.rsplit(".", 1)[1] == extension_of(raw)
+
+
+def test_the_fallback_neutralizes_names_stored_before_the_rule():
+    """A record written by an older version may hold `report.ｐｈｐ.png` as it came."""
+    assert 'filename="report_php.png"' in content_disposition("report.ｐｈｐ.png")
+
+
+def test_every_character_whose_compatibility_form_holds_a_dot_is_a_dot():
+    from upload_core.inspect.naming import _DOT_LIKE
+
+    dot_like = [chr(c) for c in range(0x80, 0x110000) if "." in unicodedata.normalize("NFKC", chr(c))]
+    assert [c for c in dot_like if not _DOT_LIKE.fullmatch(c)] == []

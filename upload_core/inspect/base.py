@@ -52,7 +52,17 @@ class Limits:
     max_xml_part_bytes: int = 256 * MiB
     # An embedded workbook (a chart's data) is inspected in memory, so it is bounded.
     max_embedded_package_bytes: int = 16 * MiB
-    # .doc (OLE2): olefile reads a whole compound file into memory, so .doc is bounded.
+    # expat holds a whole start tag or comment before reporting it, and (expat 2.5) scans it
+    # again on every feed until it ends, so a tag costs its size squared: a VML path or a
+    # namespace-heavy root is kilobytes to a few hundred KB, no honest one nears this.
+    max_xml_token_bytes: int = 2 * MiB
+    # Relationships plus distinct non-hyperlink references, each remembered until the end
+    # (a workbook with 50,000 hyperlinks has 50,000 relationships).
+    max_relationships: int = 200_000
+    # Characters of field instructions in a document, all fields together (a thesis with
+    # 1,000 Zotero or EndNote citations carries a few MB of them).
+    max_field_chars: int = 16 * MiB
+    # .doc (OLE2): the compound file is read whole into memory (inspect/cfb.py), so .doc is bounded.
     max_ole_bytes: int = 32 * MiB
 
 
@@ -81,17 +91,22 @@ FOUND: dict[str, str] = {
     "pdf_encrypted": "an encrypted PDF, which cannot be inspected",
     "pdf_limits": "a PDF over the inspection limits (object count, a stream's declared or inflated size)",
     "macro": "VBA or other macros (vbaProject, macro-enabled content types, OLE2 macro storages)",
-    "external_relationship": "a relationship to an external target (remote template, OLE link, frame)",
+    "external_relationship": "a relationship to an external target (remote template, OLE link, frame), or a hyperlink "
+    "used as anything but a hyperlink",
     "ole_object": "an embedded OLE object",
     "activex": "ActiveX controls",
     "alt_chunk": "an altChunk part (imported HTML, RTF or another document)",
     "dde": "a DDE or DDEAUTO field",
     "zip_bomb": "a zip that inflates past the limits (bytes really inflated, ratio, overlapping entries)",
-    "zip_limits": "a zip over the entry count, directory size or name length limits",
+    "zip_limits": "a zip over the entry count, directory size or name length limits, or its XML over the part, tag, "
+    "relationship or field-text limits",
     "scan_limit": "over what the malware scanner scans whole (clamd's StreamMaxLength or scan limits)",
     "ole_limits": "a .doc (OLE2) over MAX_OLE_BYTES, which is not inspected in memory",
     "too_complex": "inspecting it needs more memory, CPU or time than the function gives one inspection "
     "(a file built to exhaust the inspector)",
+    "external_field": "a Word field that fetches a file or a URL (INCLUDEPICTURE, INCLUDETEXT, LINK...) or whose name "
+    "is computed by another field",
+    "polyglot": "a file that is also another format where that format's reader looks (a runnable JAR in a document)",
 }
 
 

@@ -1,27 +1,40 @@
-"""OOXML (docx, xlsx, pptx) decided by what the package declares, not by part names.
+"""OOXML (docx, xlsx, pptx) decided by what Office resolves, not by part names.
 
-Office finds parts through `[Content_Types].xml` and the `_rels/*.rels` relationships,
-so a macro project renamed `word/editdata.bin` still runs if a vbaProject relationship
-or the macroEnabled content type points at it. The rules, all from those two sources:
+Office finds parts through `[Content_Types].xml` and the `_rels/*.rels` relationships and
+reads each one by what it is; LibreOffice follows relationship types and parses whatever
+bytes a header relationship points at. So every part is judged by its bytes
+(ooxml_markup.py parses each one that starts as XML; a zip inside is an embedded package,
+inspected; an OLE2 file is an embedded object), and the package's declarations must agree
+with them. The rules, each a `found` code:
 
-- macro: a vbaProject / wordVbaData / keyMapCustomizations relationship, or a content
-  type that is macroEnabled, a VBA project or an XLM macro sheet;
-- external_relationship: any TargetMode="External" relationship (remote template via
-  attachedTemplate, Follina's `mhtml:` oleObject, frames, external workbooks), except
-  ordinary hyperlinks: type .../hyperlink with an http, https or mailto target;
-- ole_object: an oleObject relationship or content type, any part holding an OLE2
-  compound file, or a `package` relationship (an embedded document) whose target is not
-  itself an OOXML document passing these same rules: a chart's workbook
-  (word/embeddings/*.xlsx, at most Limits.max_embedded_package_bytes, held in memory)
-  is inspected one level deep and is fine; anything nested deeper is refused;
-- activex: control / activeX relationships or content types;
-  alt_chunk: an aFChunk relationship or a w:altChunk element;
-- dde: DDE/DDEAUTO in a field instruction (w:instrText, joined across runs, or
-  w:fldSimple's w:instr), a spreadsheet ddeLink, or a `cmd|'...'` DDE formula.
+- macro: a vbaProject / wordVbaData / keyMapCustomizations / XLM macro sheet relationship,
+  or a content type that is macroEnabled, a VBA project or an XLM macro sheet;
+- external_relationship: a relationship whose target is outside the package (TargetMode
+  External, or a target with a scheme or a UNC host whatever the mode), except a
+  hyperlink used as a hyperlink: type .../hyperlink, an http, https or mailto target or
+  a relative path (a link to a file beside the document, issue 18), and used only by
+  w:hyperlink, a:hlinkClick/hlinkHover or a sheet's hyperlink. The same relationship used
+  by an image's r:embed/r:link, a template, an OLE link, a sub-document or a frame is
+  fetched when the document opens: refused, whatever its type;
+- ole_object: an oleObject relationship or content type, any part that is an OLE2 compound
+  file, or a zip part that is not itself an Office document passing these same rules (a
+  chart's workbook is inspected one level deep, at most Limits.max_embedded_package_bytes,
+  held in memory); anything nested deeper is refused;
+- activex: control / activeX relationships or content types; alt_chunk: an aFChunk
+  relationship or a w:altChunk element;
+- dde, external_field: Word fields (fields.py), ddeLink/oleLink, DDE formulas;
+- malformed: a part that a content type or a relationship declares as XML but that is not
+  well-formed XML (Excel's VML drawings, tag soup, are declared as neither; a header is),
+  a DTD or entities anywhere;
+- polyglot: a META-INF/MANIFEST.MF, which makes the document a JAR that `java -jar` runs
+  (Office ignores parts nothing relates, and LibreOffice leaves such orphans itself, so
+  orphans are inspected by their bytes, not refused);
+- zip_limits: an XML part over Limits.max_xml_part_bytes, one XML token over
+  max_xml_token_bytes, more than max_relationships relationships or references, field
+  instructions over max_field_chars characters.
 
-Every part is inflated through zipscan (bounded, every byte, CRC checked) and every
-.xml/.rels part is parsed as a stream by defusedxml with DTDs and entities forbidden,
-so no part is ever held whole and an XML bomb or XXE is `malformed`.
+Every part is inflated through zipscan (bounded, every byte, CRC checked, local headers
+agreeing with the directory) and nothing is held whole but an embedded package.
 """
 
 from __future__ import annotations
@@ -29,16 +42,14 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import unicodedata
 from typing import Any
-from urllib.parse import urlsplit
-from xml.etree.ElementTree import ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
+from urllib.parse import unquote, urlsplit
 
 from ..errors import Unsafe, Unsupported, UploadError
 from .base import Inspected, Limits, Source, unsafe
 from .filetypes import OLE2_MAGIC
+from .ooxml_markup import XmlPart
 from .zipscan import Entry, InflateCounter, scan_zip
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
@@ -46,6 +57,11 @@ MAIN_TYPES = {
     "docx": _OOXML + "wordprocessingml.document.main+xml",
     "xlsx": _OOXML + "spreadsheetml.sheet.main+xml",
     "pptx": _OOXML + "presentationml.presentation.main+xml",
+}
+_MIME_SUFFIX = {
+    "docx": "wordprocessingml.document",
+    "xlsx": "spreadsheetml.sheet",
+    "pptx": "presentationml.presentation",
 }
 _REL_FOUND = {
     "vbaproject": "macro",
@@ -73,10 +89,15 @@ _PHRASE = {
     "ole_object": "embeds an OLE object",
     "alt_chunk": "imports another document (altChunk)",
 }
+# Relationship types whose target every reader parses as XML: a part reached by one must be XML.
+_XML_RELATIONSHIPS = frozenset(
+    """officedocument header footer footnotes endnotes comments glossarydocument settings styles
+    numbering fonttable websettings theme worksheet sharedstrings chart drawing diagramdata slide
+    slidelayout slidemaster notesslide notesmaster handoutmaster core-properties
+    extended-properties custom-properties customxml""".split()
+)
 _HYPERLINK_SCHEMES = frozenset({"http", "https", "mailto"})
-_DDE_FIELD = re.compile(r'(?:^|[\s{"])DDE(?:AUTO)?(?:[\s"}]|$)', re.I)
-_DDE_FORMULA = re.compile(r"^\s*[=@+-]*\s*[\w.]+\s*\|\s*'", re.I)
-_MAX_INSTRUCTION = 64 * 1024
+_SNIFF = 64  # bytes looked at to tell XML, a zip, an OLE2 file or anything else
 
 
 def inspect_ooxml(
@@ -86,121 +107,293 @@ def inspect_ooxml(
     main_part: str,
     extension: str,
     counter: InflateCounter | None = None,
-    depth: int = 0,
 ) -> Inspected:
     """Raise unless `source` is an OOXML package with `main_part` and nothing unsafe."""
-    counter = counter or InflateCounter()
-    package = _Package(extension, limits, counter, depth)
-    entries = scan_zip(source, size, limits, package.sink_for, counter)
-    names = {e.name for e in entries}
-    if "[Content_Types].xml" not in names or main_part not in names:
+    package = _inspect_package(source, size, limits, extension, counter or InflateCounter(), 0)
+    if main_part.casefold() not in package.names:
         raise Unsupported(
             "content_mismatch",
             f"The file is a zip archive but not a .{extension} document (no {main_part})",
             detected_type="application/zip",
         )
-    package.finish(main_part)
     return Inspected(mime=_OOXML + _MIME_SUFFIX[extension], end=size)
 
 
-_MIME_SUFFIX = {
-    "docx": "wordprocessingml.document",
-    "xlsx": "spreadsheetml.sheet",
-    "pptx": "presentationml.presentation",
-}
-_MAIN_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
+def _inspect_package(
+    source: Source, size: int, limits: Limits, extension: str | None, counter: InflateCounter, depth: int
+) -> Package:
+    package = Package(extension, limits, counter, depth)
+    scan_zip(source, size, limits, package.sink_for, counter, package.directory)
+    package.finish()
+    return package
 
 
-class _Package:
-    """What the parts declared, gathered as they stream past."""
+def part_key(name: str) -> str:
+    """A part name as OPC compares them: no leading `/`, percent-decoded, NFC, case-folded."""
+    return unicodedata.normalize("NFC", unquote(name).replace("\\", "/").lstrip("/")).casefold()
 
-    def __init__(self, extension: str, limits: Limits, counter: InflateCounter, depth: int):
+
+def _source_of(rels_part: str) -> str | None:
+    """The part a relationship part belongs to (`word/_rels/document.xml.rels` ->
+    `word/document.xml`; `_rels/.rels` -> the package, ""), or None for another name."""
+    folder, _, file = rels_part.rpartition("/")
+    parent, _, rels = folder.rpartition("/") if "/" in folder else ("", "", folder)
+    if rels != "_rels" or not file.endswith(".rels"):
+        return None
+    return posixpath.join(parent, file[: -len(".rels")]) if file != ".rels" else ""
+
+
+def _resolve(source: str, target: str) -> str:
+    """The part a relationship's target names: relative to the source part's folder, or
+    absolute from the package root."""
+    target = target.split("#", 1)[0]
+    if target.startswith("/"):
+        return part_key(posixpath.normpath(target))
+    return part_key(posixpath.normpath(posixpath.join(posixpath.dirname(source), target)))
+
+
+def _outside(target: str) -> bool:
+    """A target that leaves the package whatever TargetMode says: a scheme or a UNC host."""
+    plain = unquote(target).strip().replace("\\", "/")
+    return plain.startswith("//") or bool(re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", plain))
+
+
+def _harmless_link(target: str) -> bool:
+    """A hyperlink target a reader may follow on a click: http(s), mailto, or a relative
+    path (a file beside the document, a #bookmark), never a host by UNC or file:."""
+    plain = unquote(target).strip().replace("\\", "/")
+    if plain.startswith("//"):
+        return False
+    try:
+        scheme = urlsplit(plain).scheme.lower() if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", plain) else ""
+    except ValueError:
+        return False
+    return scheme in _HYPERLINK_SCHEMES or not scheme
+
+
+class Package:
+    """What the parts declared and used, gathered as they stream past, judged at the end."""
+
+    def __init__(self, extension: str | None, limits: Limits, counter: InflateCounter, depth: int):
         self.extension = extension
         self.limits = limits
         self.counter = counter
         self.depth = depth
+        self.names: dict[str, str] = {}  # part key -> the entry's name
         self.defaults: dict[str, str] = {}
         self.overrides: dict[str, str] = {}
         self.office_document: str | None = None
         self.ole_parts: list[str] = []
-        self.package_targets: set[str] = set()  # embedded packages relationships point at
-        self.clean_packages: set[str] = set()  # embedded packages inspected and accepted
+        self.xml_parts: dict[str, str | None] = {}  # part key -> None (well-formed) or the parse error
+        self.reached: dict[str, set[str]] = {}  # part key -> relationship types that reach it
+        self.package_targets: set[str] = set()
+        self.clean_packages: set[str] = set()
+        self.hyperlinks: list[tuple[str, str, str]] = []  # (source, id, target) of external hyperlinks
+        self.other_uses: dict[tuple[str, str], str] = {}  # (source, id) -> element, for non-hyperlink uses
+        self.counted = 0  # relationships and references, against max_relationships
+        self.field_budget = [limits.max_field_chars]
+
+    # ---- streaming ----------------------------------------------------------------
+
+    def directory(self, entries: list[Entry]) -> None:
+        self.names = {part_key(e.name): e.name for e in entries}
+        if "meta-inf/manifest.mf" in self.names:
+            # `java -jar` reads a zip's manifest (found case-insensitively) and runs its Main-Class.
+            raise unsafe("polyglot", "The document is also a Java archive (META-INF/MANIFEST.MF)")
 
     def sink_for(self, entry: Entry) -> Any:
-        lower = entry.name.lower()
-        embedded = lower.rsplit(".", 1)[-1]
-        if self.depth == 0 and embedded in _MAIN_PARTS and entry.size <= self.limits.max_embedded_package_bytes:
-            return _EmbeddedPackage(self, entry.name, embedded)
-        if lower.endswith((".xml", ".rels")):
-            if entry.size > self.limits.max_xml_part_bytes:
-                raise unsafe(
-                    "zip_limits",
-                    f"The part {entry.name} is {entry.size} bytes of XML; at most {self.limits.max_xml_part_bytes}",
-                )
-            return _XmlPart(self, entry.name)
-        return _BinaryPart(self, entry.name)
+        return _Sniffer(self, entry)
 
-    def content_type(self, part: str, content_type: str) -> None:
+    def _count(self) -> None:
+        self.counted += 1
+        if self.counted > self.limits.max_relationships:
+            raise unsafe(
+                "zip_limits",
+                f"The package has more than {self.limits.max_relationships} relationships and references",
+            )
+
+    def content_type(self, part: str, attrib: dict[str, str]) -> None:
+        content_type = attrib.get("ContentType", "")
         for pattern, found in _TYPE_FOUND:
             if pattern.search(content_type):
-                raise unsafe(found, f"The document {_PHRASE[found]} ({part} is {content_type})")
+                named = attrib.get("PartName") or attrib.get("Extension", "")
+                raise unsafe(found, f"The document {_PHRASE[found]} ({named} is {content_type})")
+        if part_key(part) != "[content_types].xml":
+            return
+        if "Extension" in attrib:
+            self.defaults[attrib["Extension"].casefold()] = content_type
+        elif "PartName" in attrib:
+            self.overrides[part_key(attrib["PartName"])] = content_type
 
     def relationship(self, rels_part: str, attrib: dict[str, str]) -> None:
+        self._count()
         kind = attrib.get("Type", "").rstrip("/").rsplit("/", 1)[-1].lower()
         target = attrib.get("Target", "").strip()
-        if attrib.get("TargetMode", "Internal").lower() == "external":
-            scheme = urlsplit(target).scheme.lower() if ":" in target else ""
-            if kind != "hyperlink" or scheme not in _HYPERLINK_SCHEMES:
+        source = _source_of(rels_part)
+        if attrib.get("TargetMode", "Internal").strip().lower() != "internal" or _outside(target):
+            if kind != "hyperlink" or not _harmless_link(target):
                 raise unsafe(
                     "external_relationship",
                     f"The document has an external {kind} relationship to {target[:100]!r}",
                     target=target[:200],
                 )
+            if source is not None:
+                self.hyperlinks.append((part_key(source), attrib.get("Id", ""), target))
+            return
         found = _REL_FOUND.get(kind)
         if found:
             raise unsafe(found, f"The document {_PHRASE[found]} (a {kind} relationship to {target[:100]})")
+        if source is None:
+            return
+        resolved = _resolve(source, target)
+        if resolved in self.names:
+            self.reached.setdefault(resolved, set()).add(kind)
         if kind == "package":
-            # A chart's workbook (word/embeddings/*.xlsx): allowed once it is inspected itself.
             if self.depth:
                 raise unsafe("ole_object", f"An embedded document embeds another ({target[:100]})")
-            self.package_targets.add(_resolve(rels_part, target))
-        if rels_part == "_rels/.rels" and kind == "officedocument":
-            self.office_document = posixpath.normpath(target.lstrip("/"))
+            self.package_targets.add(resolved)
+        if source == "" and kind == "officedocument":
+            self.office_document = resolved
 
-    def finish(self, main_part: str) -> None:
-        if self.office_document != main_part:
-            raise Unsupported(
-                "content_mismatch",
-                f"The package's main document is {self.office_document!r}, not {main_part} as a .{self.extension} has",
-            )
-        declared = self.overrides.get("/" + main_part.lower()) or self.defaults.get("xml")
-        if declared != MAIN_TYPES[self.extension]:
-            raise Unsupported(
-                "content_mismatch",
-                f"The main part is declared {declared!r}, not a .{self.extension} document",
-                detected_type=declared,
-            )
+    def use(self, part: str, rel_id: str, element: str, hyperlink: bool) -> None:
+        """`element` in `part` names the relationship `rel_id` (as a clickable link or not)."""
+        if hyperlink:
+            return
+        key = (part_key(part), rel_id)
+        if key not in self.other_uses:
+            self._count()
+            self.other_uses[key] = element
+
+    def parsed(self, part: str, error: str | None) -> None:
+        self.xml_parts[part_key(part)] = error
+
+    # ---- the verdict ----------------------------------------------------------------
+
+    def finish(self) -> None:
+        self._main_document()
         if self.ole_parts:
             raise unsafe("ole_object", f"The document holds an OLE2 compound file ({self.ole_parts[0]})")
         for target in sorted(self.package_targets - self.clean_packages):
             raise unsafe("ole_object", f"The document embeds {target}, which is not an inspectable Office document")
+        for source, rel_id, target in self.hyperlinks:
+            element = self.other_uses.get((source, rel_id))
+            if element is None and self.xml_parts.get(source, "") is not None and source in self.names:
+                element = "a part that is not well-formed XML"  # its uses cannot be read
+            if element is not None:
+                raise unsafe(
+                    "external_relationship",
+                    f"The hyperlink {target[:100]!r} is used by {element} in {source} (fetched, not clicked)",
+                    target=target[:200],
+                )
+        for key, name in self.names.items():
+            self._check_declared(key, name)
+
+    def _main_document(self) -> None:
+        main = self.office_document
+        if main is None or main not in self.names:
+            raise Unsupported("content_mismatch", "The package names no main document (_rels/.rels officeDocument)")
+        declared = self._content_type_of(main)
+        expected = [MAIN_TYPES[self.extension]] if self.extension else list(MAIN_TYPES.values())
+        if declared not in expected:
+            raise Unsupported(
+                "content_mismatch",
+                f"The main part {self.names[main]} is declared {declared!r}, not a "
+                f"{'.' + self.extension if self.extension else 'Office'} document",
+                detected_type=declared,
+            )
+        if self.extension and main != part_key(_MAIN_PARTS[self.extension]):
+            raise Unsupported(
+                "content_mismatch",
+                f"The package's main document is {self.names[main]}, not {_MAIN_PARTS[self.extension]}"
+                f" as a .{self.extension} has",
+            )
+
+    def _content_type_of(self, key: str) -> str:
+        if key in self.overrides:
+            return self.overrides[key]
+        return self.defaults.get(key.rpartition(".")[2] if "." in key.rsplit("/", 1)[-1] else "", "")
+
+    def _check_declared(self, key: str, name: str) -> None:
+        """A part is what its declarations say: XML, and well-formed, where a content type or
+        a relationship says XML. Bytes that merely start like XML are parsed (their rules
+        apply) but may be something else: an obfuscated font's first bytes are random, and
+        Excel's VML drawings are tag soup (`<br>` unclosed), declared as neither."""
+        content_type = self._content_type_of(key)
+        declared = content_type.endswith("xml") or bool(self.reached.get(key, set()) & _XML_RELATIONSHIPS)
+        if key in self.xml_parts:
+            error = self.xml_parts[key]
+            if error is not None and declared:
+                raise unsafe("malformed", f"The part {name} is not well-formed XML ({error})")
+            return
+        if declared:
+            declared_as = content_type or "by a relationship"
+            raise unsafe("malformed", f"The part {name} is declared as XML ({declared_as}) but is not")
 
 
-def _resolve(rels_part: str, target: str) -> str:
-    """The part a relationship's target names: relative to the source part's folder
-    (word/_rels/document.xml.rels -> word/), or absolute from the package root."""
-    if target.startswith("/"):
-        return posixpath.normpath(target.lstrip("/"))
-    folder = posixpath.dirname(posixpath.dirname(rels_part))
-    return posixpath.normpath(posixpath.join(folder, target))
+_MAIN_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    """What an XML reader would take as XML: `<` after a byte-order mark and whitespace,
+    or UTF-16 without a mark."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        return True
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"<")
+
+
+class _Sniffer:
+    """The first bytes of a part decide what reads it: an XML parser, an embedded package's
+    inspection, the OLE2 refusal, or nothing (media)."""
+
+    def __init__(self, package: Package, entry: Entry):
+        self.package, self.entry = package, entry
+        self.head = b""
+        self.decided = False
+        self.sink: Any = None
+
+    def feed(self, data: bytes) -> None:
+        if not self.decided:
+            self.head += data
+            if len(self.head) < _SNIFF:
+                return
+            data, self.head = self.head, b""
+            self._choose(data)
+        if self.sink is not None:
+            self.sink.feed(data)
+
+    def close(self) -> None:
+        if not self.decided:
+            data, self.head = self.head, b""
+            self._choose(data)
+            if self.sink is not None and data:
+                self.sink.feed(data)
+        if self.sink is not None:
+            self.sink.close()
+
+    def _choose(self, head: bytes) -> None:
+        self.decided = True
+        package, entry = self.package, self.entry
+        if head.startswith(OLE2_MAGIC):
+            package.ole_parts.append(entry.name)
+        elif head.startswith(b"PK\x03\x04"):
+            if package.depth or entry.size > package.limits.max_embedded_package_bytes:
+                raise unsafe("ole_object", f"The document embeds a zip it cannot inspect ({entry.name})")
+            self.sink = _EmbeddedPackage(package, entry.name)
+        elif _looks_like_xml(head):
+            if entry.size > package.limits.max_xml_part_bytes:
+                raise unsafe(
+                    "zip_limits",
+                    f"The part {entry.name} is {entry.size} bytes of XML; at most {package.limits.max_xml_part_bytes}",
+                )
+            self.sink = XmlPart(package, entry.name)
 
 
 class _EmbeddedPackage:
     """An embedded .xlsx/.docx/.pptx (a chart's data): held (at most
     Limits.max_embedded_package_bytes) and inspected by the same rules, one level deep."""
 
-    def __init__(self, package: _Package, name: str, extension: str):
-        self.package, self.name, self.extension = package, name, extension
+    def __init__(self, package: Package, name: str):
+        self.package, self.name = package, name
         self.buffer = bytearray()
 
     def feed(self, data: bytes) -> None:
@@ -209,10 +402,9 @@ class _EmbeddedPackage:
     def close(self) -> None:
         data, self.buffer = bytes(self.buffer), bytearray()
         inner = InflateCounter()
+        limits = self.package.limits
         try:
-            inspect_ooxml(
-                io.BytesIO(data), len(data), self.package.limits, _MAIN_PARTS[self.extension], self.extension, inner, 1
-            )
+            _inspect_package(io.BytesIO(data), len(data), limits, None, inner, 1)
         except Unsafe as exc:
             if exc.extra.get("found") not in ("malformed", "leading_data", "trailing_data"):
                 raise
@@ -221,113 +413,6 @@ class _EmbeddedPackage:
             raise unsafe("ole_object", f"The embedded {self.name} is not a valid document ({exc.message})") from None
         finally:
             self.package.counter.inflated += inner.inflated
-        if self.package.counter.inflated > self.package.limits.max_inflated_bytes:
-            raise unsafe("zip_bomb", f"The zip inflates past {self.package.limits.max_inflated_bytes} bytes")
-        self.package.clean_packages.add(self.name)
-
-
-class _BinaryPart:
-    """Media and other binary parts: only their first bytes matter (an OLE2 file hidden
-    under any name is an embedded object whatever points at it)."""
-
-    def __init__(self, package: _Package, name: str):
-        self.package, self.name, self.first = package, name, True
-
-    def feed(self, data: bytes) -> None:
-        if self.first:
-            self.first = False
-            if data.startswith(OLE2_MAGIC):
-                self.package.ole_parts.append(self.name)
-
-    def close(self) -> None:
-        pass
-
-
-class _XmlPart:
-    """One XML part parsed as it inflates (no tree is built): expat through defusedxml,
-    DTDs and entities forbidden; the target's callbacks apply the package rules."""
-
-    def __init__(self, package: _Package, name: str):
-        self.name = name
-        self.parser = DefusedXMLParser(target=_Rules(package, name), forbid_dtd=True)
-
-    def feed(self, data: bytes) -> None:
-        try:
-            self.parser.feed(data)
-        except (ParseError, DefusedXmlException) as exc:
-            raise unsafe("malformed", f"The part {self.name} is not well-formed XML or has a DTD ({exc})") from None
-
-    def close(self) -> None:
-        try:
-            self.parser.close()
-        except (ParseError, DefusedXmlException) as exc:
-            raise unsafe("malformed", f"The part {self.name} is not well-formed XML ({exc})") from None
-
-
-class _Rules:
-    """The parser's target (xml.etree's protocol: start, data, end, close)."""
-
-    def __init__(self, package: _Package, name: str):
-        self.package = package
-        self.name = name
-        self.is_rels = name.lower().endswith(".rels")
-        self.instruction = False  # inside w:instrText
-        self.field: list[str] = []  # the instruction of the current field so far
-        self.formula: list[str] | None = None
-
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
-        local = tag.rsplit("}", 1)[-1]
-        if self.name == "[Content_Types].xml":
-            if local == "Default":
-                self.package.defaults[attrib.get("Extension", "").lower()] = attrib.get("ContentType", "")
-            elif local == "Override":
-                self.package.overrides[attrib.get("PartName", "").lower()] = attrib.get("ContentType", "")
-            if local in ("Default", "Override"):
-                self.package.content_type(
-                    attrib.get("PartName") or attrib.get("Extension", ""), attrib.get("ContentType", "")
-                )
-            return
-        if self.is_rels:
-            if local == "Relationship":
-                self.package.relationship(self.name, attrib)
-            return
-        namespace = tag[: len(tag) - len(local)]
-        word = "wordprocessingml" in namespace  # transitional (2006/main) or Strict (purl.oclc.org)
-        if word and local == "instrText":
-            self.instruction = True
-        elif word and local == "fldChar":
-            kind = attrib.get(namespace + "fldCharType")
-            if kind == "begin":
-                self.field = []
-            else:
-                self._check_field("".join(self.field))
-        elif word and local == "fldSimple":
-            self._check_field(attrib.get(namespace + "instr", ""))
-        elif word and local == "altChunk":
-            raise unsafe("alt_chunk", f"The part {self.name} imports another document (altChunk)")
-        elif local in ("ddeLink", "oleLink"):
-            raise unsafe("dde", f"The part {self.name} has a {local} (a live link to another program)")
-        elif local == "f" and "spreadsheetml" in tag:
-            self.formula = []
-
-    def data(self, text: str) -> None:
-        if self.instruction and len(self.field) < _MAX_INSTRUCTION:
-            self.field.append(text)
-        if self.formula is not None and len(self.formula) < _MAX_INSTRUCTION:
-            self.formula.append(text)
-
-    def end(self, tag: str) -> None:
-        if self.instruction and tag.endswith("}instrText"):
-            self.instruction = False
-            self._check_field("".join(self.field))
-        elif self.formula is not None and tag.endswith("}f"):
-            if _DDE_FORMULA.match("".join(self.formula)):
-                raise unsafe("dde", f"A formula in {self.name} calls another program (DDE)")
-            self.formula = None
-
-    def close(self) -> None:
-        return None
-
-    def _check_field(self, instruction: str) -> None:
-        if _DDE_FIELD.search(instruction):
-            raise unsafe("dde", f"A field in {self.name} runs DDE ({instruction.strip()[:60]!r})")
+        if self.package.counter.inflated > limits.max_inflated_bytes:
+            raise unsafe("zip_bomb", f"The zip inflates past {limits.max_inflated_bytes} bytes")
+        self.package.clean_packages.add(part_key(self.name))

@@ -134,9 +134,11 @@ def inspect_content(name: str, sample: Sample, config: Config, declared_size: in
         inspect_ooxml = _inspector("ooxml", "inspect_ooxml")
         return inspect_ooxml(_source_of(sample), sample.size, config.limits, ftype.ooxml_main_part, ext)
 
-    if ext in ("doc", "xls", "ppt") and sample.head.startswith(OLE2_MAGIC):
+    if ext in ("doc", "xls", "ppt") and (sample.head.startswith(OLE2_MAGIC) or detected in ftype.mime_types):
         # A compound file is decided by its structure (libmagic calls a broken one
-        # application/octet-stream or CDFV2, which would hide why it was refused).
+        # application/octet-stream or CDFV2, which would hide why it was refused); what
+        # libmagic calls application/msword without being one (a Word 2.0 signature in
+        # front of an HTML page or a JAR) is refused there too, never passed uninspected.
         return _inspector("ole2", "inspect_ole")(_source_of(sample), sample.size, config.limits, ext)
 
     if detected not in config.allowed_mime_types:

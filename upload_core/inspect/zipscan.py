@@ -12,6 +12,14 @@ before the work it bounds:
   records) before anything is inflated, and the entries must tile the file exactly from
   byte 0 to the directory: bytes in front are `leading_data`, after the end record
   `trailing_data`, gaps `malformed`;
+- every reader must see the same entries: a streaming reader (Java's ZipInputStream,
+  stream-unzip) trusts the local headers, unzip and Office the directory, so each local
+  header must agree with its directory record (name bytes, flags, method, CRC and sizes,
+  zip64 ones included; zeros or the same values under a data descriptor), an Info-ZIP
+  Unicode Path field (0x7075, which unzip prefers to the name) must say the same name,
+  a stored entry written with a data descriptor must not hold a descriptor signature
+  (readers that scan for it would end the entry there), and two names that a reader
+  could take for one (case, `\\` for `/`, a leading `/`) are refused;
 - each entry is inflated in bounded steps (zlib max_length) and stops one byte past its
   declared size, the total limit or the ratio limit, whichever comes first, so a header
   that says 1,000 bytes over a stream of 1 GiB costs 1,001 bytes of work; its CRC-32 is checked.
@@ -23,6 +31,7 @@ XML parts can be parsed incrementally and nothing is held whole.
 from __future__ import annotations
 
 import struct
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
@@ -48,6 +57,7 @@ class Entry:
     size: int
     offset: int
     name_bytes: int  # the name's length as stored (cp437 names decode to longer UTF-8)
+    raw_name: bytes = b""
 
 
 class Sink(Protocol):
@@ -71,14 +81,18 @@ def scan_zip(
     limits: Limits,
     on_entry: Callable[[Entry], Sink | None],
     counter: InflateCounter | None = None,
+    on_directory: Callable[[list[Entry]], None] | None = None,
 ) -> list[Entry]:
     """Check the zip's structure and inflate every entry, feeding each one's bytes to the
     sink `on_entry(entry)` returns (None: inflate and check, but keep nothing).
+    `on_directory` sees every entry once the directory checked out, before any inflating.
     Returns the entries in file order. Raises unsafe(...) on anything refused."""
     counter = counter or InflateCounter()
     cd_offset, cd_size, count = _end_records(source, size, limits)
     entries = sorted(_directory(source, cd_offset, cd_size, count, limits), key=lambda e: e.offset)
     _check_layout(entries, cd_offset, limits, size)
+    if on_directory is not None:
+        on_directory(entries)
     reader = _Sequential(source, 0, cd_offset)
     for entry in entries:
         if reader.pos != entry.offset:
@@ -165,9 +179,11 @@ def _directory(source: Source, cd_offset: int, cd_size: int, count: int, limits:
         name_len, extra_len, comment_len, disk, offset = fields[10], fields[11], fields[12], fields[13], fields[16]
         if name_len > limits.max_zip_name_bytes:
             raise unsafe("zip_limits", f"A zip entry name is {name_len} bytes; at most {limits.max_zip_name_bytes}")
-        name = _decode_name(reader.read(name_len), flags)
+        raw_name = reader.read(name_len)
+        name = _decode_name(raw_name, flags)
         extra = reader.read(extra_len)
         reader.skip(comment_len)
+        _check_unicode_path(extra, name)
         size, packed, offset = _zip64_sizes(extra, size, packed, offset)
         if flags & 0x1:
             raise unsafe("malformed", f"The zip entry {name!r} is encrypted and cannot be inspected")
@@ -175,11 +191,11 @@ def _directory(source: Source, cd_offset: int, cd_size: int, count: int, limits:
             raise unsafe("malformed", f"The zip entry {name!r} uses compression method {method}")
         if disk:
             raise unsafe("malformed", "Multi-disk zips are not accepted")
-        folded = name.lower()
+        folded = unicodedata.normalize("NFC", name.replace("\\", "/").lstrip("/")).casefold()
         if folded in seen:
-            raise unsafe("malformed", f"The zip holds {name!r} twice")
+            raise unsafe("malformed", f"The zip holds {name!r} twice (names that readers take for one)")
         seen.add(folded)
-        yield Entry(name, flags, method, crc, packed, size, offset, name_len)
+        yield Entry(name, flags, method, crc, packed, size, offset, name_len, raw_name)
     if reader.pos != reader.end:
         raise unsafe("malformed", "The zip's directory is longer than its records")
 
@@ -191,21 +207,43 @@ def _decode_name(raw: bytes, flags: int) -> str:
         raise unsafe("malformed", "A zip entry name is not valid UTF-8") from None
 
 
+def _extra_fields(extra: bytes) -> Iterator[tuple[int, bytes]]:
+    """(tag, data) of each field of an extra block; a field running past the block is malformed."""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, length = struct.unpack_from("<2H", extra, at)
+        if at + 4 + length > len(extra):
+            raise unsafe("malformed", "A zip extra field runs past its block")
+        yield tag, extra[at + 4 : at + 4 + length]
+        at += 4 + length
+
+
+def _check_unicode_path(extra: bytes, name: str) -> None:
+    """unzip names an entry by its Info-ZIP Unicode Path field (0x7075: version, CRC-32 of
+    the header's name, the UTF-8 name) when the CRC matches; other readers use the name.
+    Both must be the same name, whatever the CRC says."""
+    for tag, data in _extra_fields(extra):
+        if tag == 0x7075:
+            try:
+                other = data[5:].decode("utf-8")
+            except UnicodeDecodeError:
+                other = None
+            if len(data) < 5 or data[0] != 1 or other != name:
+                raise unsafe("malformed", f"The zip entry {name!r} has a Unicode Path field naming another entry")
+
+
 def _zip64_sizes(extra: bytes, size: int, packed: int, offset: int) -> tuple[int, int, int]:
     """Replace the 0xFFFFFFFF placeholders with the zip64 extra field's values, in order."""
     if 0xFFFFFFFF not in (size, packed, offset):
         return size, packed, offset
-    at = 0
-    while at + 4 <= len(extra):
-        tag, length = struct.unpack_from("<2H", extra, at)
+    for tag, data in _extra_fields(extra):
         if tag == 0x0001:
-            values = list(struct.unpack_from(f"<{length // 8}Q", extra, at + 4))
+            values = list(struct.unpack_from(f"<{len(data) // 8}Q", data))
             out = []
             for value in (size, packed, offset):
                 out.append(values.pop(0) if value == 0xFFFFFFFF and values else value)
             if 0xFFFFFFFF not in out:
                 return out[0], out[1], out[2]
-        at += 4 + length
     raise unsafe("malformed", "A zip64 entry without its zip64 sizes")
 
 
@@ -227,23 +265,35 @@ def _check_layout(entries: list[Entry], cd_offset: int, limits: Limits, size: in
 
 
 def _local_header(reader: "_Sequential", entry: Entry) -> bool:
-    """Check the local header against the directory; True if it carries zip64 sizes."""
-    fields = _LOCAL.unpack(reader.read(_LOCAL.size))
-    if fields[0] != b"PK\x03\x04":
+    """Check the local header against the directory, field by field (a streaming reader
+    believes the local header alone); True if it carries zip64 sizes."""
+    sig, _, flags, method, _, _, crc, packed, size, name_len, extra_len = _LOCAL.unpack(reader.read(_LOCAL.size))
+    if sig != b"PK\x03\x04":
         raise unsafe("malformed", f"Bad local header for the zip entry {entry.name!r}")
-    name = _decode_name(reader.read(fields[9]), fields[2])
-    if name != entry.name:
-        raise unsafe("malformed", f"The zip's directory says {entry.name!r} where the entry says {name!r}")
-    if fields[3] != entry.method:
+    raw_name = reader.read(name_len)
+    if raw_name != entry.raw_name:
+        shown = raw_name.decode("utf-8", "replace")
+        raise unsafe("malformed", f"The zip's directory says {entry.name!r} where the entry says {shown!r}")
+    if flags != entry.flags:
+        raise unsafe("malformed", f"The zip entry {entry.name!r} has other flags in its local header")
+    if method != entry.method:
         raise unsafe("malformed", f"The zip entry {entry.name!r} has two compression methods")
-    extra = reader.read(fields[10])
-    at = 0
-    while at + 4 <= len(extra):
-        tag, length = struct.unpack_from("<2H", extra, at)
-        if tag == 0x0001:
-            return True
-        at += 4 + length
-    return False
+    extra = reader.read(extra_len)
+    _check_unicode_path(extra, entry.name)
+    zip64 = any(tag == 0x0001 for tag, _ in _extra_fields(extra))
+    if zip64 and 0xFFFFFFFF in (size, packed):
+        # The local zip64 field holds both sizes, uncompressed first (APPNOTE 4.5.3).
+        values = [data for tag, data in _extra_fields(extra) if tag == 0x0001][0]
+        if len(values) < 16:
+            raise unsafe("malformed", f"The zip entry {entry.name!r} has a short zip64 field")
+        size, packed = struct.unpack_from("<2Q", values)
+    declared = (crc, packed, size)
+    if declared != (entry.crc, entry.packed, entry.size) and not (entry.flags & 0x8 and declared == (0, 0, 0)):
+        raise unsafe(
+            "malformed",
+            f"The zip entry {entry.name!r} has other sizes or CRC in its local header than in the directory",
+        )
+    return zip64
 
 
 def _inflate(
@@ -256,6 +306,9 @@ def _inflate(
 ) -> None:
     """Inflate one entry in bounded steps; stop at the first byte past any limit."""
     inflater = zlib.decompressobj(-15) if entry.method == 8 else None
+    # A stored entry with a data descriptor ends, for readers that stream it, at the first
+    # descriptor signature: one inside the data would end it early for them.
+    scan_descriptor, tail = inflater is None and bool(entry.flags & 0x8), b""
     produced = 0
     crc = 0
     remaining = entry.packed
@@ -286,6 +339,14 @@ def _inflate(
             )
         if out:
             crc = zlib.crc32(out, crc)
+            if scan_descriptor:
+                window = tail + out
+                if b"PK\x07\x08" in window:
+                    raise unsafe(
+                        "malformed",
+                        f"The stored zip entry {entry.name!r} holds a data descriptor signature before its end",
+                    )
+                tail = window[-3:]
             if sink is not None:
                 sink.feed(out)
         done = inflater.eof if inflater is not None else remaining == 0 and not pending
