@@ -13,7 +13,7 @@ SERVERLESS = (ROOT / "serverless.yml").read_text("utf-8")
 
 def test_the_validators_timeout_in_the_readme_is_the_templates():
     [template] = re.findall(r"^  validateTimeout: (\d+)$", SERVERLESS, re.M)
-    [readme] = re.findall(r"`validate` \(and `sweep`\): 256 MB, (\d+) s", README)
+    [readme] = re.findall(r"`validate` \(and `sweep`\): 256 MB\s+\(`VALIDATE_MEMORY_MB`\), (\d+) s", README)
     assert readme == template
 
 

@@ -46,12 +46,12 @@ _WARM: dict[str, tuple[str, ...]] = {
     "jpeg": ("upload_core.inspect.images", "upload_core.inspect.markup"),
     "gif": ("upload_core.inspect.images", "upload_core.inspect.markup"),
     "pdf": ("upload_core.inspect.pdf", "pypdf", "pypdf.generic", "pypdf._configuration"),
-    "docx": ("upload_core.inspect.ooxml", "upload_core.inspect.zipscan", "defusedxml.ElementTree"),
-    "xlsx": ("upload_core.inspect.ooxml", "upload_core.inspect.zipscan", "defusedxml.ElementTree"),
-    "pptx": ("upload_core.inspect.ooxml", "upload_core.inspect.zipscan", "defusedxml.ElementTree"),
-    "doc": ("upload_core.inspect.ole2", "olefile"),
-    "xls": ("upload_core.inspect.ole2", "olefile"),
-    "ppt": ("upload_core.inspect.ole2", "olefile"),
+    "docx": ("upload_core.inspect.ooxml",),
+    "xlsx": ("upload_core.inspect.ooxml",),
+    "pptx": ("upload_core.inspect.ooxml",),
+    "doc": ("upload_core.inspect.ole2",),
+    "xls": ("upload_core.inspect.ole2",),
+    "ppt": ("upload_core.inspect.ole2",),
 }
 _warmed: set[str] = set()
 
