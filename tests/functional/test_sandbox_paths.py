@@ -69,7 +69,6 @@ CASES = [
     # validator's at its deployed size
     ("refman.pdf", "exhaustion.pdf_huge_string", "validator", {}, ("memory",)),  # 1,335 MB in-process
     ("arrays.pdf", "exhaustion.pdf_nested_arrays", "validator", {}, ("memory",)),  # 420 MB in-process
-    ("minutes.docx", "exhaustion.docx_field_text", "validator", {}, ("memory",)),  # 768 MB in-process
     ("refman.pdf", "exhaustion.pdf_huge_string", "inline", SMALL_API, ("memory",)),
     ("arrays.pdf", "exhaustion.pdf_nested_arrays", "inline", TIGHT_API, TIME),  # 18 s of CPU in-process
     ("flood.png", "lambda: exhaustion.png_text_flood(100)", "inline", TIGHT_API, TIME),  # 25 s of CPU
