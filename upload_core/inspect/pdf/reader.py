@@ -1,0 +1,95 @@
+"""The file front to back through a sliding buffer, and every `obj` keyword in its bytes.
+
+The source is read in READ_BYTES blocks, once, in order; the buffer holds what the scan
+still needs (one object's text, or one object stream's stored bytes), never the file.
+Every block is also searched for the keyword `obj` after whitespace, wherever it is
+(stream data, strings, comments included): that is what pdf.js, PDFium and MuPDF find when
+they rebuild a broken cross-reference table by scanning, so an object that only such a
+scan finds cannot hide from the inspector (scan.py compares these with the objects it read).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..base import READ_BYTES, Source
+
+# Whitespace as any reader counts it before `N G obj`: PDF's six, and what JavaScript's \s
+# adds for bytes (\x0b, \xa0), since pdf.js's rebuild matches /^(\d+)\s+(\d+)\s+obj\b/.
+WS_ANY = b"\x00\t\n\x0b\x0c\r \xa0"
+_OBJ_WORD = re.compile(rb"obj(?![A-Za-z0-9_])")
+_HEADER_BEFORE = re.compile(rb"\d[" + re.escape(WS_ANY) + rb"]++\d++[" + re.escape(WS_ANY) + rb"]++\Z")
+
+
+class Window:
+    """Bytes [base, end) of the file in `buf`; reads go forward only."""
+
+    def __init__(self, source: Source, size: int):
+        self.source, self.size = source, size
+        self.buf, self.base, self.end = b"", 0, 0
+        self.obj_words: list[int] = []  # offsets of `obj` after whitespace, anywhere
+        self._tail = b""
+
+    def more(self) -> bool:
+        """Read the next block after the buffer; False at the end of the file."""
+        if self.end >= self.size:
+            return False
+        self.source.seek(self.end)
+        block = self.source.read(min(READ_BYTES, self.size - self.end))
+        if not block:
+            self.size = self.end  # the source is shorter than it said: what is there is the file
+            return False
+        self._find_obj_words(block)
+        self.buf = self.buf + block if self.buf else block
+        self.end += len(block)
+        return True
+
+    def fill(self, upto: int) -> bool:
+        """Make the buffer reach offset `upto` (or the end of the file); True if it does."""
+        while self.end < upto:
+            if not self.more():
+                return False
+        return True
+
+    def drop(self, before: int) -> None:
+        """Forget the bytes before offset `before` once they are worth a copy."""
+        if before - self.base >= READ_BYTES:
+            self.buf = self.buf[before - self.base :]
+            self.base = before
+
+    def skip(self, to: int) -> None:
+        """Move past stream data up to offset `to` without keeping it (every block is still
+        searched for `obj`)."""
+        if to <= self.end:
+            self.drop(to)
+            return
+        self.buf, self.base = b"", self.end
+        while self.end < to and self.more():
+            if self.end <= to:
+                self.buf, self.base = b"", self.end
+        if self.end > to:  # the last block read goes past `to`: keep what follows it
+            self.buf, self.base = self.buf[to - self.base :], to
+
+    def read_at(self, pos: int, n: int) -> bytes:
+        """Bytes [pos, pos + n) from the source, whatever the buffer holds (a second look at an
+        object already passed); the sequential reads seek back before each block."""
+        pos = max(0, pos)
+        if self.base <= pos and pos + n <= self.end:
+            return self.buf[pos - self.base : pos + n - self.base]
+        self.source.seek(pos)
+        return self.source.read(min(n, max(0, self.size - pos)))
+
+    def _find_obj_words(self, block: bytes) -> None:
+        text = self._tail + block
+        shift = self.end - len(self._tail)
+        for found in _OBJ_WORD.finditer(text):
+            at = found.start()
+            if at > 0 and text[at - 1] in WS_ANY and found.end() > len(self._tail):
+                self.obj_words.append(shift + at)
+        self._tail = text[-8:]
+
+    def header_before(self, at: int) -> bool:
+        """Whether `N G` (numbers and whitespace, as any reader accepts them) comes right
+        before the `obj` at offset `at`: an object header a rebuilding reader would find."""
+        before = self.read_at(at - 4096, min(at, 4096))
+        return _HEADER_BEFORE.search(before) is not None

@@ -1,0 +1,228 @@
+"""Every reader's cross-reference view of the file, held against the objects in its bytes.
+
+Readers find objects three ways: from the last `startxref` back through /Prev (and a hybrid
+file's /XRefStm), which is what everyone does first; from the first-page xref right after
+the linearization dictionary, which pdf.js uses when /L is the file's length; and, when
+either looks broken to them, by scanning the whole file for `N G obj` (pdf.js, PDFium,
+MuPDF). The inspector censuses every object in the bytes, so what any of these finds was
+checked; what is refused here is a file whose views disagree, since a viewer would then
+show or run something other than what a strict reader (pypdf, qpdf) shows:
+
+- a startxref, /Prev or /XRefStm that lands on no xref section, or a loop of them;
+- an xref section no chain reaches (a rebuilding reader uses its trailer);
+- an in-use entry that points at anything but that object's header, or into an object
+  stream at another object; a type-2 entry whose stream is no object stream;
+- an object, or an object-stream member, that no entry of any section lists: only a
+  rebuild would find it (an old revision's objects are listed by that revision's xref);
+- an `N G obj` inside another object's stream data, a string or a comment (reader.py);
+- a linearized file whose first-page xref and main xref give one object two places, or
+  whose pdf.js view (the first-page xref) resolves any object differently from startxref's;
+- a stream whose indirect /Length does not end where `endstream` is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..base import unsafe
+from .lexer import Ref
+from .reader import Window
+from .scan import Layout, Section
+
+# pdf.js's own whitespace (isWhiteSpace) when it steps from the first `endobj` to the first-page xref.
+_JS_WHITESPACE = b" \t\r\n"
+
+
+def check(layout: Layout, win: Window) -> None:
+    sections = layout.sections
+    for section in sections.values():
+        if "Encrypt" in section.trailer:
+            raise unsafe("pdf_encrypted", "The PDF is encrypted; its content cannot be inspected")
+    if layout.undecodable:
+        raise unsafe("malformed", layout.undecodable[0])
+    if not layout.startxrefs:
+        raise unsafe("malformed", "The PDF has no startxref: readers cannot find its objects")
+    main = _chain(layout, layout.startxrefs[-1][1], "startxref")
+    first_page = _linearized_chain(layout, win)
+    reached = {section.pos for section in main + first_page}
+    for pos in sections:
+        if pos not in reached:
+            raise unsafe(
+                "pdf_ambiguous",
+                f"The PDF has an xref section at offset {pos} that no startxref or /Prev reaches "
+                "(a reader that rebuilds the file would use it)",
+            )
+    if first_page:
+        _same_view(main, first_page)
+    _entries_point_at_objects(layout, [sections[pos] for pos in reached])
+    for at in win.obj_words:
+        if at not in layout.obj_keywords and win.header_before(at):
+            raise unsafe(
+                "pdf_ambiguous",
+                f"The PDF has an object header inside other data at offset {at} (stream data, a string "
+                "or a comment): only a reader that rebuilds the file by scanning finds that object",
+            )
+    for ref, start, stop in layout.lengths:
+        _length_ends_at_endstream(layout, win, ref, start, stop)
+
+
+def _chain(layout: Layout, pos: int, what: str) -> list[Section]:
+    """The sections a reader reads from `pos`: each, then its /XRefStm, then its /Prev."""
+    chain: list[Section] = []
+    seen: set[int] = set()
+    todo: list[tuple[int, str]] = [(pos, what)]
+    while todo:
+        at, why = todo.pop()
+        section = layout.sections.get(at)
+        if section is None:
+            raise unsafe(
+                "pdf_ambiguous",
+                f"The PDF's {why} points at offset {at}, where there is no xref section (readers rebuild the "
+                "file by scanning, each its own way)",
+            )
+        if at in seen:
+            raise unsafe("pdf_ambiguous", f"The PDF's xref sections loop through /Prev at offset {at}")
+        seen.add(at)
+        chain.append(section)
+        prev, hybrid = section.trailer.get("Prev"), section.trailer.get("XRefStm")
+        if prev is not None:
+            if not isinstance(prev, int):
+                raise unsafe("malformed", f"The PDF's trailer at offset {at} has a /Prev that is no offset")
+            todo.append((prev, "/Prev"))
+        if hybrid is not None and not section.stream:
+            if not isinstance(hybrid, int) or not layout.sections.get(hybrid, section).stream:
+                raise unsafe("pdf_ambiguous", f"The PDF's /XRefStm at offset {at} is no xref stream")
+            todo.append((hybrid, "/XRefStm"))
+    return chain
+
+
+def _linearized_chain(layout: Layout, win: Window) -> list[Section]:
+    """pdf.js's view of a linearized file: from the section right after the first `endobj`
+    (within the first 1,024 bytes), when /L is the file's length. Empty when not linearized.
+    Whatever pdf.js does, the first-page xref and the main one may not disagree."""
+    if layout.first is None or not isinstance(layout.first[1], dict):
+        return []
+    params = layout.first[1]
+    if not isinstance(params.get("Linearized"), (int, float)) or params["Linearized"] <= 0:
+        return []
+    head = win.read_at(0, 1024)
+    end = head.find(b"endobj")
+    chain: list[Section] = []
+    if end >= 0 and params.get("L") == layout.size:
+        start = end + 6
+        win_head = win.read_at(start, 4096)
+        start += len(win_head) - len(win_head.lstrip(_JS_WHITESPACE))
+        chain = _chain(layout, start, "first-page xref (right after the linearization dictionary)")
+    first = layout.sections.get(_section_after(layout, layout.first[0]))
+    if first is not None and isinstance(first.trailer.get("Prev"), int):
+        main = layout.sections.get(first.trailer["Prev"])
+        if main is not None:
+            for num, entry in first.entries.items():
+                other = main.entries.get(num)
+                if other is not None and entry[0] and other[0] and entry != other:
+                    raise unsafe(
+                        "pdf_ambiguous",
+                        f"The linearized PDF's first-page xref puts object {num} elsewhere than its main xref",
+                    )
+    return chain
+
+
+def _section_after(layout: Layout, pos: int) -> int:
+    later = [at for at in layout.sections if at > pos]
+    return min(later) if later else -1
+
+
+def _resolution(chain: list[Section]) -> dict[int, tuple[int, int, int]]:
+    view: dict[int, tuple[int, int, int]] = {}
+    for section in chain:
+        for num, entry in section.entries.items():
+            view.setdefault(num, entry)
+    return view
+
+
+def _same_view(main: list[Section], first_page: list[Section]) -> None:
+    if [s.pos for s in main] == [s.pos for s in first_page]:
+        return
+    one, other = _resolution(main), _resolution(first_page)
+    for num in one.keys() | other.keys():
+        a, b = one.get(num), other.get(num)
+        if (a if a and a[0] else None) != (b if b and b[0] else None):
+            raise unsafe(
+                "pdf_ambiguous",
+                f"The linearized PDF resolves object {num} one way from its first-page xref (pdf.js) and "
+                "another from startxref (most readers)",
+            )
+
+
+def _entries_point_at_objects(layout: Layout, sections: list[Section]) -> None:
+    """Each in-use entry at its object, each object at an entry: compared as sets (C-level)."""
+    objects = layout.objects
+    at_offset: dict[int, int] = {}  # offset -> num << 16 | gen, from type-1 entries
+    in_stream: dict[int, int] = {}  # object stream's number << 20 | index -> num, from type-2 entries
+    for section in sections:
+        entries = section.entries.items()
+        at_offset.update((a, num << 16 | b) for num, (kind, a, b) in entries if kind == 1)
+        in_stream.update((a << 20 | b, num) for num, (kind, a, b) in entries if kind == 2 and b < 1 << 20)
+        if len(at_offset) + len(in_stream) < sum(1 for entry in section.entries.values() if entry[0]):
+            _conflict(sections)
+    if not at_offset.items() <= objects.items():
+        pos = next(a for a, key in at_offset.items() if objects.get(a) != key)
+        raise unsafe(
+            "pdf_ambiguous",
+            f"The PDF's xref puts object {at_offset[pos] >> 16} {at_offset[pos] & 0xFFFF} at offset {pos}, where "
+            "that object does not start (readers look around it, or rebuild)",
+        )
+    members: dict[int, int] = {}
+    for stream in layout.object_streams:
+        base = stream.num << 20
+        for index, num in enumerate(stream.members):
+            if members.setdefault(base | index, num) != num:  # two object streams with one number
+                members[base | index] = -1
+    if not in_stream.items() <= members.items():
+        key = next(k for k, num in in_stream.items() if members.get(k) != num)
+        raise unsafe(
+            "pdf_ambiguous",
+            f"The PDF's xref puts object {in_stream[key]} at index {key & 0xFFFFF} of object {key >> 20}, "
+            "which is no object stream holding it there",
+        )
+    unlisted = objects.keys() - at_offset.keys()
+    unlisted -= {pos for pos in unlisted if layout.streams.get(pos) == "XRef"}
+    if unlisted:
+        pos = min(unlisted)
+        raise unsafe(
+            "pdf_ambiguous",
+            f"The PDF has object {objects[pos] >> 16} {objects[pos] & 0xFFFF} at offset {pos} in no xref: only a "
+            "reader that rebuilds the file finds it",
+        )
+    if members.keys() - in_stream.keys():
+        key = min(members.keys() - in_stream.keys())
+        raise unsafe(
+            "pdf_ambiguous",
+            f"The PDF has object {members[key]} in object stream {key >> 20} that no xref lists: only a reader "
+            "that rebuilds the file finds it",
+        )
+
+
+def _conflict(sections: list[Section]) -> None:
+    """Two sections put different objects at one offset (or index): name them."""
+    seen: dict[tuple[int, int, int], int] = {}
+    for section in sections:
+        for num, (kind, a, b) in section.entries.items():
+            if kind and seen.setdefault((kind, a, b if kind == 2 else 0), num) != num:
+                raise unsafe(
+                    "pdf_ambiguous",
+                    f"The PDF's xref sections put objects {seen[(kind, a, b if kind == 2 else 0)]} and {num} "
+                    "in one place",
+                )
+
+
+def _length_ends_at_endstream(layout: Layout, win: Window, ref: Ref, start: int, stop: int) -> None:
+    """A stream whose /Length is `ref`: readers that trust the length and readers that search
+    for endstream must read the same data (give or take the end of line before endstream)."""
+    value: Any = layout.integers.get(ref.num << 16 | ref.gen)
+    extra = start + value - stop if isinstance(value, int) else -1
+    if not 0 <= extra <= 2 or win.read_at(stop, extra).strip():
+        raise unsafe(
+            "pdf_ambiguous",
+            f"A stream's /Length ({ref.num} {ref.gen} R) does not end where its endstream is",
+        )
