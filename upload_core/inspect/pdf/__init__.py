@@ -47,21 +47,28 @@ def inspect_pdf_with(source: Source, size: int, limits: PdfLimits) -> Inspected:
         if b"%PDF-" in head:
             raise unsafe("leading_data", f"{head.index(b'%PDF-')} bytes come before the PDF header")
         raise unsafe("malformed", "The file does not start with %PDF-")
-    last_eof = _check_tail(source, size)
+    last_eof, last_startxref = _check_tail(source, size)
     window = Window(source, size)
     census = Census(limits)
     scan = Scan(window, limits, census)
     layout = scan.run()
     if not layout.eofs or layout.eofs[-1] != last_eof:
         raise unsafe("malformed", "The PDF's last %%EOF is not where its structure ends")
+    if not layout.startxrefs or layout.startxrefs[-1][0] != last_startxref:
+        raise unsafe(
+            "pdf_ambiguous",
+            "The PDF's last `startxref` word is not its last startxref (readers that search the tail for the "
+            "word land elsewhere than readers that parse it)",
+        )
     xref.check(layout, window)
     census.check_triggered(scan.resolve)
     return Inspected("application/pdf", size)
 
 
-def _check_tail(source: Source, size: int) -> int:
+def _check_tail(source: Source, size: int) -> tuple[int, int]:
     """The file ends with `startxref N %%EOF` (and whitespace) inside the last TAIL_BYTES;
-    the offset of that %%EOF."""
+    the offsets of that %%EOF and of the last `startxref` before it, as MuPDF and pdf.js find
+    them (searching backwards for the word)."""
     source.seek(max(0, size - TAIL_BYTES))
     tail = source.read(min(TAIL_BYTES, size))
     eof = tail.rfind(b"%%EOF")
@@ -78,12 +85,17 @@ def _check_tail(source: Source, size: int) -> int:
         )
     if tail[eof + 5 :].strip(_WHITESPACE):
         raise unsafe("trailing_data", f"{len(tail) - eof - 5} bytes follow the PDF's last %%EOF")
-    if tail.rfind(b"startxref", 0, eof) < 0:
+    startxref = tail.rfind(b"startxref", 0, eof)
+    if startxref < 0:
+        source.seek(max(0, size - 64 * 1024))
+        if b"startxref" not in source.read(64 * 1024):
+            raise unsafe("malformed", "The PDF has no startxref before its %%EOF: it is cut short or broken")
         raise unsafe(
             "pdf_ambiguous",
-            f"The PDF's startxref is not within its last {TAIL_BYTES} bytes, where MuPDF looks for it",
+            f"The PDF's startxref is not within its last {TAIL_BYTES} bytes, where MuPDF looks for it "
+            "(it would rebuild the file by scanning)",
         )
-    return size - len(tail) + eof
+    return size - len(tail) + eof, size - len(tail) + startxref
 
 
 def _last_eof(source: Source, size: int) -> int:

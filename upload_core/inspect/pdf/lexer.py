@@ -74,7 +74,10 @@ def decode_name(raw: bytes) -> str:
     body = raw[1:]
     if b"#" in body:
         if _BAD_ESCAPE.search(body):
-            raise unsafe("pdf_ambiguous", f"The PDF has a name with a broken # escape ({raw[:40]!r})")
+            raise unsafe(
+                "pdf_ambiguous",
+                f"The PDF has a name with a broken # escape ({raw[:40]!r}), which readers decode differently",
+            )
         body = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), body)
     return body.decode("latin-1")
 

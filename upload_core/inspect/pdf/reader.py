@@ -18,7 +18,7 @@ from ..base import READ_BYTES, Source
 # adds for bytes (\x0b, \xa0), since pdf.js's rebuild matches /^(\d+)\s+(\d+)\s+obj\b/.
 WS_ANY = b"\x00\t\n\x0b\x0c\r \xa0"
 _OBJ_WORD = re.compile(rb"obj(?![A-Za-z0-9_])")
-_HEADER_BEFORE = re.compile(rb"\d[" + re.escape(WS_ANY) + rb"]++\d++[" + re.escape(WS_ANY) + rb"]++\Z")
+_HEADER_BEFORE = re.compile(rb"\d++[" + re.escape(WS_ANY) + rb"]++\d++[" + re.escape(WS_ANY) + rb"]++\Z")
 
 
 class Window:
@@ -88,8 +88,9 @@ class Window:
                 self.obj_words.append(shift + at)
         self._tail = text[-8:]
 
-    def header_before(self, at: int) -> bool:
-        """Whether `N G` (numbers and whitespace, as any reader accepts them) comes right
-        before the `obj` at offset `at`: an object header a rebuilding reader would find."""
+    def header_before(self, at: int) -> int:
+        """Where `N G` (numbers and whitespace, as any reader accepts them) starts right before
+        the `obj` at offset `at` (an object header a rebuilding reader would find), or -1."""
         before = self.read_at(at - 4096, min(at, 4096))
-        return _HEADER_BEFORE.search(before) is not None
+        found = _HEADER_BEFORE.search(before)
+        return -1 if found is None else at - len(before) + found.start()

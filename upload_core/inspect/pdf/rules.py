@@ -162,15 +162,16 @@ class Census:
     def _nesting(self, text: bytes) -> None:
         """Levels of [ ] and < > (a dictionary's << counts two). Honest text nests a handful of
         levels: a few passes over its brackets alone, each removing the innermost pairs
-        (C-level replace), leave nothing. If they stall (deep nesting, or brackets in strings,
-        as in a title `a < b`), strings are cut out and the rest is measured run by run,
-        stopping as soon as it is too deep: a bomb of a million `[` costs one pass."""
-        if _settles(text.translate(None, _BRACKETS_ONLY)):
+        (C-level replace), leave nothing, and bound the depth. If they stall (deep nesting, or
+        brackets in strings, as in a title `a < b`), strings are cut out and the rest is
+        measured run by run, stopping as soon as it is too deep: a million `[` cost one pass."""
+        limit = self.limits.max_nesting
+        if 2 * _passes(text.translate(None, _BRACKETS_ONLY)) <= limit:
             return
         brackets = _STRING.sub(b"", text).translate(None, _BRACKETS_ONLY)
-        if _settles(brackets):
+        if 2 * _passes(brackets) <= limit:
             return
-        depth, limit = 0, self.limits.max_nesting
+        depth = 0
         for run in _RUNS.finditer(brackets):
             if brackets[run.start()] in b"[<":
                 depth += run.end() - run.start()
@@ -222,16 +223,17 @@ class Census:
                 work.append(("next", value["Next"], where))
 
 
-def _settles(brackets: bytes) -> bool:
-    """Whether up to 16 passes, each removing the innermost pairs, pair up all the brackets."""
-    for _ in range(16):
+def _passes(brackets: bytes) -> int:
+    """How many passes, each removing the innermost pairs, pair up all the brackets: each
+    removes one or two levels. A large number when 16 do not, or when they stall."""
+    for passes in range(1, 17):
         inner = brackets.replace(b"[]", b"").replace(b"<>", b"")
         if not inner:
-            return True
+            return passes
         if len(inner) * 64 > len(brackets) * 63:
-            return False
+            break
         brackets = inner
-    return False
+    return 1 << 30
 
 
 def _escaped_names(buf: bytes, start: int, end: int) -> list[int]:

@@ -265,7 +265,10 @@ class Scan:
         must be the same bytes (a writer may repeat itself) or the file is refused. A copy in
         an object stream (first < 0) is not compared: no writer puts one there."""
         if first < 0 or _digest(self.win, first, self.limits) != _digest(self.win, second, self.limits):
-            raise unsafe("pdf_ambiguous", f"The PDF has {where} twice in one revision, with different content")
+            raise unsafe(
+                "pdf_ambiguous",
+                f"The PDF has {where} twice in one revision, with different content (readers keep either one)",
+            )
 
     def _count(self, n: int) -> None:
         self.count += n
@@ -328,7 +331,9 @@ class Scan:
         keys = dict.fromkeys([member << 16 for member in members], -1)
         if len(keys) < len(members) or not self.segment_seen.keys().isdisjoint(keys):
             twice = next(k for k in keys if k in self.segment_seen or members.count(k >> 16) > 1) >> 16
-            raise unsafe("pdf_ambiguous", f"The PDF has object {twice} 0 twice in one revision")
+            raise unsafe(
+                "pdf_ambiguous", f"The PDF has object {twice} 0 twice in one revision (readers keep either one)"
+            )
         self.segment_seen.update(keys)
         index, checked = 0, -1
         for at in self.census.watched(text, first, len(text)):

@@ -56,10 +56,11 @@ def check(layout: Layout, win: Window) -> None:
         _same_view(main, first_page)
     _entries_point_at_objects(layout, [sections[pos] for pos in reached])
     for at in win.obj_words:
-        if at not in layout.obj_keywords and win.header_before(at):
+        start = -1 if at in layout.obj_keywords else win.header_before(at)
+        if start >= 0:
             raise unsafe(
                 "pdf_ambiguous",
-                f"The PDF has an object header inside other data at offset {at} (stream data, a string "
+                f"The PDF has an object header inside other data at offset {start} (stream data, a string "
                 "or a comment): only a reader that rebuilds the file by scanning finds that object",
             )
     for ref, start, stop in layout.lengths:
@@ -81,7 +82,9 @@ def _chain(layout: Layout, pos: int, what: str) -> list[Section]:
                 "file by scanning, each its own way)",
             )
         if at in seen:
-            raise unsafe("pdf_ambiguous", f"The PDF's xref sections loop through /Prev at offset {at}")
+            raise unsafe(
+                "pdf_ambiguous", f"The PDF's xref sections loop through /Prev at offset {at} (readers stop, or rebuild)"
+            )
         seen.add(at)
         chain.append(section)
         prev, hybrid = section.trailer.get("Prev"), section.trailer.get("XRefStm")
@@ -183,7 +186,7 @@ def _entries_point_at_objects(layout: Layout, sections: list[Section]) -> None:
         raise unsafe(
             "pdf_ambiguous",
             f"The PDF's xref puts object {in_stream[key]} at index {key & 0xFFFFF} of object {key >> 20}, "
-            "which is no object stream holding it there",
+            "which is no object stream holding it there (readers fetch it anyway, or rebuild)",
         )
     unlisted = objects.keys() - at_offset.keys()
     unlisted -= {pos for pos in unlisted if layout.streams.get(pos) == "XRef"}
@@ -212,7 +215,7 @@ def _conflict(sections: list[Section]) -> None:
                 raise unsafe(
                     "pdf_ambiguous",
                     f"The PDF's xref sections put objects {seen[(kind, a, b if kind == 2 else 0)]} and {num} "
-                    "in one place",
+                    "in one place (readers take either one, or rebuild)",
                 )
 
 
