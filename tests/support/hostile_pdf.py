@@ -262,6 +262,7 @@ SIMPLE = [
     b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
 ]
+SIMPLE_CLASSIC = [SIMPLE[0].replace(b">>", b"/Metadata 6 0 R >>"), SIMPLE[1], SIMPLE[2]]
 
 
 def xref_stream_type_3() -> bytes:
@@ -273,6 +274,73 @@ def entry_into_a_plain_stream() -> bytes:
     """A type-2 entry into a stream that is no object stream (pdf.js does not check /Type)."""
     objects = SIMPLE + [b"<< /N 1 /First 4 /Length 10 >>\nstream\n9 0 << >>\nendstream"]
     return xref_stream_pdf([(1, 0, 0), (1, 0, 0), (1, 0, 0), (1, 0, 0), (2, 4, 0)], objects)
+
+
+def written_by_hand(objects: list[bytes], extra_trailer: bytes = b"", hybrid: bytes | None = None) -> bytes:
+    """A classic file, objects 1, 2, ... and an xref table, as old writers (Ghostscript,
+    Distiller) and attackers' scripts write it; with `hybrid`, an object stream (object n+1,
+    holding that one object as n+2) listed by a cross-reference stream (n+3) that the table's
+    trailer names in /XRefStm, as Word writes a hybrid-reference file."""
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    n = len(objects)
+    if hybrid is not None:
+        data = b"%d 0 " % (n + 2) + hybrid
+        offsets.append(len(out))
+        out += b"%d 0 obj\n<< /Type /ObjStm /N 1 /First %d /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
+            n + 1,
+            len(b"%d 0 " % (n + 2)),
+            len(data),
+            data,
+        )
+        row = struct.pack(">BIH", 2, n + 1, 0)
+        stream_at = len(out)
+        out += (
+            b"%d 0 obj\n<< /Type /XRef /Size %d /Index [%d 1] /W [1 4 2] /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+            % (
+                n + 3,
+                n + 4,
+                n + 2,
+                len(row),
+                row,
+            )
+        )
+        extra_trailer += b" /XRefStm %d" % stream_at
+    table = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(offsets) + 2 if hybrid is not None else len(offsets) + 1,
+        extra_trailer,
+        table,
+    )
+    return bytes(out)
+
+
+def indirect_length(value_delta: int = 0) -> bytes:
+    """A content stream whose /Length is an object after it, as Ghostscript writes it."""
+    content = b"BT /F1 12 Tf 72 712 Td (Hello) Tj ET"
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>"
+    return written_by_hand(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            page,
+            b"<< /Length 5 0 R >>\nstream\n" + content + b"\nendstream",
+            b"%d" % (len(content) + value_delta),
+        ]
+    )
+
+
+def hybrid(payload: bytes = b"<< /Producer (Word) >>", xrefstm: int | None = None) -> bytes:
+    """A hybrid-reference file; `xrefstm` moves its /XRefStm elsewhere."""
+    data = written_by_hand(SIMPLE_CLASSIC, hybrid=payload)
+    if xrefstm is not None:
+        data = re.sub(rb"/XRefStm \d+", b"/XRefStm %d" % xrefstm, data)
+    return data
 
 
 # --- actions that run by themselves ------------------------------------------------------------
@@ -481,6 +549,9 @@ def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
         ("key-twice.pdf", key_twice, "pdf_ambiguous"),
         ("xref-type-3.pdf", xref_stream_type_3, "pdf_ambiguous"),
         ("plain-stream.pdf", entry_into_a_plain_stream, "pdf_ambiguous"),
+        ("indirect-length.pdf", lambda: indirect_length(-4), "pdf_ambiguous"),
+        ("hybrid-elsewhere.pdf", lambda: hybrid(xrefstm=15), "pdf_ambiguous"),
+        ("hybrid-js.pdf", lambda: hybrid(SCRIPT), "pdf_javascript"),
     ]
     for kind in ON_OPEN:
         cases.append((f"open-{kind}.pdf", lambda kind=kind: open_action(kind), "pdf_action"))

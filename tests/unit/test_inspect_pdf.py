@@ -202,7 +202,10 @@ def test_each_limit_refuses_an_honest_file_made_to_exceed_it(monkeypatch, limits
 
 # --- honest files -----------------------------------------------------------------------------
 
-HONEST = [case for case in corpus.honest() if case[0].endswith(".pdf")]
+HONEST = [case for case in corpus.honest() if case[0].endswith(".pdf")] + [
+    ("ghostscript-like.pdf", hostile_pdf.indirect_length),  # a /Length given as a later object
+    ("word-like.pdf", hostile_pdf.hybrid),  # a hybrid-reference file: a table and an /XRefStm
+]
 
 
 @pytest.mark.parametrize("name, make", HONEST, ids=[case[0] for case in HONEST])

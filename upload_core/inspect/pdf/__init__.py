@@ -22,8 +22,9 @@ object; peak RSS on the R reference manual is in the benchmark's table.
 from __future__ import annotations
 
 from ..base import READ_BYTES, Inspected, Limits, Source, unsafe
-from . import xref
+from . import coverage, xref
 from .limits import LIMITS, PdfLimits
+from .objects import Objects
 from .reader import Window
 from .rules import Census
 from .scan import Scan
@@ -60,8 +61,10 @@ def inspect_pdf_with(source: Source, size: int, limits: PdfLimits) -> Inspected:
             "The PDF's last `startxref` word is not its last startxref (readers that search the tail for the "
             "word land elsewhere than readers that parse it)",
         )
-    xref.check(layout, window)
-    census.check_triggered(scan.resolve)
+    sections = xref.check(layout, window)
+    objects = Objects(scan)
+    coverage.check(layout, sections, window, objects)
+    census.check_triggered(objects.numbered)
     return Inspected("application/pdf", size)
 
 

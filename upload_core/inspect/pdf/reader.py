@@ -17,7 +17,7 @@ from ..base import READ_BYTES, Source
 # Whitespace as any reader counts it before `N G obj`: PDF's six, and what JavaScript's \s
 # adds for bytes (\x0b, \xa0), since pdf.js's rebuild matches /^(\d+)\s+(\d+)\s+obj\b/.
 WS_ANY = b"\x00\t\n\x0b\x0c\r \xa0"
-_OBJ_WORD = re.compile(rb"obj(?![A-Za-z0-9_])")
+_OBJ_WORD = re.compile(rb"[" + re.escape(WS_ANY) + rb"]obj(?![A-Za-z0-9_])")
 _HEADER_BEFORE = re.compile(rb"\d++[" + re.escape(WS_ANY) + rb"]++\d++[" + re.escape(WS_ANY) + rb"]++\Z")
 
 
@@ -27,7 +27,7 @@ class Window:
     def __init__(self, source: Source, size: int):
         self.source, self.size = source, size
         self.buf, self.base, self.end = b"", 0, 0
-        self.obj_words: list[int] = []  # offsets of `obj` after whitespace, anywhere
+        self.obj_words = 0  # `obj` keywords after whitespace, anywhere
         self._tail = b""
 
     def more(self) -> bool:
@@ -80,13 +80,20 @@ class Window:
         return self.source.read(min(n, max(0, self.size - pos)))
 
     def _find_obj_words(self, block: bytes) -> None:
-        text = self._tail + block
-        shift = self.end - len(self._tail)
-        for found in _OBJ_WORD.finditer(text):
-            at = found.start()
-            if at > 0 and text[at - 1] in WS_ANY and found.end() > len(self._tail):
-                self.obj_words.append(shift + at)
-        self._tail = text[-8:]
+        """Count them (C-level): each header the pass reads holds one, so when the counts
+        agree no other hides anywhere, and only when they differ are they looked for."""
+        self.obj_words += len(_OBJ_WORD.findall(self._tail + block)) - len(_OBJ_WORD.findall(self._tail))
+        self._tail = block[-8:]
+
+    def obj_word_offsets(self) -> list[int]:
+        """Where every `obj` keyword after whitespace is: the file read again, in blocks."""
+        found, pos = [], 0
+        while pos < self.size:
+            block = self.read_at(max(0, pos - 8), min(READ_BYTES, self.size - pos) + min(pos, 8))
+            shift = max(0, pos - 8)
+            found += [shift + m.start() + 1 for m in _OBJ_WORD.finditer(block) if shift + m.end() > pos]
+            pos += READ_BYTES
+        return found
 
     def header_before(self, at: int) -> int:
         """Where `N G` (numbers and whitespace, as any reader accepts them) starts right before

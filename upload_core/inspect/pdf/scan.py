@@ -3,81 +3,55 @@
 From the header to the end, everything at the top level must be an object (`N G obj ...
 endobj`, a stream's data stepped over by its /Length and checked against `endstream`), a
 cross-reference table with its trailer, `startxref`, or whitespace and comments; any other
-byte is `malformed`. Each object's text goes to the census (rules.py); object streams are
-inflated and their members censused; cross-reference sections (tables and streams) are
-decoded for xref.py, which holds them against what this pass found.
+byte is `malformed`. Runs of plain objects (no stream, no nested string) are matched whole
+by one regular expression and censused together; the rest one at a time. Object streams
+are inflated and their members censused (objstm.py); xref sections decoded (sections.py)
+for xref.py to hold against what this pass found.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 from ...errors import Unsafe
 from ..base import unsafe
+from . import objstm
+from .layout import MAX_NUM, Layout, ObjectStream, Section
 from .lexer import WS, Budget, Ref, object_end, parse_value, skip_space
 from .limits import PdfLimits
 from .reader import Window
 from .rules import Census
+from .sections import Entries, numbers_once, usable_xref_stream
 from .streams import decode
 
-_T = rb"(?![^" + WS + rb"\x0b()<>\[\]{}/%])"
-_HEADER = re.compile(rb"(\d{1,10})[" + WS + rb"]++(\d{1,5})[" + WS + rb"]++obj" + _T)
+_R = rb"[^" + WS + rb"\x0b()<>\[\]{}/%]"  # a regular character: a token goes on
+_T = rb"(?!" + _R + rb")"  # the token ends here
+_S = rb"[" + WS + rb"]"
+_HEADER = re.compile(rb"(\d{1,10})" + _S + rb"++(\d{1,5})" + _S + rb"++obj" + _T)
+# A whole plain object: its body steps over simple strings and comments and stops at no
+# `stream` or `endobj` keyword but its own end; then whitespace and comments (not %%EOF).
+_PLAIN_OBJECT = (
+    rb"(\d{1,10})" + _S + rb"++(\d{1,5})" + _S + rb"++obj" + _T
+    + rb"(?:[^()%es]++|\((?:[^()\\]++|\\.)*+\)|%[^\r\n]*+|e(?!ndobj" + _T + rb")|s(?!tream" + _T + rb"))*+"
+    + rb"(?<=[" + WS + rb">\])])endobj" + _T
+    + rb"(?:" + _S + rb"++|%(?!%EOF)[^\r\n]*+)*+"
+)  # fmt: skip
+_PLAIN = re.compile(rb"(" + _PLAIN_OBJECT + rb")", re.S)  # one object: (whole, num, gen)
+_PLAIN_RUN = re.compile(rb"(?:" + _PLAIN_OBJECT + rb")++", re.S)  # where a run of them ends
 _KEYWORD = re.compile(rb"(xref|trailer|startxref)" + _T)
-_STARTXREF = re.compile(rb"startxref[" + WS + rb"]++(\d{1,20})" + _T)
-_SUBSECTION = re.compile(rb"[" + WS + rb"]*+(\d{1,10})[ \t]++(\d{1,10})[ \t]*+(?:\r\n?|\n)")
-_ENTRIES_20 = re.compile(rb"(?:\d{10} \d{5} [nf](?: \r| \n|\r\n))*+")
-_ENTRY_20 = re.compile(rb"(\d{10}) (\d{5}) ([nf])")
-_ENTRY_ANY = re.compile(rb"[" + WS + rb"]*+(\d{1,10})[ \t]++(\d{1,10})[ \t]++(\S)")
-_ENDSTREAM = re.compile(rb"[" + WS + rb"]*+endstream" + _T + rb"[" + WS + rb"]*+endobj" + _T)
-_INTEGER = re.compile(rb"[" + WS + rb"]*+(\d{1,20})[" + WS + rb"]*+")
+_STARTXREF = re.compile(rb"startxref" + _S + rb"++(\d{1,20})" + _T)
+_SUBSECTION = re.compile(_S + rb"*+(\d{1,10})[ \t]++(\d{1,10})[ \t]*+(?:\r\n?|\n)")
+_ENDSTREAM = re.compile(_S + rb"*+endstream" + _T + _S + rb"*+endobj" + _T)
+_INTEGER = re.compile(_S + rb"*+(\d{1,20})" + _S + rb"*+")
+_INTEGER_BODY = re.compile(rb"obj" + _S + rb"++(\d{1,20})" + _S + rb"++endobj" + _T)
 _EOF = re.compile(rb"%%EOF")
-_DIGITS_ONLY = re.compile(rb"[\d" + WS + rb"]*+")
 _EOL = re.compile(rb"[\r\n]")
 MAX_GEN = 65535
-_TRAILER_BYTES = 64 * 1024
-
-
-@dataclass
-class Section:
-    """One cross-reference section: a table with its trailer, or a cross-reference stream."""
-
-    pos: int
-    entries: dict[int, tuple[int, int, int]]  # num -> (0 free | 1 at offset | 2 in a stream, field 2, field 3)
-    trailer: dict[str, Any]
-    segment: int
-    stream: bool
-
-
-@dataclass
-class ObjectStream:
-    num: int
-    pos: int  # the stream object's header
-    segment: int
-    members: list[int]  # object numbers, by index
-    data_start: int
-    data_len: int
-    params: dict[str, Any]
-
-
-@dataclass
-class Layout:
-    """What the pass found, in file offsets."""
-
-    size: int
-    objects: dict[int, int] = field(default_factory=dict)  # header offset -> num << 16 | gen
-    obj_keywords: set[int] = field(default_factory=set)  # offsets of `obj` in those headers
-    streams: dict[int, str] = field(default_factory=dict)  # header offset -> /Type of stream objects
-    object_streams: list[ObjectStream] = field(default_factory=list)
-    sections: dict[int, Section] = field(default_factory=dict)
-    startxrefs: list[tuple[int, int]] = field(default_factory=list)  # (offset of the keyword, value)
-    eofs: list[int] = field(default_factory=list)
-    first: tuple[int, Any] | None = None  # the first object's header offset and value (linearization)
-    lengths: list[tuple[Ref, int, int]] = field(default_factory=list)  # indirect /Length, data start, endstream
-    integers: dict[int, int] = field(default_factory=dict)  # num << 16 | gen -> value, for /Length
-    undecodable: list[str] = field(default_factory=list)  # object streams that did not inflate
+_TRAILER_BYTES = 64 * 1024  # no writer's trailer dictionary comes near this
+_MARGIN = 4096  # plain objects are matched whole only this far from the buffer's end
 
 
 class Scan:
@@ -85,12 +59,9 @@ class Scan:
         self.win, self.limits, self.census = window, limits, census
         self.layout = Layout(window.size)
         self.budget = Budget(limits.max_tree_elements, limits.max_string_bytes, limits.max_name_bytes, 64)
-        self.count = 0  # objects, members included
-        self.entries = 0
-        self.free = 0
+        self.entries = Entries(limits)
+        self.count = 0  # objects, object-stream members included
         self.inflated = 0
-        self.segment_seen: dict[int, int] = {}  # num << 16 | gen -> header offset, in this segment
-        self._numbered: dict[int, list[tuple[int, int]]] | None = None
 
     def run(self) -> Layout:
         win, pos = self.win, 0
@@ -99,6 +70,10 @@ class Scan:
             if not win.fill(pos + 1) or pos >= win.size:
                 break
             win.fill(pos + 256)
+            if self.layout.first is not None:
+                pos = self._plain_objects(pos)
+                if pos >= win.size:
+                    break
             at = pos - win.base
             header = _HEADER.match(win.buf, at)
             if header is not None:
@@ -110,6 +85,11 @@ class Scan:
                 pos = self._xref_table(pos) if keyword.group(1) == b"xref" else self._startxref(pos)
             win.drop(pos)
         return self.layout
+
+    def _count(self, n: int) -> None:
+        self.count += n
+        if self.count > self.limits.max_objects:
+            raise unsafe("pdf_limits", f"The PDF has more than {self.limits.max_objects} objects")
 
     # --- the top level ----------------------------------------------------------------
 
@@ -136,15 +116,56 @@ class Scan:
             win.more()
 
     def _eofs(self, buf: bytes, base: int, start: int, stop: int) -> None:
-        for eof in _EOF.finditer(buf, start, stop):
-            self.layout.eofs.append(base + eof.start())
-            self.segment_seen.clear()
+        self.layout.eofs.extend(base + eof.start() for eof in _EOF.finditer(buf, start, stop))
+
+    def _plain_objects(self, pos: int) -> int:
+        """Plain objects one after another, matched whole by C code (their run's end, then
+        each one's text and number), censused as one text. A run stops short of the buffer's
+        end, where an object may be cut, and at anything else (a stream, an xref, %%EOF)."""
+        win, layout = self.win, self.layout
+        buf, base = win.buf, win.base
+        start = pos - base
+        stop = len(buf) - (_MARGIN if win.end < win.size else 0)
+        if start >= stop:
+            return pos
+        run = _PLAIN_RUN.match(buf, start, stop)
+        if run is None:
+            return pos
+        end = run.end()
+        found = _PLAIN.findall(buf, start, end)  # contiguous, as the run matched them
+        keys = [int(num) << 16 | int(gen) for _, num, gen in found]
+        if max(keys) >> 16 > MAX_NUM or max(key & 0xFFFF for key in keys) > MAX_GEN:
+            return pos  # one at a time, to be refused there
+        self._count(len(keys))
+        first = len(layout.positions)
+        layout.positions.extend(accumulate([len(whole) for whole, _, _ in found[:-1]], initial=base + start))
+        layout.keys.extend(keys)
+        for integer in _INTEGER_BODY.finditer(buf, start, end):  # bare numbers: indirect /Length values
+            index = bisect_right(layout.positions, base + integer.start(), first) - 1
+            layout.integers[layout.keys[index]] = int(integer.group(1))
+        for hit in self.census.watched(buf, start, end):
+            index = bisect_right(layout.positions, base + hit, first) - 1
+            key = layout.keys[index]
+            self._watched(layout.positions[index] - base, f"object {key >> 16} {key & 0xFFFF}")
+        return base + end
+
+    def _watched(self, at: int, where: str) -> None:
+        buf = self.win.buf
+        header = _HEADER.match(buf, at)
+        assert header is not None
+        found = object_end(buf, header.end(), len(buf), self.limits.max_string_bytes)
+        assert found is not None
+        value, stop = parse_value(buf, header.end(), found[1], self.budget)
+        if skip_space(buf, stop, found[1]) != found[1]:
+            raise unsafe("malformed", f"{where} holds more than one value")
+        self.census.check_tree(value, where)
 
     def _object(self, pos: int, header: re.Match[bytes]) -> int:
-        win, limits = self.win, self.limits
+        """One object read on its own: a stream, one with nested strings, the first one."""
+        win, limits, layout = self.win, self.limits, self.layout
         num, gen = int(header.group(1)), int(header.group(2))
-        if gen > MAX_GEN:
-            raise unsafe("malformed", f"The PDF has an object with generation {gen}")
+        if gen > MAX_GEN or num > MAX_NUM:
+            raise unsafe("malformed", f"The PDF has an object numbered {num} {gen}, past what PDF allows")
         self._count(1)
         body = win.base + header.end()
         while True:
@@ -160,30 +181,28 @@ class Scan:
         where = f"object {num} {gen}"
         watched = self.census.watched(buf, start, kw_start)
         value: Any = None
-        if keyword == "stream" or watched or self.layout.first is None:
+        if keyword == "stream" or watched or layout.first is None:
             value, stop = parse_value(buf, start, kw_start, self.budget)
             if skip_space(buf, stop, kw_start) != kw_start:
                 raise unsafe("malformed", f"{where} holds more than one value")
             if watched:
                 self.census.check_tree(value, where)
         key = num << 16 | gen
-        self.layout.objects[pos] = key
-        self.layout.obj_keywords.add(base + header.end() - 3)
-        if self.layout.first is None:
-            self.layout.first = (pos, value)
-        earlier = self.segment_seen.get(key)
-        if earlier is not None:
-            self._same_twice(where, earlier, pos)
-        self.segment_seen[key] = pos
+        layout.positions.append(pos)
+        layout.keys.append(key)
+        if layout.first is None:
+            layout.first = (pos, value)
         if keyword == "endobj":
             if value is None and kw_start - start <= 24:
                 integer = _INTEGER.fullmatch(buf, start, kw_start)
                 if integer is not None:
-                    self.layout.integers[key] = int(integer.group(1))
+                    layout.integers[key] = int(integer.group(1))
             return base + kw_end
         if not isinstance(value, dict):
             raise unsafe("malformed", f"{where} has stream data after something that is no dictionary")
         return self._stream(pos, num, value, base + kw_end, where)
+
+    # --- streams ----------------------------------------------------------------------
 
     def _stream(self, pos: int, num: int, params: dict[str, Any], after: int, where: str) -> int:
         win, limits = self.win, self.limits
@@ -197,16 +216,13 @@ class Scan:
             raise unsafe("malformed", f"{where}: `stream` is not followed by an end of line")
         kind = params.get("Type")
         kind = kind if kind in ("ObjStm", "XRef") else "stream"
-        self.layout.streams[pos] = kind
         length = params.get("Length")
+        exact = True
         if isinstance(length, Ref):
             stop = self._find_endstream(start, where, keep=kind != "stream")
             self.layout.lengths.append((length, start, stop))
-            length = stop - start
-            data_end = None
-        elif isinstance(length, int) and length >= 0:
-            data_end = start + length
-        else:
+            length, exact = stop - start, False
+        elif not isinstance(length, int) or length < 0:
             raise unsafe("malformed", f"{where} has no usable /Length")
         data = b""
         if kind != "stream":
@@ -214,12 +230,8 @@ class Scan:
                 raise unsafe("pdf_limits", f"{where}: an {kind} stream of {length} bytes is more than is inflated")
             win.fill(start + length)
             data = win.buf[start - win.base : start - win.base + length]
-        if data_end is None:  # found by endstream: the data runs up to the whitespace before it
-            win.skip(start + length)
-            end = self._after_endstream(start + length, where, exact=False)
-        else:
-            win.skip(data_end)
-            end = self._after_endstream(data_end, where, exact=True)
+        win.skip(start + length)
+        end = self._after_endstream(start + length, where, exact)
         if kind == "ObjStm":
             self._object_stream(num, pos, params, start, data, where)
         elif kind == "XRef":
@@ -260,49 +272,12 @@ class Scan:
         tail = win.buf[max(start, stop - 2) - win.base : stop - win.base]
         return stop - (2 if tail == b"\r\n" else 1 if tail[-1:] in (b"\n", b"\r") else 0)
 
-    def _same_twice(self, where: str, first: int, second: int) -> None:
-        """One number and generation twice in a revision: readers keep either one, so both
-        must be the same bytes (a writer may repeat itself) or the file is refused. A copy in
-        an object stream (first < 0) is not compared: no writer puts one there."""
-        if first < 0 or _digest(self.win, first, self.limits) != _digest(self.win, second, self.limits):
-            raise unsafe(
-                "pdf_ambiguous",
-                f"The PDF has {where} twice in one revision, with different content (readers keep either one)",
-            )
-
-    def _count(self, n: int) -> None:
-        self.count += n
-        if self.count > self.limits.max_objects:
-            raise unsafe("pdf_limits", f"The PDF has more than {self.limits.max_objects} objects")
-
-    def resolve(self, num: int) -> list[Any]:
-        """Every object numbered `num`, in any revision, top-level or in an object stream: what
-        one reader or another may take a reference to it for."""
-        if self._numbered is None:
-            self._numbered = {}
-            for pos, key in self.layout.objects.items():
-                self._numbered.setdefault(key >> 16, []).append((pos, -1))
-            for number, stream in enumerate(self.layout.object_streams):
-                for index, member in enumerate(stream.members):
-                    self._numbered.setdefault(member, []).append((number, index))
-        values = []
-        for where, index in self._numbered.get(num, []):
-            if index < 0:
-                head = self.win.read_at(where, self.limits.max_object_text)
-                header = _HEADER.match(head)
-                found = object_end(head, header.end(), len(head), self.limits.max_string_bytes) if header else None
-                if header is None or found is None:
-                    raise unsafe("malformed", f"Object {num} at offset {where} cannot be read again")
-                values.append(parse_value(head, header.end(), found[1], self.budget)[0])
-            else:
-                stream = self.layout.object_streams[where]
-                text = self._inflate(self.win.read_at(stream.data_start, stream.data_len), stream.params, "again")
-                first = stream.params["First"]
-                offsets = [int(n) + first for n in text[:first].split()[1::2]] + [len(text)]
-                values.append(parse_value(text, offsets[index], offsets[index + 1], self.budget)[0])
-        return values
-
-    # --- object streams -----------------------------------------------------------------
+    def inflate(self, data: bytes, params: dict[str, Any], where: str) -> bytes:
+        """An object or xref stream's data, under the per-stream cap and what is left of the total."""
+        cap = min(self.limits.max_stream_inflated, self.limits.max_inflated_total - self.inflated)
+        text = decode(data, params, cap, f"object or xref stream ({where})")
+        self.inflated += len(text)
+        return text
 
     def _object_stream(self, num: int, pos: int, params: dict[str, Any], start: int, data: bytes, where: str) -> None:
         limits = self.limits
@@ -313,168 +288,59 @@ class Scan:
             raise unsafe("pdf_limits", f"{where} declares {count} objects; at most {limits.max_objstm_objects}")
         self._count(count)
         try:
-            text = self._inflate(data, params, where)
+            text = self.inflate(data, params, where)
         except Unsafe as exc:  # encrypted data does not inflate: xref.py tells which it is
             if exc.extra.get("found") != "malformed":
                 raise
-            self.layout.undecodable.append(str(exc))
+            self.layout.undecodable.append(exc.message)
             return
-        numbers = text[:first].split()
-        if len(numbers) != 2 * count or not _DIGITS_ONLY.fullmatch(text, 0, first):
-            raise unsafe("malformed", f"{where}: the object stream's header does not list {count} objects")
-        members = [int(n) for n in numbers[0::2]]
-        offsets = [int(n) + first for n in numbers[1::2]] + [len(text)]
-        if any(b <= a for a, b in zip(offsets, offsets[1:], strict=False)) or offsets[-1] > len(text):
-            raise unsafe("pdf_ambiguous", f"{where}: the object stream's offsets overlap or run backwards")
-        stream = ObjectStream(num, pos, len(self.layout.eofs), members, start, len(data), params)
-        self.layout.object_streams.append(stream)
-        keys = dict.fromkeys([member << 16 for member in members], -1)
-        if len(keys) < len(members) or not self.segment_seen.keys().isdisjoint(keys):
-            twice = next(k for k in keys if k in self.segment_seen or members.count(k >> 16) > 1) >> 16
-            raise unsafe(
-                "pdf_ambiguous", f"The PDF has object {twice} 0 twice in one revision (readers keep either one)"
-            )
-        self.segment_seen.update(keys)
-        index, checked = 0, -1
-        for at in self.census.watched(text, first, len(text)):
-            while offsets[index + 1] <= at:
-                index += 1
-            if index != checked:
-                self.check_member(text, offsets[index], offsets[index + 1], f"object {members[index]} 0")
-                checked = index
-
-    def check_member(self, text: bytes, start: int, end: int, where: str) -> Any:
-        value, stop = parse_value(text, start, end, self.budget)
-        if skip_space(text, stop, end) != end:
-            raise unsafe("pdf_ambiguous", f"{where} (in an object stream) holds more than one value")
-        self.census.check_tree(value, where)
-        return value
-
-    def _inflate(self, data: bytes, params: dict[str, Any], where: str) -> bytes:
-        limits = self.limits
-        cap = min(limits.max_stream_inflated, limits.max_inflated_total - self.inflated)
-        text = decode(data, params, cap, f"object or xref stream ({where})")
-        self.inflated += len(text)
-        return text
+        nums, offsets = objstm.members(text, count, first, where)
+        segment = len(self.layout.eofs)
+        self.layout.object_streams.append(ObjectStream(num, pos, segment, nums, start, len(data), params))
+        objstm.read_members(text, nums, offsets, self.census, self.budget)
 
     # --- cross-reference sections -------------------------------------------------------
 
-    def _add_entries(self, count: int) -> None:
-        self.entries += count
-        if self.entries > self.limits.max_xref_entries:
-            raise unsafe("pdf_limits", f"The PDF's xref sections have more than {self.limits.max_xref_entries} entries")
-
     def _xref_table(self, pos: int) -> int:
         win = self.win
+        section = Section(pos, {}, len(self.layout.eofs), False)
         at = pos + 4
-        entries: dict[int, tuple[int, int, int]] = {}
         while True:
             win.fill(at + 64)
             sub = _SUBSECTION.match(win.buf, at - win.base)
             if sub is None:
                 break
             first, count = int(sub.group(1)), int(sub.group(2))
-            self._add_entries(count)
+            self.entries.declare(count, first + count)
             at = win.base + sub.end()
             win.fill(at + 20 * count + 64)
-            at = self._table_rows(entries, first, count, at)
+            at = win.base + self.entries.table_rows(section, win.buf, at - win.base, first, count)
+        numbers_once(section)
         at = win.base + skip_space(win.buf, at - win.base, len(win.buf))
         keyword = _KEYWORD.match(win.buf, at - win.base)
         if keyword is None or keyword.group(1) != b"trailer":
             raise unsafe("malformed", f"The PDF's xref table at offset {pos} is not followed by its trailer")
-        win.fill(at + 7 + _TRAILER_BYTES)  # no writer's trailer comes near this
+        win.fill(at + 7 + _TRAILER_BYTES)
         start = at + 7 - win.base
         trailer, stop = parse_value(win.buf, start, len(win.buf), self.budget)
         if not isinstance(trailer, dict):
             raise unsafe("malformed", f"The PDF's trailer at offset {at} is not a dictionary")
         self.census.watched(win.buf, start, stop)
         self.census.check_tree(trailer, "the trailer")
-        self.layout.sections[pos] = Section(pos, entries, trailer, len(self.layout.eofs), False)
+        section.trailer = trailer
+        self.layout.sections[pos] = section
         return win.base + stop
 
-    def _table_rows(self, entries: dict[int, tuple[int, int, int]], first: int, count: int, at: int) -> int:
-        buf, base = self.win.buf, self.win.base
-        rows = _ENTRIES_20.match(buf, at - base, at - base + 20 * count)
-        if rows is not None and rows.end() - rows.start() == 20 * count:
-            parsed = _ENTRY_20.findall(buf, at - base, rows.end())
-            at += 20 * count
-        else:
-            parsed = []
-            for _ in range(count):
-                row = _ENTRY_ANY.match(buf, at - base)
-                if row is None:
-                    raise unsafe("malformed", f"The PDF's xref table is broken at offset {at}")
-                parsed.append(row.groups())
-                at = base + row.end()
-        for i, (field1, field2, kind) in enumerate(parsed):
-            if kind == b"n":
-                entry = (1, int(field1), int(field2))
-            elif kind == b"f":
-                entry = (0, int(field1), int(field2))
-                self.free += 1
-            else:
-                raise unsafe(
-                    "pdf_ambiguous",
-                    f"The PDF's xref has an entry of type {kind!r} (readers drop it, keep it, or rebuild)",
-                )
-            self._put(entries, first + i, entry)
-        self._free_limit()
-        return at
-
-    def _put(self, entries: dict[int, tuple[int, int, int]], num: int, entry: tuple[int, int, int]) -> None:
-        if entries.setdefault(num, entry) != entry:
-            raise unsafe("pdf_ambiguous", f"The PDF's xref section lists object {num} twice")
-
-    def _free_limit(self) -> None:
-        if self.free > self.limits.max_free_entries:
-            raise unsafe("pdf_limits", f"The PDF's xref has more than {self.limits.max_free_entries} free entries")
-
     def _xref_stream(self, pos: int, params: dict[str, Any], data: bytes, where: str) -> None:
-        widths, size = params.get("W"), params.get("Size")
-        index = params.get("Index", [0, size])
-        if (
-            not isinstance(widths, list)
-            or len(widths) != 3
-            or not all(isinstance(w, int) and 0 <= w <= 8 for w in widths)
-            or not isinstance(index, list)
-            or len(index) % 2
-            or not all(isinstance(n, int) and n >= 0 for n in index)
-        ):
+        if not usable_xref_stream(params):
             raise unsafe("malformed", f"{where} is an xref stream without a usable /W, /Size or /Index")
-        count = sum(index[1::2])
-        self._add_entries(count)
-        width = sum(widths)
-        text = self._inflate(data, params, where)
-        if len(text) < count * width:
-            raise unsafe("malformed", f"{where}: the xref stream holds fewer rows than its /Index says")
-        fields: list[list[int]] = []
-        for column, w in enumerate(widths):
-            if w == 0:  # absent fields: type 1, offset and generation 0
-                fields.append([1 if column == 0 else 0] * count)
-                continue
-            offset = sum(widths[:column])
-            values = list(text[offset : count * width : width])
-            for k in range(1, w):  # big-endian, one byte column at a time
-                values = [v << 8 | b for v, b in zip(values, text[offset + k : count * width : width], strict=True)]
-            fields.append(values)
-        kinds = set(fields[0])
-        if not kinds <= {0, 1, 2}:
-            raise unsafe(
-                "pdf_ambiguous",
-                f"The PDF's xref stream has an entry of type {max(kinds - {0, 1, 2})} "
-                "(readers drop it, keep it, or rebuild)",
-            )
-        self.free += fields[0].count(0)
-        self._free_limit()
-        numbers: list[int] = []
-        for first, n in zip(index[0::2], index[1::2], strict=True):
-            numbers += range(first, first + n)
-        entries = dict(zip(numbers, zip(*fields, strict=True), strict=True))
-        if len(entries) != count:  # overlapping /Index ranges: each number once, or the same entry
-            entries = {}
-            for num, entry in zip(numbers, zip(*fields, strict=True), strict=True):
-                self._put(entries, num, entry)
-        self.layout.sections[pos] = Section(pos, entries, params, len(self.layout.eofs), True)
+        index = params.get("Index", [0, params.get("Size")])
+        self.entries.declare(sum(index[1::2]), max(a + b for a, b in zip(index[0::2], index[1::2], strict=True)))
+        section = Section(pos, params, len(self.layout.eofs), True)
+        self.entries.stream_rows(section, params, self.inflate(data, params, where), where)
+        numbers_once(section)
+        self.layout.sections[pos] = section
+        self.layout.xref_streams.add(pos)
 
     def _startxref(self, pos: int) -> int:
         found = _STARTXREF.match(self.win.buf, pos - self.win.base)
@@ -482,21 +348,3 @@ class Scan:
             raise unsafe("malformed", f"The PDF's startxref at offset {pos} has no offset after it")
         self.layout.startxrefs.append((pos, int(found.group(1))))
         return self.win.base + found.end()
-
-
-def _digest(win: Window, pos: int, limits: PdfLimits) -> tuple[bytes, int] | None:
-    """The bytes of the object at `pos` (its text, and a CRC of its stream data), to compare two
-    copies; None when it cannot be read again the same way."""
-    head = win.read_at(pos, limits.max_object_text)
-    header = _HEADER.match(head)
-    found = object_end(head, header.end(), len(head), limits.max_string_bytes) if header else None
-    if header is None or found is None:
-        return None
-    text = head[header.end() : found[1]]
-    if found[0] == "endobj":
-        return text, 0
-    length = re.search(rb"/Length[" + WS + rb"]++(\d++)" + _T, text)
-    if length is None:
-        return None
-    data = win.read_at(pos + found[2], int(length.group(1)) + 2)
-    return text, zlib.crc32(data)

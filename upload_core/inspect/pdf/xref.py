@@ -10,30 +10,23 @@ show or run something other than what a strict reader (pypdf, qpdf) shows:
 
 - a startxref, /Prev or /XRefStm that lands on no xref section, or a loop of them;
 - an xref section no chain reaches (a rebuilding reader uses its trailer);
-- an in-use entry that points at anything but that object's header, or into an object
-  stream at another object; a type-2 entry whose stream is no object stream;
-- an object, or an object-stream member, that no entry of any section lists: only a
-  rebuild would find it (an old revision's objects are listed by that revision's xref);
-- an `N G obj` inside another object's stream data, a string or a comment (reader.py);
 - a linearized file whose first-page xref and main xref give one object two places, or
-  whose pdf.js view (the first-page xref) resolves any object differently from startxref's;
-- a stream whose indirect /Length does not end where `endstream` is.
+  whose pdf.js view (the first-page xref) resolves any object differently from startxref's.
+coverage.py then holds the entries of the sections read against the objects in the bytes.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..base import unsafe
-from .lexer import Ref
+from .layout import Layout, Section
 from .reader import Window
-from .scan import Layout, Section
 
 # pdf.js's own whitespace (isWhiteSpace) when it steps from the first `endobj` to the first-page xref.
 _JS_WHITESPACE = b" \t\r\n"
 
 
-def check(layout: Layout, win: Window) -> None:
+def check(layout: Layout, win: Window) -> list[Section]:
+    """Refuse what readers resolve differently; the sections some reader reads."""
     sections = layout.sections
     for section in sections.values():
         if "Encrypt" in section.trailer:
@@ -54,17 +47,7 @@ def check(layout: Layout, win: Window) -> None:
             )
     if first_page:
         _same_view(main, first_page)
-    _entries_point_at_objects(layout, [sections[pos] for pos in reached])
-    for at in win.obj_words:
-        start = -1 if at in layout.obj_keywords else win.header_before(at)
-        if start >= 0:
-            raise unsafe(
-                "pdf_ambiguous",
-                f"The PDF has an object header inside other data at offset {start} (stream data, a string "
-                "or a comment): only a reader that rebuilds the file by scanning finds that object",
-            )
-    for ref, start, stop in layout.lengths:
-        _length_ends_at_endstream(layout, win, ref, start, stop)
+    return [sections[pos] for pos in reached]
 
 
 def _chain(layout: Layout, pos: int, what: str) -> list[Section]:
@@ -94,7 +77,11 @@ def _chain(layout: Layout, pos: int, what: str) -> list[Section]:
             todo.append((prev, "/Prev"))
         if hybrid is not None and not section.stream:
             if not isinstance(hybrid, int) or not layout.sections.get(hybrid, section).stream:
-                raise unsafe("pdf_ambiguous", f"The PDF's /XRefStm at offset {at} is no xref stream")
+                raise unsafe(
+                    "pdf_ambiguous",
+                    f"The PDF's /XRefStm at offset {at} is no xref stream (readers that read it and readers that "
+                    "do not see different files)",
+                )
             todo.append((hybrid, "/XRefStm"))
     return chain
 
@@ -120,8 +107,9 @@ def _linearized_chain(layout: Layout, win: Window) -> list[Section]:
     if first is not None and isinstance(first.trailer.get("Prev"), int):
         main = layout.sections.get(first.trailer["Prev"])
         if main is not None:
-            for num, entry in first.entries.items():
-                other = main.entries.get(num)
+            others = main.entries()
+            for num, entry in first.entries().items():
+                other = others.get(num)
                 if other is not None and entry[0] and other[0] and entry != other:
                     raise unsafe(
                         "pdf_ambiguous",
@@ -138,7 +126,7 @@ def _section_after(layout: Layout, pos: int) -> int:
 def _resolution(chain: list[Section]) -> dict[int, tuple[int, int, int]]:
     view: dict[int, tuple[int, int, int]] = {}
     for section in chain:
-        for num, entry in section.entries.items():
+        for num, entry in section.entries().items():
             view.setdefault(num, entry)
     return view
 
@@ -155,77 +143,3 @@ def _same_view(main: list[Section], first_page: list[Section]) -> None:
                 f"The linearized PDF resolves object {num} one way from its first-page xref (pdf.js) and "
                 "another from startxref (most readers)",
             )
-
-
-def _entries_point_at_objects(layout: Layout, sections: list[Section]) -> None:
-    """Each in-use entry at its object, each object at an entry: compared as sets (C-level)."""
-    objects = layout.objects
-    at_offset: dict[int, int] = {}  # offset -> num << 16 | gen, from type-1 entries
-    in_stream: dict[int, int] = {}  # object stream's number << 20 | index -> num, from type-2 entries
-    for section in sections:
-        entries = section.entries.items()
-        at_offset.update((a, num << 16 | b) for num, (kind, a, b) in entries if kind == 1)
-        in_stream.update((a << 20 | b, num) for num, (kind, a, b) in entries if kind == 2 and b < 1 << 20)
-        if len(at_offset) + len(in_stream) < sum(1 for entry in section.entries.values() if entry[0]):
-            _conflict(sections)
-    if not at_offset.items() <= objects.items():
-        pos = next(a for a, key in at_offset.items() if objects.get(a) != key)
-        raise unsafe(
-            "pdf_ambiguous",
-            f"The PDF's xref puts object {at_offset[pos] >> 16} {at_offset[pos] & 0xFFFF} at offset {pos}, where "
-            "that object does not start (readers look around it, or rebuild)",
-        )
-    members: dict[int, int] = {}
-    for stream in layout.object_streams:
-        base = stream.num << 20
-        for index, num in enumerate(stream.members):
-            if members.setdefault(base | index, num) != num:  # two object streams with one number
-                members[base | index] = -1
-    if not in_stream.items() <= members.items():
-        key = next(k for k, num in in_stream.items() if members.get(k) != num)
-        raise unsafe(
-            "pdf_ambiguous",
-            f"The PDF's xref puts object {in_stream[key]} at index {key & 0xFFFFF} of object {key >> 20}, "
-            "which is no object stream holding it there (readers fetch it anyway, or rebuild)",
-        )
-    unlisted = objects.keys() - at_offset.keys()
-    unlisted -= {pos for pos in unlisted if layout.streams.get(pos) == "XRef"}
-    if unlisted:
-        pos = min(unlisted)
-        raise unsafe(
-            "pdf_ambiguous",
-            f"The PDF has object {objects[pos] >> 16} {objects[pos] & 0xFFFF} at offset {pos} in no xref: only a "
-            "reader that rebuilds the file finds it",
-        )
-    if members.keys() - in_stream.keys():
-        key = min(members.keys() - in_stream.keys())
-        raise unsafe(
-            "pdf_ambiguous",
-            f"The PDF has object {members[key]} in object stream {key >> 20} that no xref lists: only a reader "
-            "that rebuilds the file finds it",
-        )
-
-
-def _conflict(sections: list[Section]) -> None:
-    """Two sections put different objects at one offset (or index): name them."""
-    seen: dict[tuple[int, int, int], int] = {}
-    for section in sections:
-        for num, (kind, a, b) in section.entries.items():
-            if kind and seen.setdefault((kind, a, b if kind == 2 else 0), num) != num:
-                raise unsafe(
-                    "pdf_ambiguous",
-                    f"The PDF's xref sections put objects {seen[(kind, a, b if kind == 2 else 0)]} and {num} "
-                    "in one place (readers take either one, or rebuild)",
-                )
-
-
-def _length_ends_at_endstream(layout: Layout, win: Window, ref: Ref, start: int, stop: int) -> None:
-    """A stream whose /Length is `ref`: readers that trust the length and readers that search
-    for endstream must read the same data (give or take the end of line before endstream)."""
-    value: Any = layout.integers.get(ref.num << 16 | ref.gen)
-    extra = start + value - stop if isinstance(value, int) else -1
-    if not 0 <= extra <= 2 or win.read_at(stop, extra).strip():
-        raise unsafe(
-            "pdf_ambiguous",
-            f"A stream's /Length ({ref.num} {ref.gen} R) does not end where its endstream is",
-        )
