@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
-.PHONY: bench-office clamav-deps checkov
+.PHONY: bench-office bench-pdf clamav-deps checkov
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -127,6 +127,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_inspect.py
+
+## make bench-pdf: PDF inspection on Debian's PDF manuals (fetched into ~/.cache/upload-service once) against
+## a pikepdf (qpdf) walk: CPU seconds, ratio, peak RSS; import cost and installed size; hostile files refused
+bench-pdf: $(STAMP)
+	$(BIN)/python bench/bench_pdf.py
 
 ## make bench-office: peak RSS and MB/s of Office inspection, before (zipfile) and after (zipscan)
 bench-office: $(STAMP)
