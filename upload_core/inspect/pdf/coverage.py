@@ -9,7 +9,8 @@ twice. Compared as sets of packed integers (C-level), not object by object.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from array import array
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 from ..base import unsafe
@@ -84,19 +85,25 @@ def _members_are_listed(layout: Layout, sections: list[Section]) -> None:
 
 def _no_hidden_headers(layout: Layout, win: Window) -> None:
     """Every `obj` after whitespace in the bytes is one of the headers the pass read, or no
-    header (a word in a string, a comment, compressed data): counted first, looked for only
-    when there are more of them than headers."""
-    if win.obj_words == len(layout.positions):
-        return
-    headers = set(layout.positions)
-    for at in win.obj_word_offsets():
-        start = win.header_before(at)
-        if start >= 0 and start not in headers:
-            raise unsafe(
-                "pdf_ambiguous",
-                f"The PDF has an object header inside other data at offset {start} (stream data, a string or a "
-                f"comment): {_REBUILD}",
-            )
+    header (a word in a string, a comment, compressed data). Blocks whose count of `obj`
+    words is the number of headers in them are settled; the others are searched again."""
+    positions = layout.positions
+    for start, end, count in win.obj_words:
+        if count == bisect_left(positions, end) - bisect_left(positions, start):
+            continue
+        for at in win.obj_word_offsets(start, end):
+            header = win.header_before(at)
+            if header >= 0 and not _listed(positions, header):
+                raise unsafe(
+                    "pdf_ambiguous",
+                    f"The PDF has an object header inside other data at offset {header} (stream data, a string or "
+                    f"a comment): {_REBUILD}",
+                )
+
+
+def _listed(positions: array, pos: int) -> bool:
+    index = bisect_left(positions, pos)
+    return index < len(positions) and positions[index] == pos
 
 
 def _once_per_revision(layout: Layout, objects: Objects) -> None:

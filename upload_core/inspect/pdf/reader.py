@@ -2,10 +2,13 @@
 
 The source is read in READ_BYTES blocks, once, in order; the buffer holds what the scan
 still needs (one object's text, or one object stream's stored bytes), never the file.
-Every block is also searched for the keyword `obj` after whitespace, wherever it is
-(stream data, strings, comments included): that is what pdf.js, PDFium and MuPDF find when
-they rebuild a broken cross-reference table by scanning, so an object that only such a
-scan finds cannot hide from the inspector (scan.py compares these with the objects it read).
+Every block's `obj` keywords are also counted, wherever they are (stream data, strings,
+comments included): `N G obj` is what pdf.js, PDFium and MuPDF take for an object when they
+rebuild a broken cross-reference table by scanning, so an object only such a scan finds
+cannot hide from the inspector. What is counted is every `obj` but those of `endobj` (a
+literal search, 10x faster than one for whitespace before the word): never fewer than the
+headers in the block, so a block whose count is the number of headers the pass read there
+holds no other; only the other blocks are searched again (coverage.py).
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from ..base import READ_BYTES, Source
 # Whitespace as any reader counts it before `N G obj`: PDF's six, and what JavaScript's \s
 # adds for bytes (\x0b, \xa0), since pdf.js's rebuild matches /^(\d+)\s+(\d+)\s+obj\b/.
 WS_ANY = b"\x00\t\n\x0b\x0c\r \xa0"
-_OBJ_WORD = re.compile(rb"[" + re.escape(WS_ANY) + rb"]obj(?![A-Za-z0-9_])")
 _OBJ = re.compile(rb"obj(?![A-Za-z0-9_])")
 _ENDOBJ = re.compile(rb"endobj(?![A-Za-z0-9_])")
 
 
 def _obj_words(text: bytes) -> int:
     return len(_OBJ.findall(text)) - len(_ENDOBJ.findall(text))
+
+
 _HEADER_BEFORE = re.compile(rb"\d++[" + re.escape(WS_ANY) + rb"]++\d++[" + re.escape(WS_ANY) + rb"]++\Z")
 
 
@@ -33,7 +37,7 @@ class Window:
     def __init__(self, source: Source, size: int):
         self.source, self.size = source, size
         self.buf, self.base, self.end = b"", 0, 0
-        self.obj_words = 0  # `obj` keywords after whitespace, anywhere
+        self.obj_words: list[tuple[int, int, int]] = []  # per block read: start, end, `obj` keywords
         self._tail = b""
 
     def more(self) -> bool:
@@ -45,7 +49,10 @@ class Window:
         if not block:
             self.size = self.end  # the source is shorter than it said: what is there is the file
             return False
-        self._find_obj_words(block)
+        self.obj_words.append(
+            (self.end, self.end + len(block), _obj_words(self._tail + block) - _obj_words(self._tail))
+        )
+        self._tail = block[-8:]
         self.buf = self.buf + block if self.buf else block
         self.end += len(block)
         return True
@@ -85,22 +92,16 @@ class Window:
         self.source.seek(pos)
         return self.source.read(min(n, max(0, self.size - pos)))
 
-    def _find_obj_words(self, block: bytes) -> None:
-        """Count them (C-level): each header the pass reads holds one, so when the counts
-        agree no other hides anywhere, and only when they differ are they looked for. What is
-        counted is every `obj` but those of `endobj` (a literal search, 10x faster than one
-        for whitespace before it): never fewer than the true count, so equal is exact."""
-        self.obj_words += _obj_words(self._tail + block) - _obj_words(self._tail)
-        self._tail = block[-8:]
-
-    def obj_word_offsets(self) -> list[int]:
-        """Where every `obj` keyword after whitespace is: the file read again, in blocks."""
-        found, pos = [], 0
-        while pos < self.size:
-            block = self.read_at(max(0, pos - 8), min(READ_BYTES, self.size - pos) + min(pos, 8))
-            shift = max(0, pos - 8)
-            found += [shift + m.start() + 1 for m in _OBJ_WORD.finditer(block) if shift + m.end() > pos]
-            pos += READ_BYTES
+    def obj_word_offsets(self, start: int, end: int) -> list[int]:
+        """Where `obj` keywords after whitespace end in bytes [start, end): searched for as a
+        literal word (C-level), and the byte before each hit looked at."""
+        shift = max(0, start - 8)
+        block = self.read_at(shift, end - shift)
+        found = []
+        for word in _OBJ.finditer(block, start - shift):
+            at = word.start()
+            if at > 0 and block[at - 1] in WS_ANY:
+                found.append(shift + at)
         return found
 
     def header_before(self, at: int) -> int:
