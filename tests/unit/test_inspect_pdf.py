@@ -16,7 +16,7 @@ from tests.support import corpus, hostile_pdf
 from tests.unit.test_inspect_media import CONFIG, bounded_sample
 from upload_core.errors import UploadError
 from upload_core.inspect import pdf
-from upload_core.inspect.base import FOUND
+from upload_core.inspect.base import FOUND, READ_BYTES
 from upload_core.inspect.pdf.limits import PdfLimits
 from upload_core.inspect.pdf.rules import RULES
 from upload_core.inspect.rules import Sample, check_content, inspect_content
@@ -156,6 +156,31 @@ def test_a_script_inside_stream_data_is_refused_as_an_object_only_a_rebuild_find
     error = refusal(data)
     assert error.extra["found"] == "pdf_ambiguous"
     assert f"offset {data.index(b'2 0 obj', len(hostile_pdf.base()))}" in error.message
+
+
+def test_a_hidden_header_is_found_next_to_a_header_cut_by_a_block_boundary():
+    """`obj` words are counted per block read (1 MiB) against the headers starting there; a
+    real header whose `obj` falls in the next block must not let a hidden one in its block
+    pass as the count it lacks."""
+    hidden = b"q Q\n7 0 obj\n<< >>\nendobj\n"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        None,
+        b"<< /Producer (hand) >>",
+    ]
+
+    def stream(length: int) -> bytes:
+        return b"<< /Length %07d >>\nstream\n" % length + hidden.ljust(length, b" ") + b"\nendstream"
+
+    objects[3] = stream(1000)
+    shift = READ_BYTES - 4 - hostile_pdf.written_by_hand(objects).index(b"5 0 obj")
+    objects[3] = stream(1000 + shift)
+    data = hostile_pdf.written_by_hand(objects)
+    assert data.index(b"5 0 obj") == READ_BYTES - 4, "object 5's `obj` is in the second block"
+    error = refusal(data)
+    assert error.extra["found"] == "pdf_ambiguous" and f"offset {data.index(b'7 0 obj')}" in error.message
 
 
 # --- limits -----------------------------------------------------------------------------------

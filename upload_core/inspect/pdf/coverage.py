@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from typing import Any
 
 from ..base import unsafe
-from .layout import Layout, Section
+from .layout import SHORT_HEADER, Layout, Section
 from .lexer import Ref
 from .objects import Objects
 from .reader import Window
@@ -85,11 +85,22 @@ def _members_are_listed(layout: Layout, sections: list[Section]) -> None:
 
 def _no_hidden_headers(layout: Layout, win: Window) -> None:
     """Every `obj` after whitespace in the bytes is one of the headers the pass read, or no
-    header (a word in a string, a comment, compressed data). Blocks whose count of `obj`
-    words is the number of headers in them are settled; the others are searched again."""
+    header (a word in a string, a comment, compressed data). A block whose count of `obj`
+    words is the number of headers starting in it is settled, unless a header's `obj` may lie
+    in another block than its start (one starting near the block's end, or a long one);
+    the others are searched again."""
     positions = layout.positions
-    for start, end, count in win.obj_words:
-        if count == bisect_left(positions, end) - bisect_left(positions, start):
+    starts = [block[0] for block in win.obj_words]
+    spills = {
+        index
+        for start, word in layout.long_headers
+        for index in range(bisect_right(starts, start) - 1, bisect_right(starts, word))
+    }
+    for index, (start, end, count) in enumerate(win.obj_words):
+        first, last = bisect_left(positions, start), bisect_left(positions, end)
+        if last > first and positions[last - 1] > end - SHORT_HEADER:
+            spills.update((index, index + 1))
+        if count == last - first and index not in spills:
             continue
         for at in win.obj_word_offsets(start, end):
             header = win.header_before(at)

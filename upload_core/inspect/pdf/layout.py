@@ -14,6 +14,9 @@ from .lexer import Ref
 
 # ISO 32000-1, Annex C: the most indirect objects a file may have (so a number fits 24 bits).
 MAX_NUM = 8_388_607
+# A header `N G obj` with single spaces is at most 21 bytes; one longer than this (whitespace
+# runs) is noted, so the `obj` counts of the blocks it spans are not trusted (coverage.py).
+SHORT_HEADER = 64
 
 
 def ints() -> array:
@@ -56,6 +59,7 @@ class Layout:
     positions: array = field(default_factory=ints)  # top-level objects' headers, in file order
     keys: array = field(default_factory=ints)  # num << 16 | gen of each
     xref_streams: set[int] = field(default_factory=set)  # headers of cross-reference stream objects
+    long_headers: list[tuple[int, int]] = field(default_factory=list)  # start and `obj` of long headers
     object_streams: list[ObjectStream] = field(default_factory=list)
     sections: dict[int, Section] = field(default_factory=dict)
     startxrefs: list[tuple[int, int]] = field(default_factory=list)  # (offset of the keyword, value)

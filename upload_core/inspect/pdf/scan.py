@@ -19,7 +19,7 @@ from typing import Any
 from ...errors import Unsafe
 from ..base import unsafe
 from . import objstm
-from .layout import MAX_NUM, Layout, ObjectStream, Section
+from .layout import MAX_NUM, SHORT_HEADER, Layout, ObjectStream, Section
 from .lexer import WS, Budget, Ref, object_end, parse_value, skip_space
 from .limits import PdfLimits
 from .reader import Window
@@ -34,7 +34,7 @@ _HEADER = re.compile(rb"(\d{1,10})" + _S + rb"++(\d{1,5})" + _S + rb"++obj" + _T
 # A whole plain object: its body steps over simple strings and comments and stops at no
 # `stream` or `endobj` keyword but its own end; then whitespace and comments (not %%EOF).
 _PLAIN_OBJECT = (
-    rb"(\d{1,10})" + _S + rb"++(\d{1,5})" + _S + rb"++obj" + _T
+    rb"(\d{1,10})" + _S + rb"{1,16}+(\d{1,5})" + _S + rb"{1,16}+obj" + _T
     + rb"(?:[^()%es]++|\((?:[^()\\]++|\\.)*+\)|%[^\r\n]*+|e(?!ndobj" + _T + rb")|s(?!tream" + _T + rb"))*+"
     + rb"(?<=[" + WS + rb">\])])endobj" + _T
     + rb"(?:" + _S + rb"++|%(?!%EOF)[^\r\n]*+)*+"
@@ -190,6 +190,8 @@ class Scan:
         key = num << 16 | gen
         layout.positions.append(pos)
         layout.keys.append(key)
+        if header.end() - header.start() > SHORT_HEADER:
+            layout.long_headers.append((pos, base + header.end() - 3))
         if layout.first is None:
             layout.first = (pos, value)
         if keyword == "endobj":
