@@ -252,6 +252,23 @@ def test_the_honest_pdfs_cover_every_shape_a_writer_makes():
     assert data["edited.pdf"].count(b"%%EOF") == 2 and data["revised.pdf"].count(b"%%EOF") == 2
 
 
+def test_the_pdf_inspector_is_loaded_only_when_a_pdf_arrives():
+    """A cold start that serves a photo never pays for the PDF inspector's import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tests.support import samples; from upload_core.config import Config\n"
+        "from upload_core.inspect.rules import Sample, check_content\n"
+        "check_content('a.png', Sample.of_bytes(samples.png()), Config(bucket='b'))\n"
+        "print('upload_core.inspect.pdf' in sys.modules)\n"
+        "check_content('a.pdf', Sample.of_bytes(samples.pdf()), Config(bucket='b'))\n"
+        "print('upload_core.inspect.pdf' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+
+
 # --- the rules table and what broken files say ------------------------------------------------
 
 
@@ -288,6 +305,14 @@ def test_ambiguous_structure_is_refused():
 def test_broken_pdfs_say_what_is_wrong(data, found, words):
     error = refusal(data)
     assert error.extra["found"] == found and words in error.message
+
+
+def test_an_xref_offset_at_the_end_of_line_before_its_object_is_where_every_reader_finds_it():
+    """Old writers point an entry at the newline before `N G obj`; every reader's lexer skips it."""
+    data = hostile_pdf.base()
+    at = data.index(b"\n3 0 obj")
+    data = data.replace(b"%010d 00000 n" % (at + 1), b"%010d 00000 n" % at, 1)
+    assert check_content("r.pdf", Sample.of_bytes(data), CONFIG) == "application/pdf"
 
 
 def test_a_pdf_whose_offsets_are_wrong_is_refused_without_reading_it_whole():

@@ -15,15 +15,17 @@ from typing import Any
 
 from ..base import unsafe
 from .layout import SHORT_HEADER, Layout, Section
-from .lexer import Ref
+from .lexer import Ref, skip_space
 from .objects import Objects
 from .reader import Window
 
 _REBUILD = "only a reader that rebuilds the file by scanning finds it"
+_KEY = (1 << 40) - 1
+_NEAR = 256  # how far an entry may point before its header, through whitespace and comments
 
 
 def check(layout: Layout, sections: list[Section], win: Window, objects: Objects) -> None:
-    _entries_are_objects(layout, sections)
+    _entries_are_objects(layout, sections, win)
     _members_are_listed(layout, sections)
     _no_hidden_headers(layout, win)
     _once_per_revision(layout, objects)
@@ -31,12 +33,20 @@ def check(layout: Layout, sections: list[Section], win: Window, objects: Objects
         _length_ends_at_endstream(layout, win, ref, start, stop)
 
 
-def _entries_are_objects(layout: Layout, sections: list[Section]) -> None:
+def _entries_are_objects(layout: Layout, sections: list[Section], win: Window) -> None:
     listed: set[int] = set()  # offset << 40 | num << 16 | gen, from in-use entries
     for s in sections:
         listed.update(a << 40 | n << 16 | b for n, k, a, b in zip(s.nums, s.kinds, s.f2, s.f3, strict=True) if k == 1)
     present = [pos << 40 | key for pos, key in zip(layout.positions, layout.keys, strict=True)]
     wrong = listed.difference(present)
+    for entry in sorted(wrong):  # an offset at the whitespace before its header: every reader skips it
+        offset = entry >> 40
+        ahead = win.read_at(offset, _NEAR)
+        moved = (offset + skip_space(ahead, 0, len(ahead))) << 40 | entry & _KEY
+        if moved in present and moved not in listed:
+            listed.discard(entry)
+            listed.add(moved)
+            wrong.discard(entry)
     if wrong:
         first = min(wrong)
         offsets = {x >> 40 for x in listed}
