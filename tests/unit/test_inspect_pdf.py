@@ -216,10 +216,11 @@ def test_a_pdf_with_more_objects_than_the_limit_is_refused(monkeypatch):
         (PdfLimits(max_objstm_objects=3), "declares"),
         (PdfLimits(max_nesting=2), "nests"),
         (PdfLimits(max_brackets=20), "brackets"),
+        (PdfLimits(max_revisions=1), "revisions"),
     ],
 )
 def test_each_limit_refuses_an_honest_file_made_to_exceed_it(monkeypatch, limits, words):
-    data = corpus.pikepdf_object_streams()
+    data = corpus.appended_revision_pdf()
     monkeypatch.setattr(pdf, "LIMITS", limits)
     error = refusal(data)
     assert error.extra["found"] == "pdf_limits" and words in error.message

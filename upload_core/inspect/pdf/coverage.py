@@ -133,9 +133,12 @@ def _once_per_revision(layout: Layout, objects: Objects) -> None:
     not compared (no writer puts one there)."""
     positions, keys = layout.positions, layout.keys
     bounds = [0] + [bisect_right(positions, eof) for eof in layout.eofs] + [len(positions)]
+    streams: dict[int, list[int]] = {}  # segment -> keys of the members of its object streams
+    for stream in layout.object_streams:
+        streams.setdefault(stream.segment, []).extend(m << 16 for m in stream.members)
     for segment in range(len(bounds) - 1):
         top = keys[bounds[segment] : bounds[segment + 1]]
-        members = [m << 16 for s in layout.object_streams if s.segment == segment for m in s.members]
+        members = streams.get(segment, [])
         seen = set(top)
         seen.update(members)
         if len(seen) == len(top) + len(members):

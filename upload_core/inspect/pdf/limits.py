@@ -24,6 +24,9 @@ class PdfLimits:
     # Free entries: honest files have a handful (object 0, deleted objects); two million of
     # them cost pypdf 284 MB for nothing.
     max_free_entries: int = 100_000
+    # Revisions (%%EOF markers) and xref sections: an incremental update adds one of each;
+    # documents signed many times have dozens.
+    max_revisions: int = 4096
     # One top-level object's text, stream data excluded (a dictionary, an array): held
     # while it is read. The largest in the manuals is a few KB.
     max_object_text: int = 8 * MiB

@@ -117,6 +117,11 @@ class Scan:
 
     def _eofs(self, buf: bytes, base: int, start: int, stop: int) -> None:
         self.layout.eofs.extend(base + eof.start() for eof in _EOF.finditer(buf, start, stop))
+        self._revisions(len(self.layout.eofs))
+
+    def _revisions(self, count: int) -> None:
+        if count > self.limits.max_revisions:
+            raise unsafe("pdf_limits", f"The PDF has more than {self.limits.max_revisions} revisions or xref sections")
 
     def _plain_objects(self, pos: int) -> int:
         """Plain objects one after another, matched whole by C code (their run's end, then
@@ -331,6 +336,7 @@ class Scan:
         self.census.check_tree(trailer, "the trailer")
         section.trailer = trailer
         self.layout.sections[pos] = section
+        self._revisions(len(self.layout.sections))
         return win.base + stop
 
     def _xref_stream(self, pos: int, params: dict[str, Any], data: bytes, where: str) -> None:
@@ -343,6 +349,7 @@ class Scan:
         numbers_once(section)
         self.layout.sections[pos] = section
         self.layout.xref_streams.add(pos)
+        self._revisions(len(self.layout.sections))
 
     def _startxref(self, pos: int) -> int:
         found = _STARTXREF.match(self.win.buf, pos - self.win.base)
