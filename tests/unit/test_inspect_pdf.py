@@ -281,6 +281,17 @@ def test_every_rule_names_a_found_code_and_a_test_here():
         assert rule.test.split("[")[0] in globals(), rule
 
 
+def test_every_pdf_found_code_is_in_the_readme_and_the_api_reference():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text("utf-8")
+    validated = readme[readme.index("## What validated means") : readme.index("### Malware scanning")]
+    api = (root / "docs" / "api.md").read_text("utf-8")
+    for code in (rule.found for rule in RULES):
+        assert f"`{code}`" in validated and f"| `{code}` |" in api, code
+
+
 def test_ambiguous_structure_is_refused():
     for name, make, expected in HOSTILE:
         if expected == "pdf_ambiguous":
