@@ -424,6 +424,28 @@ def next_chain(form: str) -> bytes:
     return with_pikepdf(change)
 
 
+# What a clicked link may not open, each spelled as a reader still reads it.
+LINKS = {
+    "javascript": b"(javascript:app.alert(1))",
+    "octal": b"(java\\163cript:app.alert\\(1\\))",
+    "spaced": b"(  \tJaVaScRiPt:app.alert(1))",
+    "utf16": b"<FEFF006A00610076006100730063007200690070007400" + b"3A0061>",
+    "file": b"(file:///C:/Windows/System32/calc.exe)",
+    "share": b"(\\\\\\\\evil.example\\\\share\\\\report.pdf)",
+    "data": b"(data:text/html,<script>alert(1)</script>)",
+    "drive": b"(C:\\\\Windows\\\\System32\\\\calc.exe)",
+    "network-path": b"(//evil.example/share/report.pdf)",
+}
+
+
+def clicked_link(kind: str) -> bytes:
+    """A Link annotation on the first page whose URI action opens something else than a web
+    or mail address: the reader clicks it, the system opens it."""
+    page = re.search(rb"3 0 obj\n(<<.*?)\nendobj", base(), re.S).group(1)
+    link = b"<< /Type /Annot /Subtype /Link /Rect [0 0 99 99] /A << /S /URI /URI " + LINKS[kind] + b" >> >>"
+    return revision(base(), [(3, page.replace(b"/Annots [", b"/Annots [" + link + b" ", 1))])
+
+
 def event_action(owner: str) -> bytes:
     """A URI action run on an event: the document's (will close), a page's (opened), an
     annotation's (mouse enters), a form field's (keystroke), through /AA."""
@@ -558,6 +580,8 @@ def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
     cases.append(("open-escaped.pdf", escaped_open_action, "pdf_action"))
     for form in ("dict", "indirect", "array", "indirect-array", "array-of-indirect"):
         cases.append((f"next-{form}.pdf", lambda form=form: next_chain(form), "pdf_action"))
+    for kind in LINKS:
+        cases.append((f"link-{kind}.pdf", lambda kind=kind: clicked_link(kind), "pdf_action"))
     for owner in ("document", "page", "annotation", "field"):
         cases.append((f"aa-{owner}.pdf", lambda owner=owner: event_action(owner), "pdf_action"))
     cases += [

@@ -149,6 +149,24 @@ def test_next_is_followed_in_every_form_qpdf_resolves(form):
     assert error.extra["found"] == "pdf_action" and "URI" in error.message
 
 
+@pytest.mark.parametrize("kind", list(hostile_pdf.LINKS))
+def test_a_link_is_judged_by_the_address_qpdf_reads(kind):
+    """Escapes, UTF-16 and leading blanks are read as qpdf reads them, so what is judged is
+    what a viewer would hand on."""
+    import pikepdf
+
+    from upload_core.inspect.pdf.lexer import Budget, parse_value
+    from upload_core.inspect.pdf.rules import link_text
+
+    data = hostile_pdf.clicked_link(kind)
+    with pikepdf.open(io.BytesIO(data)) as document:
+        seen = str(document.pages[0].Annots[0].A.URI).lstrip("".join(map(chr, range(0x21))))
+    written = hostile_pdf.LINKS[kind]
+    value, _ = parse_value(written, 0, len(written), Budget(10, 1000, 100, 4))
+    assert link_text(value) == seen.encode("latin-1")
+    assert refusal(data).extra["found"] == "pdf_action"
+
+
 def test_a_script_inside_stream_data_is_refused_as_an_object_only_a_rebuild_finds():
     """pdf.js's rebuild (XRef.indexObjects) indexes every `N G obj` line, stream data included;
     the census does not read stream data, so the header itself is what is refused."""

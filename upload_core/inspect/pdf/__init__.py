@@ -62,6 +62,7 @@ def inspect_pdf_with(source: Source, size: int, limits: PdfLimits) -> Inspected:
             "word land elsewhere than readers that parse it)",
         )
     sections = xref.check(layout, window)
+    census.check_links()
     objects = Objects(scan)
     coverage.check(layout, sections, window, objects)
     census.check_triggered(objects.numbered)

@@ -61,6 +61,30 @@ class Ref(NamedTuple):
     gen: int
 
 
+class Hex(bytes):
+    """A hex string's digits, as written (a literal string is plain bytes, escapes and all)."""
+
+
+_WHITESPACE = b"\x00\t\n\x0c\r "
+_STRING_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|(\r\n?|\n)|(.))", re.S)
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def string_bytes(value: bytes) -> bytes:
+    """What a string means: hex digits decoded, or a literal string's escapes resolved."""
+    if isinstance(value, Hex):
+        digits = value.translate(None, _WHITESPACE)
+        return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
+
+    def unescape(found: re.Match[bytes]) -> bytes:
+        octal, newline, char = found.groups()
+        if octal is not None:
+            return bytes([int(octal, 8) & 0xFF])
+        return b"" if newline is not None else _ESCAPED.get(char, char)
+
+    return _STRING_ESCAPE.sub(unescape, value)
+
+
 class Budget:
     """What tree-building may still spend in this inspection (limits.PdfLimits)."""
 
@@ -180,7 +204,7 @@ def parse_value(buf: bytes, pos: int, end: int, budget: Budget) -> tuple[Any, in
             hexdigits = token.group(5)
             if len(hexdigits) > 2 * budget.string_bytes:
                 raise unsafe("pdf_limits", f"The PDF has a string longer than {budget.string_bytes} bytes")
-            value = hexdigits
+            value = Hex(hexdigits)
         elif kind == 6:
             start = token.start(6)
             stop = string_end(buf, start, end, budget.string_bytes)

@@ -17,7 +17,8 @@ Anything else run that way (URI, GoToR, GoToE, Launch, Thread, Sound, Movie, Hid
 Rendition, SetOCGState, Trans, GoTo3DView, ResetForm, JavaScript, an unknown type, an action
 without /S) is `pdf_action`. A reference is followed to every object with its number, in
 every revision and object stream, so a reader that resolves it differently finds nothing
-else. A link the reader clicks (a Link annotation's or an outline item's /A) may be a URI.
+else. A link the reader clicks (a Link annotation's or an outline item's /A) may be a URI:
+a web, mail or ftp address, or a path relative to the document.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..base import unsafe
-from .lexer import DELIMS, WS, Ref
+from .lexer import DELIMS, WS, Ref, string_bytes
 from .limits import PdfLimits
 
 
@@ -49,9 +50,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "pdf_action",
-        "/Launch, /SubmitForm, /ImportData anywhere; on open or on an event, anything but navigation",
-        "they start programs, send form data or fetch URLs without the reader asking",
-        "test_hostile_pdfs_are_refused[open-*, aa-*, next-*]",
+        "/Launch, /SubmitForm, /ImportData anywhere; on open or on an event, anything but navigation; a "
+        "link (/URI) to anything but a web, mail or ftp address or a relative path",
+        "they start programs, send form data or fetch URLs without the reader asking; a javascript:, "
+        "file: or \\\\host link runs a script or leaks the reader's credentials when clicked",
+        "test_hostile_pdfs_are_refused[open-*, aa-*, next-*, link-*]",
     ),
     Rule(
         "pdf_embedded_file",
@@ -121,12 +124,19 @@ _WHAT = {
     "pdf_xfa": "The PDF carries an XFA form",
 }
 TRIGGERS = ("OpenAction", "AA")
+# What a link a reader clicks may open: a web, mail or file-transfer address, or a path
+# relative to the document (`../doc/grid.pdf` in the R manual); not javascript:, data:, file:,
+# a drive (`C:\\...`) or a network share (`\\\\host\\share`, `//host/share`, which leaks the
+# reader's credentials), which viewers that hand a URI to the system would open.
+_SCHEME = re.compile(rb"([A-Za-z][A-Za-z0-9+.-]*):")
+_WEB_SCHEMES = frozenset({b"http", b"https", b"mailto", b"ftp"})
+_URL_LEADING = b"".join(bytes([c]) for c in range(0x21))  # what browsers strip before a URL
 NAVIGATION = frozenset({"NextPage", "PrevPage", "FirstPage", "LastPage"})
 
 # Names the census must look at closely: the refused ones, the triggers, and any name with a
 # `#` escape (which may spell either). A name ends where a reader's would: at whitespace, a
 # delimiter, or anything but a letter or a digit, so the match errs towards a closer look.
-_WATCHED = sorted(set(REFUSED_NAMES) | set(TRIGGERS) | {"Encrypt"}, key=len, reverse=True)
+_WATCHED = sorted(set(REFUSED_NAMES) | set(TRIGGERS) | {"Encrypt", "URI"}, key=len, reverse=True)
 _PREFILTER = re.compile(rb"/(?:" + b"|".join(n.encode() for n in _WATCHED) + rb")(?![A-Za-z0-9])")
 _HASH = re.compile(rb"#")
 _NAME_BEFORE = re.compile(rb"/[^" + WS + rb"\x0b" + DELIMS + rb"]*+")
@@ -142,6 +152,7 @@ class Census:
         self.limits = limits
         self.brackets = 0
         self.triggers: list[tuple[str, Any, str]] = []
+        self.links: list[tuple[bytes, str]] = []  # URIs to what is no web or mail address
 
     def watched(self, buf: bytes, start: int, end: int) -> list[int]:
         """Offsets in buf[start:end] where a watched name may start (empty: nothing to read
@@ -188,6 +199,8 @@ class Census:
             if isinstance(item, dict):
                 for key, inner in item.items():
                     _refuse_name(key, where)
+                    if key == "URI" and isinstance(inner, bytes) and not _web_address(inner):
+                        self.links.append((inner, where))
                     if key in TRIGGERS:
                         self.triggers.append(("open" if key == "OpenAction" else "aa", inner, where))
                     work.append(inner)
@@ -195,6 +208,18 @@ class Census:
                 work.extend(item)
             elif isinstance(item, str):
                 _refuse_name(item, where)
+
+    def check_links(self) -> None:
+        """Refuse a link to what is no web or mail address (after the trailers are read: an
+        encrypted file's strings are noise, and it is refused as encrypted)."""
+        if self.links:
+            value, where = self.links[0]
+            shown = link_text(value)[:40].decode("latin-1")
+            raise unsafe(
+                "pdf_action",
+                f"The PDF links to {shown!r} ({where}): a link may open only a web or mail address or a "
+                "path beside the document",
+            )
 
     def check_triggered(self, resolve: Callable[[int], list[Any]]) -> None:
         """Walk what runs by itself, following references to every candidate object."""
@@ -246,6 +271,23 @@ def _escaped_names(buf: bytes, start: int, end: int) -> list[int]:
             if name is not None and name.end() > mark.start():
                 hits.append(slash)
     return hits
+
+
+def link_text(value: bytes) -> bytes:
+    """A URI string as a viewer hands it on: escapes resolved, UTF-16 made text, leading
+    spaces and control characters dropped (as browsers drop them)."""
+    text = string_bytes(value)
+    if text.startswith(b"\xfe\xff"):  # UTF-16BE, as PDF text strings may be
+        text = text[2:].decode("utf-16-be", "replace").encode("latin-1", "replace")
+    return text.lstrip(_URL_LEADING)
+
+
+def _web_address(value: bytes) -> bool:
+    text = link_text(value)
+    scheme = _SCHEME.match(text)
+    if scheme is not None:
+        return scheme.group(1).lower() in _WEB_SCHEMES
+    return not text.startswith((b"//", b"\\", b"/\\", b"\\/"))
 
 
 def _refuse_name(name: str, where: str) -> None:
