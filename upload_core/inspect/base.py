@@ -74,7 +74,7 @@ FOUND: dict[str, str] = {
     "image_dimensions": "width x height over MAX_IMAGE_PIXELS",
     "markup": "HTML, SVG, script or PHP where an image keeps text (comments, text chunks, metadata)",
     "pdf_javascript": "JavaScript in a PDF (/JS, /JavaScript), wherever it hides",
-    "pdf_action": "a PDF action that launches, submits or imports; anything but navigation run on open or on an event",
+    "pdf_action": "a PDF action that launches, submits, imports, runs unasked (not navigation) or links off the web",
     "pdf_embedded_file": "files embedded in a PDF (/EmbeddedFile, /EmbeddedFiles)",
     "pdf_rich_media": "RichMedia (Flash, 3D, video) in a PDF",
     "pdf_xfa": "an XFA form in a PDF",
