@@ -345,6 +345,14 @@ def test_an_xref_offset_at_the_end_of_line_before_its_object_is_where_every_read
     assert check_content("r.pdf", Sample.of_bytes(data), CONFIG) == "application/pdf"
 
 
+def test_a_startxref_at_the_end_of_line_before_its_table_and_a_lone_cr_after_stream_pass():
+    data = hostile_pdf.base()
+    table = data.rindex(b"\nxref\n") + 1
+    data = data.replace(b"startxref\n%d\n" % table, b"startxref\n%d\n" % (table - 1))
+    data = data.replace(b"stream\n", b"stream\r", 1)
+    assert check_content("r.pdf", Sample.of_bytes(data), CONFIG) == "application/pdf"
+
+
 def test_a_pdf_whose_offsets_are_wrong_is_refused_without_reading_it_whole():
     """Objects moved under the cross-reference table: pdf.js, PDFium and MuPDF would rebuild
     the table by scanning, each its own way; here it is refused, read in bounded pieces."""

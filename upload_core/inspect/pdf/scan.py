@@ -217,7 +217,7 @@ class Scan:
         at = after - win.base
         if win.buf[at : at + 2] == b"\r\n":
             start = after + 2
-        elif win.buf[at : at + 1] == b"\n":
+        elif win.buf[at : at + 1] in (b"\n", b"\r"):  # a lone CR: old Mac writers; every reader takes it
             start = after + 1
         else:
             raise unsafe("malformed", f"{where}: `stream` is not followed by an end of line")

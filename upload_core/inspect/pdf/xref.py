@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..base import unsafe
 from .layout import Layout, Section
+from .lexer import skip_space
 from .reader import Window
 
 # pdf.js's own whitespace (isWhiteSpace) when it steps from the first `endobj` to the first-page xref.
@@ -35,7 +36,7 @@ def check(layout: Layout, win: Window) -> list[Section]:
         raise unsafe("malformed", layout.undecodable[0])
     if not layout.startxrefs:
         raise unsafe("malformed", "The PDF has no startxref: readers cannot find its objects")
-    main = _chain(layout, layout.startxrefs[-1][1], "startxref")
+    main = _chain(layout, win, layout.startxrefs[-1][1], "startxref")
     first_page = _linearized_chain(layout, win)
     reached = {section.pos for section in main + first_page}
     for pos in sections:
@@ -50,14 +51,19 @@ def check(layout: Layout, win: Window) -> list[Section]:
     return [sections[pos] for pos in reached]
 
 
-def _chain(layout: Layout, pos: int, what: str) -> list[Section]:
-    """The sections a reader reads from `pos`: each, then its /XRefStm, then its /Prev."""
+def _chain(layout: Layout, win: Window, pos: int, what: str) -> list[Section]:
+    """The sections a reader reads from `pos`: each, then its /XRefStm, then its /Prev. An
+    offset at the whitespace before a section is that section (every reader's lexer skips it)."""
     chain: list[Section] = []
     seen: set[int] = set()
     todo: list[tuple[int, str]] = [(pos, what)]
     while todo:
         at, why = todo.pop()
         section = layout.sections.get(at)
+        if section is None:
+            ahead = win.read_at(at, 256)
+            at += skip_space(ahead, 0, len(ahead))
+            section = layout.sections.get(at)
         if section is None:
             raise unsafe(
                 "pdf_ambiguous",
@@ -102,7 +108,7 @@ def _linearized_chain(layout: Layout, win: Window) -> list[Section]:
         start = end + 6
         win_head = win.read_at(start, 4096)
         start += len(win_head) - len(win_head.lstrip(_JS_WHITESPACE))
-        chain = _chain(layout, start, "first-page xref (right after the linearization dictionary)")
+        chain = _chain(layout, win, start, "first-page xref (right after the linearization dictionary)")
     first = layout.sections.get(_section_after(layout, layout.first[0]))
     if first is not None and isinstance(first.trailer.get("Prev"), int):
         main = layout.sections.get(first.trailer["Prev"])
