@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from ..base import READ_BYTES, Inspected, Limits, Source, unsafe
 from . import coverage, xref
+from .census import Census
 from .limits import LIMITS, PdfLimits
 from .objects import Objects
 from .reader import Window
-from .rules import Census
 from .scan import Scan
 
 # MuPDF looks for `startxref` in the last 1,024 bytes, PDFium in the last 4,096; past that they

@@ -12,8 +12,8 @@ from array import array
 from typing import Any
 
 from ..base import unsafe
+from .census import Census
 from .lexer import WS, Budget, parse_value, skip_space
-from .rules import Census
 
 _DIGITS_ONLY = re.compile(rb"[\d" + WS + rb"]*+")
 

@@ -19,11 +19,11 @@ from typing import Any
 from ...errors import Unsafe
 from ..base import unsafe
 from . import objstm
+from .census import Census
 from .layout import MAX_NUM, SHORT_HEADER, Layout, ObjectStream, Section
 from .lexer import WS, Budget, Ref, object_end, parse_value, skip_space
 from .limits import PdfLimits
 from .reader import Window
-from .rules import Census
 from .sections import Entries, numbers_once, usable_xref_stream
 from .streams import decode
 
