@@ -3,7 +3,7 @@
 A viewer does not read one parse of a PDF: pdf.js, PDFium and MuPDF each find objects their
 own way, and rebuild a file they think broken by scanning it for `N G obj`. So the inspector
 reads the union: one pass over every byte (scan.py) censuses every object in it, of every
-revision, inside every object stream, wherever an xref says it is or not (rules.py); then
+revision, inside every object stream, wherever an xref says it is or not (census.py); then
 every reader's cross-reference view is held against those objects and the file is refused
 where the views disagree (xref.py). What is refused and why is the table in rules.RULES.
 
