@@ -4,8 +4,10 @@ A viewer does not read one parse of a PDF: pdf.js, PDFium and MuPDF each find ob
 own way, and rebuild a file they think broken by scanning it for `N G obj`. So the inspector
 reads the union: one pass over every byte (scan.py) censuses every object in it, of every
 revision, inside every object stream, wherever an xref says it is or not (census.py); then
-every reader's cross-reference view is held against those objects and the file is refused
-where the views disagree (xref.py). What is refused and why is the table in rules.RULES.
+every reader's cross-reference view is held against the others (xref.py) and against those
+objects (coverage.py), and the file is refused where they disagree; last, what runs by
+itself (/OpenAction, /AA) is followed to every object a reference may mean (objects.py).
+What is refused and why is the table in rules.RULES.
 
 The parser is our own (lexer.py): `re` over the raw bytes, streams stepped over by /Length,
 only object and xref streams inflated, and objects built as trees only where a rule needs
