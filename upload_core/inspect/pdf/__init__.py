@@ -13,12 +13,14 @@ The parser is our own (lexer.py): `re` over the raw bytes, streams stepped over 
 only object and xref streams inflated, and objects built as trees only where a rule needs
 their structure. Chosen by measurement (bench/bench_pdf.py, README "What validated means"):
 on the Debian manuals it takes about the CPU time of a pikepdf (qpdf) walk of every object,
-where pypdf took 9.7x; it imports in a few milliseconds, adds no wheel to the artifact, and
-shows every reading, where qpdf repairs silently and shows one.
+where pypdf took 9.7x; its import costs ~70 ms of CPU on the first PDF (its regular
+expressions compiled: less than pikepdf's or pypdf's), it adds no wheel to the artifact, and
+it shows every reading, where qpdf repairs silently and shows one.
 
-Memory: the file is read once, front to back, in READ_BYTES blocks (reader.py); what is held
-at once is one object's text or one object stream (limits.py), plus a few integers per
-object; peak RSS on the R reference manual is in the benchmark's table.
+Memory: the file is read front to back, in READ_BYTES blocks (reader.py), and only what a
+check needs is read again (a block whose `obj` count is off, an object a reference names);
+what is held at once is one object's text or one object stream (limits.py), plus a few
+integers per object; peak RSS is in the benchmark's table.
 """
 
 from __future__ import annotations
