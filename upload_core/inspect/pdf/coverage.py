@@ -112,9 +112,8 @@ def _no_hidden_headers(layout: Layout, win: Window) -> None:
             spills.update((index, index + 1))
         if count == last - first and index not in spills:
             continue
-        for at in win.obj_word_offsets(start, end):
-            header = win.header_before(at)
-            if header >= 0 and not _listed(positions, header):
+        for header in win.headers_in(start, end):
+            if not _listed(positions, header):
                 raise unsafe(
                     "pdf_ambiguous",
                     f"The PDF has an object header inside other data at offset {header} (stream data, a string or "

@@ -21,6 +21,7 @@ from ..base import READ_BYTES, Source
 # adds for bytes (\x0b, \xa0), since pdf.js's rebuild matches /^(\d+)\s+(\d+)\s+obj\b/.
 WS_ANY = b"\x00\t\n\x0b\x0c\r \xa0"
 _OBJ = re.compile(rb"obj(?![A-Za-z0-9_])")
+_LOOK_BACK = 64  # a header `N G obj` with single spaces is at most 21 bytes
 _ENDOBJ = re.compile(rb"endobj(?![A-Za-z0-9_])")
 
 
@@ -92,21 +93,28 @@ class Window:
         self.source.seek(pos)
         return self.source.read(min(n, max(0, self.size - pos)))
 
-    def obj_word_offsets(self, start: int, end: int) -> list[int]:
-        """Where `obj` keywords after whitespace end in bytes [start, end): searched for as a
-        literal word (C-level), and the byte before each hit looked at."""
-        shift = max(0, start - 8)
+    def headers_in(self, start: int, end: int) -> list[int]:
+        """Where every `N G obj` whose `obj` ends in bytes [start, end) begins, numbers and
+        whitespace as any reader accepts them: each `obj` is found as a literal word (C-level),
+        the byte before it looked at, and the header before it matched in a short window."""
+        shift = max(0, start - _LOOK_BACK)
         block = self.read_at(shift, end - shift)
         found = []
         for word in _OBJ.finditer(block, start - shift):
             at = word.start()
-            if at > 0 and block[at - 1] in WS_ANY:
-                found.append(shift + at)
-        return found
+            if at == 0 or block[at - 1] not in WS_ANY:
+                continue
+            window = max(0, at - _LOOK_BACK)
+            header = _HEADER_BEFORE.search(block, window, at)
+            if header is not None and header.start() == window:
+                found.append(self.header_before(shift + at))  # it may begin further back
+            elif header is not None:
+                found.append(shift + header.start())
+        return [at for at in found if at >= 0]
 
     def header_before(self, at: int) -> int:
-        """Where `N G` (numbers and whitespace, as any reader accepts them) starts right before
-        the `obj` at offset `at` (an object header a rebuilding reader would find), or -1."""
+        """Where `N G` (numbers and whitespace) starts right before the `obj` at offset `at`,
+        or -1, looking up to 4 KiB back."""
         before = self.read_at(at - 4096, min(at, 4096))
         found = _HEADER_BEFORE.search(before)
         return -1 if found is None else at - len(before) + found.start()
