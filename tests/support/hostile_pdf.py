@@ -446,6 +446,14 @@ def clicked_link(kind: str) -> bytes:
     return revision(base(), [(3, page.replace(b"/Annots [", b"/Annots [" + link + b" ", 1))])
 
 
+def link_by_reference() -> bytes:
+    """The same with the address in an object of its own (`/URI 16 0 R`), as readers resolve it."""
+    page = re.search(rb"3 0 obj\n(<<.*?)\nendobj", base(), re.S).group(1)
+    link = b"<< /Type /Annot /Subtype /Link /Rect [0 0 99 99] /A << /S /URI /URI 16 0 R >> >>"
+    body = page.replace(b"/Annots [", b"/Annots [" + link + b" ", 1)
+    return revision(base(), [(3, body), (16, LINKS["javascript"])])
+
+
 def event_action(owner: str) -> bytes:
     """A URI action run on an event: the document's (will close), a page's (opened), an
     annotation's (mouse enters), a form field's (keystroke), through /AA."""
@@ -582,6 +590,7 @@ def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
         cases.append((f"next-{form}.pdf", lambda form=form: next_chain(form), "pdf_action"))
     for kind in LINKS:
         cases.append((f"link-{kind}.pdf", lambda kind=kind: clicked_link(kind), "pdf_action"))
+    cases.append(("link-indirect.pdf", link_by_reference, "pdf_action"))
     for owner in ("document", "page", "annotation", "field"):
         cases.append((f"aa-{owner}.pdf", lambda owner=owner: event_action(owner), "pdf_action"))
     cases += [

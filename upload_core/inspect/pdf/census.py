@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..base import unsafe
-from .lexer import DELIMS, WS, Ref
+from .lexer import DELIMS, WS, Hex, Ref
 from .limits import PdfLimits
 from .rules import REFUSED_NAMES, TRIGGERS, allowed, link_text, refuse_name, web_address
 
@@ -31,6 +31,11 @@ _NAME_BEFORE = re.compile(rb"/[^" + WS + rb"\x0b" + DELIMS + rb"]*+")
 _BRACKETS_ONLY = bytes(b for b in range(256) if b not in b"[]<>")
 _RUNS = re.compile(rb"[\[<]++|[\]>]++")
 _STRING = re.compile(rb"\((?:[^()\\]++|\\.)*+\)", re.S)
+# `/URI` and what follows it: a plain string, or a name or the end of a container (`/S /URI`:
+# the name is the value, and the string after the next `/URI` is looked at by itself).
+_URI_STRING = re.compile(
+    rb"/URI[" + WS + rb"]*+(?:\(((?:[^()\\]++|\\.)*+)\)|<([0-9A-Fa-f" + WS + rb"]*+)>|(?=/|>>|\]))", re.S
+)
 
 
 class Census:
@@ -52,7 +57,7 @@ class Census:
                 raise unsafe("pdf_limits", f"The PDF has more than {self.limits.max_brackets} brackets")
             if count > self.limits.max_nesting // 2:
                 self._nesting(buf[start:end])
-        hits = [m.start() for m in _PREFILTER.finditer(buf, start, end)]
+        hits = [m.start() for m in _PREFILTER.finditer(buf, start, end) if not _web_link(buf, m.start(), end)]
         if buf.find(b"#", start, end) >= 0:
             hits += _escaped_names(buf, start, end)
             hits.sort()
@@ -89,6 +94,8 @@ class Census:
                     refuse_name(key, where)
                     if key == "URI" and isinstance(inner, bytes) and not web_address(inner):
                         self.links.append((inner, where))
+                    elif key == "URI" and isinstance(inner, Ref):
+                        self.triggers.append(("uri", inner, where))
                     if key in TRIGGERS:
                         self.triggers.append(("open" if key == "OpenAction" else "aa", inner, where))
                     work.append(inner)
@@ -122,6 +129,11 @@ class Census:
                 continue
             if value is None:
                 continue
+            if kind == "uri":
+                if isinstance(value, bytes) and not web_address(value):
+                    self.links.append((value, where))
+                    self.check_links()
+                continue
             if kind == "open" and isinstance(value, (list, str, bytes)):
                 continue  # a destination: the page to show first
             if kind == "aa":
@@ -134,6 +146,18 @@ class Census:
             allowed(value, where)
             if "Next" in value:
                 work.append(("next", value["Next"], where))
+
+
+def _web_link(buf: bytes, at: int, end: int) -> bool:
+    """A `/URI` followed by a plain string that is a web address, or by a name (`/S /URI`), needs
+    no closer look (the R manual has 651 links); anything else at a watched name is parsed."""
+    link = _URI_STRING.match(buf, at, end)
+    if link is None:
+        return False
+    literal, digits = link.groups()
+    if literal is None and digits is None:
+        return True
+    return web_address(literal if literal is not None else Hex(digits))
 
 
 def _passes(brackets: bytes) -> int:
