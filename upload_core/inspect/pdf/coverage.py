@@ -18,6 +18,7 @@ from .layout import SHORT_HEADER, Layout, Section
 from .lexer import Ref, skip_space
 from .objects import Objects
 from .reader import Window
+from .scan import HEADER
 
 _REBUILD = "only a reader that rebuilds the file by scanning finds it"
 _KEY = (1 << 40) - 1
@@ -95,28 +96,33 @@ def _members_are_listed(layout: Layout, sections: list[Section]) -> None:
 
 def _no_hidden_headers(layout: Layout, win: Window) -> None:
     """Every `obj` after whitespace in the bytes is one of the headers the pass read, or no
-    header (a word in a string, a comment, compressed data). A block whose count of `obj`
-    words is the number of headers starting in it is settled, unless a header's `obj` may lie
-    in another block than its start (one starting near the block's end, or a long one);
-    the others are searched again."""
-    positions = layout.positions
-    starts = [block[0] for block in win.obj_words]
-    spills = {
+    header (a word in a string, a comment, compressed data). Each block read holds as many
+    header `obj` words as headers start in it, give or take a header cut by its end (whose
+    word is counted in the next block); a block whose count is that is settled, the others
+    (and those a long header spans) are searched again."""
+    positions, blocks = layout.positions, win.obj_words
+    starts = [block[0] for block in blocks]
+    expected = [bisect_left(positions, stop) - bisect_left(positions, start) for start, stop, _ in blocks]
+    unsure = {
         index
         for start, word in layout.long_headers
         for index in range(bisect_right(starts, start) - 1, bisect_right(starts, word))
     }
-    for index, (start, end, count) in enumerate(win.obj_words):
-        first, last = bisect_left(positions, start), bisect_left(positions, end)
-        if last > first and positions[last - 1] > end - SHORT_HEADER:
-            spills.update((index, index + 1))
-        if count == last - first and index not in spills:
+    for index, (_, end, _) in enumerate(blocks[:-1]):
+        last = bisect_left(positions, end) - 1
+        if last >= 0 and positions[last] > end - SHORT_HEADER:
+            cut = HEADER.match(win.read_at(positions[last], SHORT_HEADER))
+            if cut is None or positions[last] + cut.end() > end:  # its `obj` ends in the next block
+                expected[index] -= 1
+                expected[index + 1] += 1
+    for index, (start, end, count) in enumerate(blocks):
+        if count == expected[index] and index not in unsure:
             continue
-        for header in win.headers_in(start, end):
-            if not _listed(positions, header):
+        for found in win.headers_in(start, end):
+            if not _listed(positions, found):
                 raise unsafe(
                     "pdf_ambiguous",
-                    f"The PDF has an object header inside other data at offset {header} (stream data, a string or "
+                    f"The PDF has an object header inside other data at offset {found} (stream data, a string or "
                     f"a comment): {_REBUILD}",
                 )
 

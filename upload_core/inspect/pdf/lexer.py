@@ -23,7 +23,7 @@ from ..base import unsafe
 WS = rb"\x00\t\n\x0c\r "
 DELIMS = rb"()<>\[\]{}/%"
 _REGULAR = rb"[^" + WS + rb"\x0b" + DELIMS + rb"]"
-_END = rb"(?!" + _REGULAR + rb")"  # the token ends here (a delimiter, whitespace or the end)
+END = rb"(?!" + _REGULAR + rb")"  # the token ends here (a delimiter, whitespace or the end)
 _SKIP = rb"(?:[" + WS + rb"]++|%[^\r\n]*+)*+"
 
 TOKEN = re.compile(
@@ -32,7 +32,7 @@ TOKEN = re.compile(
     + _REGULAR
     + rb"*+)"  # 1 name
     + rb"|([+-]?(?:\d++(?:\.\d*+)?|\.\d++))"
-    + _END  # 2 number
+    + END  # 2 number
     + rb"|(<<|\[)"  # 3 open
     + rb"|(>>|\])"  # 4 close
     + rb"|<([0-9A-Fa-f"
@@ -44,7 +44,7 @@ TOKEN = re.compile(
     + rb"++)"  # 7 keyword
     + rb")"
 )
-_REF_TAIL = re.compile(rb"[" + WS + rb"]++(\d++)[" + WS + rb"]++R" + _END)
+_REF_TAIL = re.compile(rb"[" + WS + rb"]++(\d++)[" + WS + rb"]++R" + END)
 SKIP = re.compile(_SKIP)
 _SIMPLE_STRING = re.compile(rb"\((?:[^()\\]++|\\.)*+\)", re.S)
 _PAREN = re.compile(rb"[()\\]")
@@ -52,7 +52,7 @@ _BAD_ESCAPE = re.compile(rb"#(?![0-9A-Fa-f]{2})")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # The end of an object's text: `endobj`, or `stream` after its dictionary; strings and
 # comments are stepped over, since either may hold those words.
-_BODY_EVENT = re.compile(rb"[(%]|(?<![^" + WS + rb">\])])(endobj|stream)" + _END)
+_BODY_EVENT = re.compile(rb"[(%]|(?<![^" + WS + rb">\])])(endobj|stream)" + END)
 _EOL = re.compile(rb"[\r\n]")
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from ..base import unsafe
 from . import objstm
-from .lexer import WS, object_end, parse_value
-from .scan import _HEADER, _T, Scan
+from .lexer import END, WS, object_end, parse_value
+from .scan import HEADER, Scan
 
-_LENGTH = re.compile(rb"/Length[" + WS + rb"]++(\d++)" + _T)
+_LENGTH = re.compile(rb"/Length[" + WS + rb"]++(\d++)" + END)
 _INDEXED_AFTER = 8  # lookups by scanning the arrays before an index is built
 
 
@@ -53,7 +53,7 @@ class Objects:
         and how it ends."""
         limits = self.scan.limits
         head = self.win.read_at(pos, limits.max_object_text)
-        header = _HEADER.match(head)
+        header = HEADER.match(head)
         found = object_end(head, header.end(), len(head), limits.max_string_bytes) if header else None
         if header is None or found is None:
             raise unsafe("malformed", f"The object at offset {pos} cannot be read again")

@@ -30,7 +30,7 @@ from .streams import decode
 _R = rb"[^" + WS + rb"\x0b()<>\[\]{}/%]"  # a regular character: a token goes on
 _T = rb"(?!" + _R + rb")"  # the token ends here
 _S = rb"[" + WS + rb"]"
-_HEADER = re.compile(rb"(\d{1,10})" + _S + rb"++(\d{1,5})" + _S + rb"++obj" + _T)
+HEADER = re.compile(rb"(\d{1,10})" + _S + rb"++(\d{1,5})" + _S + rb"++obj" + _T)
 # A whole plain object: its body steps over simple strings and comments and stops at no
 # `stream` or `endobj` keyword but its own end; then whitespace and comments (not %%EOF).
 _PLAIN_OBJECT = (
@@ -75,7 +75,7 @@ class Scan:
                 if pos >= win.size:
                     break
             at = pos - win.base
-            header = _HEADER.match(win.buf, at)
+            header = HEADER.match(win.buf, at)
             if header is not None:
                 pos = self._object(pos, header)
             else:
@@ -156,7 +156,7 @@ class Scan:
 
     def _watched(self, at: int, where: str) -> None:
         buf = self.win.buf
-        header = _HEADER.match(buf, at)
+        header = HEADER.match(buf, at)
         assert header is not None
         found = object_end(buf, header.end(), len(buf), self.limits.max_string_bytes)
         assert found is not None
