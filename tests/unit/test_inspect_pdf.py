@@ -246,9 +246,24 @@ def test_each_limit_refuses_an_honest_file_made_to_exceed_it(monkeypatch, limits
 
 # --- honest files -----------------------------------------------------------------------------
 
+
+def qpdf_saved(decoded: bool = False, **options) -> bytes:
+    """The report saved again by qpdf; `decoded`: its Flate streams written uncompressed."""
+    import pikepdf
+
+    if decoded:
+        options.update(compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.generalized)
+    out = io.BytesIO()
+    pikepdf.open(io.BytesIO(corpus.fpdf_document(2, seed=5))).save(out, **options)
+    return out.getvalue()
+
+
 HONEST = [case for case in corpus.honest() if case[0].endswith(".pdf")] + [
     ("ghostscript-like.pdf", hostile_pdf.indirect_length),  # a /Length given as a later object
     ("word-like.pdf", hostile_pdf.hybrid),  # a hybrid-reference file: a table and an /XRefStm
+    # qpdf's QDF form (comments between objects, streams uncompressed) and plain uncompressed streams
+    ("qdf.pdf", lambda: qpdf_saved(qdf=True)),
+    ("uncompressed.pdf", lambda: qpdf_saved(decoded=True)),
 ]
 
 
@@ -269,6 +284,7 @@ def test_the_honest_pdfs_cover_every_shape_a_writer_makes():
     assert b"/Outlines" in data["manual.pdf"] and b"/URI" in data["manual.pdf"]
     assert b"/AcroForm" in data["form.pdf"] and b"/Next" in data["form.pdf"]
     assert data["edited.pdf"].count(b"%%EOF") == 2 and data["revised.pdf"].count(b"%%EOF") == 2
+    assert b"%QDF-1.0" in data["qdf.pdf"] and b"FlateDecode" not in data["uncompressed.pdf"]
 
 
 def test_the_pdf_inspector_is_loaded_only_when_a_pdf_arrives():
