@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
-.PHONY: bench-office bench-real clamav-deps checkov newcomer-smoke
+.PHONY: bench-office bench-pdf bench-real clamav-deps checkov newcomer-smoke
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -139,6 +139,11 @@ bench: $(STAMP)
 ## a pikepdf walk; rewrites upload_core/measured_rates.py (the time budget's rates) and prints the budget
 bench-real: $(STAMP)
 	$(BIN)/python bench/bench_real.py --write
+
+## make bench-pdf: PDF inspection on Debian's PDF manuals (fetched into ~/.cache/upload-service once) against
+## a pikepdf (qpdf) walk: CPU seconds, ratio, peak RSS; import cost and installed size; hostile files refused
+bench-pdf: $(STAMP)
+	$(BIN)/python bench/bench_pdf.py
 
 ## make bench-office: CPU time and peak RSS of Office inspection, main against the working tree, honest and hostile files
 bench-office: $(STAMP)

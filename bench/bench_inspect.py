@@ -45,8 +45,6 @@ kind, path = sys.argv[1], sys.argv[2]
 t = time.perf_counter()
 from upload_core.inspect.base import Limits
 from upload_core.inspect import images, pdf
-if kind == 'pdf':
-    import pypdf  # the inspector imports it on first use; count it as import, not inspection
 imported = time.perf_counter() - t
 inspector = {'jpeg': images.inspect_jpeg, 'png': images.inspect_png, 'gif': images.inspect_gif,
              'pdf': pdf.inspect_pdf}[kind]

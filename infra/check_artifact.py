@@ -153,7 +153,7 @@ def main(zip_path: str) -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.support import samples
 
-        # The PDF proves pypdf is packaged: inspect/pdf.py imports it on the first PDF.
+        # The PDF proves the PDF inspector (inspect/pdf/, pure Python) works from the artifact.
         files = {"photo.png": samples.png(), "report.docx": samples.docx(), "paper.pdf": samples.pdf()}
         paths = {}
         for name, data in files.items():

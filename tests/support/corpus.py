@@ -177,6 +177,88 @@ def incremental_pdf() -> bytes:
     return out.getvalue()
 
 
+@cache
+def linearized_pdf() -> bytes:
+    """The report linearized by qpdf ("fast web view": a first-page xref at the start) with its
+    objects compressed into object streams."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(fpdf_document(2, seed=5)))
+    out = io.BytesIO()
+    pdf.save(out, linearize=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+@cache
+def outlined_pdf() -> bytes:
+    """A manual from fpdf2: outlines (bookmarks), internal links between pages, a link out,
+    and an /OpenAction that shows the first page."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    targets = [pdf.add_link() for _ in range(3)]
+    for number, target in enumerate(targets, start=1):
+        pdf.add_page()
+        pdf.start_section(f"Chapter {number}")
+        pdf.set_link(target, page=number)
+        pdf.multi_cell(0, 6, f"Chapter {number}. " + "Text of the manual. " * 40)
+        pdf.cell(0, 8, "Back to chapter 1", link=targets[0], new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 8, "Home page", link="https://example.com/manual", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+@cache
+def form_pdf() -> bytes:
+    """The report with a fill-in form (qpdf): a text field and a checkbox, no scripts, and an
+    /OpenAction that goes to the first page and then, by /Next, to the next one."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, String
+
+    pdf = pikepdf.open(io.BytesIO(fpdf_document(2, seed=6)))
+    page = pdf.pages[0].obj
+    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica))
+    name = Dictionary(
+        Type=Name.Annot, Subtype=Name.Widget, FT=Name.Tx, T=String("name"), V=String("Ada"),
+        Rect=[72, 700, 300, 720], F=4, DA=String("/Helv 10 Tf 0 g"), P=page,
+    )  # fmt: skip
+    agree = Dictionary(
+        Type=Name.Annot, Subtype=Name.Widget, FT=Name.Btn, T=String("agree"), V=Name.Off, AS=Name.Off,
+        Rect=[72, 670, 86, 684], F=4, P=page,
+    )  # fmt: skip
+    fields = [pdf.make_indirect(name), pdf.make_indirect(agree)]
+    page.Annots = pdf.make_indirect(Array(fields))
+    pdf.Root.AcroForm = Dictionary(
+        Fields=Array(fields), DA=String("/Helv 10 Tf 0 g"), DR=Dictionary(Font=Dictionary(Helv=font))
+    )
+    pdf.Root.OpenAction = Dictionary(
+        S=Name.GoTo, D=Array([page, Name.Fit]), Next=Dictionary(S=Name.Named, N=Name.NextPage)
+    )
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@cache
+def appended_revision_pdf() -> bytes:
+    """The pikepdf report with a revision appended by hand, as an editor that saves
+    incrementally writes it: a changed document-information dictionary, its xref section and
+    a trailer chained by /Prev (the original is kept byte for byte before it)."""
+    import re
+
+    data = pikepdf_object_streams()
+    size = int(re.findall(rb"/Size (\d+)", data)[-1])
+    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    root = re.findall(rb"/Root (\d+ \d+ R)", data)[-1]
+    at = len(data)
+    info = b"%d 0 obj\n<< /Title (Quarterly report, revised) /ModDate (D:20260101120000Z) >>\nendobj\n" % size
+    xref = at + len(info)
+    tail = b"xref\n%d 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root %s /Info %d 0 R /Prev %d >>\n" % (
+        size, at, size + 1, root, size, prev,
+    )  # fmt: skip
+    return data + info + tail + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
 def _sizes(count: int, low: int, high: int) -> list[int]:
     """`count` sizes spread from low to high on a log scale."""
     return [int(low * (high / low) ** (i / (count - 1))) for i in range(count)]
@@ -198,6 +280,10 @@ def honest() -> list[tuple[str, Callable[[], bytes]]]:
         ("scan.pdf", pillow_pdf),
         ("compact.pdf", pikepdf_object_streams),
         ("revised.pdf", incremental_pdf),
+        ("web.pdf", linearized_pdf),
+        ("manual.pdf", outlined_pdf),
+        ("form.pdf", form_pdf),
+        ("edited.pdf", appended_revision_pdf),
     ]
     return cases
 

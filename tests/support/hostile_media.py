@@ -308,7 +308,8 @@ def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
         ("bomb.pdf", pdf_object_stream_bomb, "pdf_limits"),
         # PDF structure
         ("jar.pdf", pdf_with_zip_appended, "trailing_data"),
-        ("page.pdf", lambda: b"%PDF-1.7\n" + HTML_PAGE * 40, "trailing_data"),
+        # no %%EOF at all: said as such (malformed), not as bytes after an end marker
+        ("page.pdf", lambda: b"%PDF-1.7\n" + HTML_PAGE * 40, "malformed"),
         ("page2.pdf", html_with_pdf_header_at_100, "leading_data"),
         # images: dimensions
         ("huge.png", png_65535_square, "image_dimensions"),

@@ -45,7 +45,7 @@ _WARM: dict[str, tuple[str, ...]] = {
     "jpg": ("upload_core.inspect.images", "upload_core.inspect.markup"),
     "jpeg": ("upload_core.inspect.images", "upload_core.inspect.markup"),
     "gif": ("upload_core.inspect.images", "upload_core.inspect.markup"),
-    "pdf": ("upload_core.inspect.pdf", "pypdf", "pypdf.generic", "pypdf._configuration"),
+    "pdf": ("upload_core.inspect.pdf",),
     "docx": ("upload_core.inspect.ooxml",),
     "xlsx": ("upload_core.inspect.ooxml",),
     "pptx": ("upload_core.inspect.ooxml",),
