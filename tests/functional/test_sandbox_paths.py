@@ -4,8 +4,9 @@ unsafe_content / too_complex within the function's ceilings, nothing stored or s
 the function's own process stays small (the child's memory is never the parent's).
 
 The hostile files are tests/support/exhaustion.py's (issue 17 and 18's descriptions). When an
-inspector learns to bound one of them itself (the PDF parser rewrite bounds array elements in
-total), its refusal becomes that inspector's own `found` code: move the case to its table."""
+inspector learns to bound one of them itself (the PDF reader now refuses the nested-array and
+huge-string files with `pdf_limits`), its refusal becomes that inspector's own `found` code
+and the case moves to its table; what stays here is built inside every inspector limit."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ TIGHT_API = {"API_TIMEOUT_SECONDS": "12", **INLINE_1MIB}
 TIGHT_VALIDATOR = {"VALIDATE_TIMEOUT_SECONDS": "40", **INLINE_1MIB}
 # The API's memory ceiling at 256 MB is 96 MB: reached in a fraction of a second of CPU.
 SMALL_API = {"API_MEMORY_MB": "256", **INLINE_1MIB}
+# The validator's memory ceiling at 160 MB (its footprint plus the least an inspection gets): 64 MB.
+SMALL_VALIDATOR = {"VALIDATE_MEMORY_MB": "160", **INLINE_1MIB}
 TIME = ("cpu", "time")
 
 
@@ -67,10 +70,11 @@ def presigned(handler, s3, name: str, data: bytes) -> tuple[str, dict]:
 CASES = [
     # (name, builder (evaluated in the container), path, settings, how it may end); the
     # validator's at its deployed size
-    ("refman.pdf", "exhaustion.pdf_huge_string", "validator", {}, ("memory",)),  # 1,335 MB in-process
-    ("arrays.pdf", "exhaustion.pdf_nested_arrays", "validator", {}, ("memory",)),  # 420 MB in-process
-    ("refman.pdf", "exhaustion.pdf_huge_string", "inline", SMALL_API, ("memory",)),
-    ("arrays.pdf", "exhaustion.pdf_nested_arrays", "inline", TIGHT_API, TIME),  # 18 s of CPU in-process
+    # A PDF inside every limit of the PDF reader: ~140 MB, ~8 s of CPU in-process.
+    ("dest.pdf", "exhaustion.pdf_destination_flood", "validator", SMALL_VALIDATOR, ("memory",)),
+    # Inline at the default 4 MiB limit (the API decides a 4 MiB PDF in time at 256 MB).
+    ("dest.pdf", "exhaustion.pdf_destination_flood", "inline", {"API_MEMORY_MB": "256"}, ("memory",)),
+    ("dest.pdf", "exhaustion.pdf_destination_flood", "inline", {"API_TIMEOUT_SECONDS": "12"}, TIME),
     ("flood.png", "lambda: exhaustion.png_text_flood(100)", "inline", TIGHT_API, TIME),  # 25 s of CPU
     ("flood.png", "lambda: exhaustion.png_text_flood(100)", "validator", TIGHT_VALIDATOR, ("cpu",)),
 ]

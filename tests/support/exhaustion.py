@@ -7,6 +7,12 @@ Peak memory and CPU of today's in-process inspection, measured on the developmen
 - `pdf_nested_arrays()`: 9 KB; an object stream inflating to 48 arrays of 90,000 empty arrays
   each (pypdf bounds elements per array, not in total): 420 MB, 18 s of CPU, accepted.
 - `pdf_huge_string()`: 59 KB; an object stream holding one 60 MB string: 1,335 MB, 18 s.
+  (Both PDFs are now refused by the PDF reader's own limits, `pdf_limits`, in well under a
+  second: tests/unit/test_inspect_pdf.py holds that.)
+- `pdf_destination_flood()`: 3.8 MB; within every limit of the PDF reader (2 million tree
+  elements), an /OpenAction destination of 1.9 million empty arrays, which the reader builds
+  as a tree to judge what runs on open: ~140 MB and ~8 s of CPU in-process, accepted (an
+  honest file as slow per byte would be decided in time; this one needs the ceilings).
 - `docx_field_text()`: 1.75 MB; one field's instrText of 250 MB (the cap counts field pieces,
   not characters), beside a 1.5 MB photo that keeps the whole file under the 200:1 zip ratio:
   768 MB, 24 s of CPU, accepted.
@@ -57,6 +63,27 @@ def pdf_with_object_stream(payload: bytes) -> bytes:
 @cache
 def pdf_nested_arrays(outer: int = 48, inner: int = 90_000) -> bytes:
     return pdf_with_object_stream(b"[" + (b"[" + b"[]" * inner + b"]") * outer + b"]")
+
+
+@cache
+def pdf_destination_flood(elements: int = 1_900_000) -> bytes:
+    """A classic-xref PDF whose /OpenAction is an explicit destination padded with `elements`
+    empty arrays: every count stays inside the reader's limits, the tree does not."""
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        4: b"[3 0 R /Fit " + b"[]" * elements + b"]",
+    }
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = {}
+    for number, body in objects.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % offsets[n] for n in sorted(offsets))
+    out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
 
 
 @cache
