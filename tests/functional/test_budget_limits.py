@@ -31,13 +31,13 @@ def test_more_memory_for_the_validator_buys_larger_pdfs(make_app, bucket):
 
 
 def test_inline_a_pdf_past_what_the_api_decides_in_time_is_sent_presigned_instead(make_app, bucket, s3):
-    """At 256 MB (0.145 of a vCPU) the API decides a dense PDF of ~2 MB within its 29 s: a
-    larger one is 413 too_large_for_inline with the PDF's limit (the CLI then presigns),
-    while a photo of the same size is taken inline."""
+    """An API of 256 MB (0.145 of a vCPU) with a 5 s timeout decides a PDF as dense as the densest
+    real manual only up to ~3.5 MB: a larger one is 413 too_large_for_inline with the PDF's limit
+    (the CLI then presigns), while a photo of the same size is taken inline."""
     from tests.support import hostile_media
     from tests.support.helpers import keys
 
-    app = make_app(API_MEMORY_MB="256")
+    app = make_app(API_MEMORY_MB="256", API_TIMEOUT_SECONDS="5", ALLOWED_EXTENSIONS="png,jpg,pdf")
     config = app.extensions["upload_config"]
     limit = config.inline_max_for("pdf")
     assert config.inline_max_for("png") == config.inline_max_bytes > limit + 64 * 1024
