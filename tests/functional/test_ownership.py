@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, caller, import_handler, keys, load_event
+from tests.support.helpers import BUCKET, ISSUER, caller, import_handler, keys, load_event, owner_of
 
 ALICE, BOB = "alice-sub", "bob-sub"
 
@@ -171,7 +171,11 @@ def test_through_the_lambda_handler_the_event_claims_decide(jwt_env, bucket):
     event = load_event("api_v2_healthz.json")
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/uploads"
     assert handler.api(event, None)["statusCode"] == 401
+    # Claims without an issuer are no caller: a `sub` is someone only within its issuer.
     event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": ALICE}, "scopes": None}}
+    assert handler.api(event, None)["statusCode"] == 401
+    claims = {"sub": ALICE, "iss": ISSUER}
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
     answer = handler.api(event, None)
     assert answer["statusCode"] == 200, answer["body"]
 
@@ -179,7 +183,7 @@ def test_through_the_lambda_handler_the_event_claims_decide(jwt_env, bucket):
 def test_the_validator_keeps_the_owner(client, s3, store, config):
     upload = presigned(client, size=len(samples.png()))
     assert land_and_validate(s3, store, config, upload["id"], samples.png())["accepted"] == 1
-    assert store.get_record(upload["id"]).owner == ALICE
+    assert store.get_record(upload["id"]).owner == owner_of(ALICE)
     assert as_(client, BOB).get(f"/uploads/{upload['id']}").status_code == 404
     assert as_(client, ALICE).get(f"/uploads/{upload['id']}").get_json()["status"] == "accepted"
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, caller, keys, load_event
+from tests.support.helpers import BUCKET, caller, keys, load_event, owner_of
 
 ALICE, BOB = "alice-sub", "bob-sub"
 HOUR, DAY = 3600, 86400
@@ -151,5 +151,5 @@ def test_twenty_parallel_creates_against_a_quota_of_five(env, live):
     listed = env_app.test_client().get("/uploads", environ_base=caller(ALICE)).get_json()["uploads"]
     assert len(listed) == 5
     store = env_app.extensions["upload_store"]
-    usage, _ = store.owners.read_usage(ALICE)
+    usage, _ = store.owners.read_usage(owner_of(ALICE))
     assert len(usage["pending"]) == 5

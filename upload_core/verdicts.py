@@ -1,0 +1,28 @@
+"""Every verdict on a file's bytes, in one place, for both paths (inline and the validator).
+
+Today two verdicts, both synchronous: the structure inspection (inspect/, through
+`inspect_content`, this module's one call of it, so a sandbox around it is swapped in
+here) and the malware scan by clamd when CLAMD_ADDRESS is set. An asynchronous verdict
+(GuardDuty Malware Protection, whose result arrives in its own event) sits beside them:
+the decision (decision.py) records this module's verdict and waits for the other one, for
+the same bytes, before it writes anything served.
+"""
+
+from __future__ import annotations
+
+from .config import Config
+from .inspect.base import Inspected
+from .inspect.rules import Sample, inspect_content
+from .malware import scan
+
+
+def judge(name: str, sample: Sample, config: Config, declared_size: int | None = None) -> Inspected:
+    """The structure inspection, then the malware scan of the same bytes. Returns what to
+    serve ([0, end) as `mime`); raises UploadError when refused, ScannerUnavailable (not an
+    UploadError) when clamd gave no verdict. `sample.source` must hold the whole file."""
+    if sample.source is None:
+        raise ValueError("judge reads the whole file: Sample.source is required")
+    inspected = inspect_content(name, sample, config, declared_size=declared_size)
+    sample.source.seek(0)
+    scan(config, sample.source, sample.size)
+    return inspected
