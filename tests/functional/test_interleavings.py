@@ -149,8 +149,9 @@ class World:
     def keys(self, prefix: str) -> list[str]:
         return sorted(k for k in list(self._objects().keys()) if k.startswith(prefix))
 
-    def body(self, key: str) -> bytes:
-        return self._objects()[key].value
+    def body(self, key: str) -> bytes | None:
+        stored = self._objects().get(key)
+        return stored.value if stored is not None else None
 
     def usage(self) -> dict:
         import json
@@ -189,6 +190,7 @@ class World:
                 continue
             if record.status == Status.ACCEPTED:
                 served = self.body(record.served_key)
+                assert served is not None, f"{upload_id} is accepted and its object is missing after {trace}"
                 assert served in self.honest[upload_id], f"{upload_id} serves other bytes after {trace}"
                 assert len(served) == record.size
                 assert record.checksum["value"] == base64.b64encode(hashlib.sha256(served).digest()).decode()

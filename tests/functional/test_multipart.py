@@ -245,6 +245,19 @@ def test_signing_parts_outside_the_plan_is_invalid_request(live_client, payload)
     assert response.get_json()["error"]["code"] == "invalid_request"
 
 
+@pytest.mark.parametrize("key", ["²", "①", "٣", "１", "1.0", " 1", "-1", "0", "10001", "99999999999999999999999"])
+def test_a_checksum_keyed_by_anything_but_a_part_number_is_invalid_request(live_client, key):
+    """JSON object keys are strings: only ASCII digits name a part (int() takes '٣' as 3
+    and '²' passes str.isdigit() and then fails int(): a 500 before)."""
+    body = start(live_client, png_of(12), checksum_algorithm="SHA256")
+    digest = sha256_b64(b"x")
+    response = live_client.post(
+        f"/uploads/{body['id']}/parts", json={"part_numbers": [1], "checksums_sha256": {"1": digest, key: digest}}
+    )
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["code"] == "invalid_request"
+
+
 @pytest.mark.parametrize("payload", [{}, {"parts": "x"}, {"parts": [{"part_number": 1}]}, {"parts": [{"etag": "x"}]}])
 def test_a_malformed_completion_is_invalid_request(live_client, payload):
     body = start(live_client, png_of(12))
