@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
-.PHONY: bench-office clamav-deps checkov
+.PHONY: bench-office bench-promote clamav-deps checkov
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -131,6 +131,10 @@ bench: $(STAMP)
 ## make bench-office: peak RSS and MB/s of Office inspection, before (zipfile) and after (zipscan)
 bench-office: $(STAMP)
 	$(BIN)/python bench/bench_office.py
+
+## make bench-promote: writing the served object from the spool vs the old copy in S3 (1 MiB, 100 MiB, 1 GiB, 5 GiB)
+bench-promote: $(STAMP)
+	$(BIN)/python bench/bench_promote.py
 
 ## make bench-large: CLI vs boto3 upload_file for a 1 GiB file, its peak RSS, bytes through handler.api
 bench-large: $(STAMP)

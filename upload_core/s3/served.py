@@ -42,8 +42,8 @@ from .limits import MAX_PARTS, MiB
 log = logging.getLogger(__name__)
 
 SINGLE_PUT_MAX_BYTES = 16 * MiB
-PART_BYTES = 16 * MiB
-PARTS_IN_FLIGHT = 3
+PART_BYTES = 8 * MiB
+PARTS_IN_FLIGHT = 4
 HASH_CHUNK_BYTES = 1 * MiB
 
 
