@@ -3,9 +3,11 @@
 Today two verdicts, both synchronous: the structure inspection (inspect/, through
 `inspect_content`, this module's one call of it, so a sandbox around it is swapped in
 here) and the malware scan by clamd when CLAMD_ADDRESS is set. An asynchronous verdict
-(GuardDuty Malware Protection, whose result arrives in its own event) sits beside them:
-the decision (decision.py) records this module's verdict and waits for the other one, for
-the same bytes, before it writes anything served.
+(GuardDuty Malware Protection, issue 21, whose result arrives in an event of its own) belongs
+beside them: step 3 of the decision (decision.py) then records this module's verdict and
+stops (with the SHA-256 of the bytes it judged), and the decision goes on from step 4 once
+the other verdict is in for those same bytes: what it then writes is re-read and must hash
+to that SHA-256, so nothing is served that both verdicts did not see.
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ KB = 1000
 OWNER = owner_of("alice")
 ACCOUNT = "123456789012"
 _buckets = itertools.count()
-_recorders: dict[int, Recorder] = {}
 # Steps of the decision that touch nothing another actor sees: the verdicts read the run's
 # own spool, and no event bus is set. The scheduler does not stop there.
 QUIET = frozenset({"verdicts", "publish"})
@@ -234,10 +233,11 @@ def world(s3, **settings) -> World:
     config = Config(bucket=bucket, auth_mode="jwt", **settings)
     store = S3Store(config, client_factory=lambda: s3)
     store.owners.clock = lambda: 1_800_000_000.0
-    if id(s3) not in _recorders:  # what each step touches, for the scheduler (once per client)
-        _recorders[id(s3)] = Recorder()
-        _recorders[id(s3)].watch(s3)
-    return World(s3=s3, config=config, store=store, recorder=_recorders[id(s3)])
+    recorder = getattr(s3, "interleave_recorder", None)
+    if recorder is None:  # what each step touches, for the scheduler (once per client)
+        recorder = s3.interleave_recorder = Recorder()
+        recorder.watch(s3)
+    return World(s3=s3, config=config, store=store, recorder=recorder)
 
 
 def presigned(w: World, name: str, data: bytes) -> str:
