@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
-.PHONY: bench-office bench-pdf bench-real clamav-deps checkov newcomer-smoke
+.PHONY: bench-office bench-pdf bench-promote bench-real clamav-deps checkov newcomer-smoke
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -148,6 +148,10 @@ bench-pdf: $(STAMP)
 ## make bench-office: CPU time and peak RSS of Office inspection, main against the working tree, honest and hostile files
 bench-office: $(STAMP)
 	$(BIN)/python bench/bench_office.py
+
+## make bench-promote: writing the served object from the spool vs the old copy in S3 (1 MiB, 100 MiB, 1 GiB, 5 GiB)
+bench-promote: $(STAMP)
+	$(BIN)/python bench/bench_promote.py
 
 ## make bench-large: CLI vs boto3 upload_file for a 1 GiB file, its peak RSS, bytes through handler.api
 bench-large: $(STAMP)

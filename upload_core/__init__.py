@@ -7,9 +7,12 @@ validator never loads Flask, and the app is built by upload_core.http.create_app
     upload.py     the upload record, its statuses and methods
     inspect/      pure rules and inspection: names, sizes, types, content (no I/O)
     s3/           the S3 layer: the store, S3 event records, owners' objects, S3's limits
-    flows/        one Flask-free function per operation: inline, presign, multipart, quota
+    flows/        one Flask-free function per operation: inline, presign, multipart, deletion, quota
     http/         the Flask app: routes, identity, errors as JSON, CORS, the page, the gateway adapter
-    validator.py  S3 event -> decision (accepted or rejected); imports no Flask
+    validator.py  S3 event -> one decision per record; imports no Flask
+    decision.py   the decision on one upload, as one sequence, and why no interleaving breaks it
+    verdicts.py   every verdict on a file's bytes (inspection, malware scan) in one place
+    steps.py      the pause hook the sequences that race call before each step
     malware.py    the optional clamd scan (CLAMD_ADDRESS); clamd.py speaks its protocol
     notify.py     decision events on EventBridge (API.md "Events"), client made on first use
     telemetry/    JSON logs, EMF metrics, optional tracer around both entry points (Powertools)

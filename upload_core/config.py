@@ -79,9 +79,14 @@ class Config:
     # Who may do what (API.md): "none" (the upload id is the capability) or "jwt" (API
     # Gateway's JWT authorizer verified a token; its `sub` owns what it creates).
     auth_mode: str = "none"
-    # Per-owner quotas (jwt mode only); None: no quota.
+    # Per-owner quotas (jwt mode only); None: no quota. QUOTA_PENDING_BYTES bounds an owner's
+    # bytes waiting for the validator (its work in flight), so one owner cannot hold it.
     quota_bytes: int | None = None
     quota_pending: int | None = None
+    quota_pending_bytes: int | None = None
+    # The API's public URL (scheme, host, stage path): absolute links the API hands out are
+    # built from it, never from the request's Host header. None: links are paths.
+    api_base_url: str | None = None
     owners_prefix: str = "owners/"
     # Decision events (API.md "Events"): none are sent when no bus is named.
     event_bus_name: str | None = None
@@ -140,7 +145,12 @@ class Config:
 
         if self.auth_mode not in AUTH_MODES:
             raise ConfigError("AUTH_MODE", f"{self.auth_mode!r} is not one of {', '.join(AUTH_MODES)}")
-        for name, value in (("QUOTA_BYTES", self.quota_bytes), ("QUOTA_PENDING", self.quota_pending)):
+        quotas = (
+            ("QUOTA_BYTES", self.quota_bytes),
+            ("QUOTA_PENDING", self.quota_pending),
+            ("QUOTA_PENDING_BYTES", self.quota_pending_bytes),
+        )
+        for name, value in quotas:
             if value is not None and value < 1:
                 raise ConfigError(name, "must be a positive whole number, or unset for no quota")
         if not 1 <= self.validate_timeout_seconds <= 900:
@@ -167,6 +177,10 @@ class Config:
                     f"{function.footprint_mb} MB plus at least {MIN_INSPECTION_MEMORY_MB} MB for an inspection)",
                 )
         self._check_budget()
+        if self.api_base_url is not None and not _is_base_url(self.api_base_url):
+            raise ConfigError(
+                "API_BASE_URL", f"{self.api_base_url!r} is not an http(s) URL without query or fragment (no trailing /)"
+            )
         if self.clamd_address is not None:
             host, _, port = self.clamd_address.rpartition(":")
             if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -252,6 +266,8 @@ class Config:
             auth_mode=env.get("AUTH_MODE", "").strip().lower() or cls.auth_mode,
             quota_bytes=_optional_int(env, "QUOTA_BYTES"),
             quota_pending=_optional_int(env, "QUOTA_PENDING"),
+            quota_pending_bytes=_optional_int(env, "QUOTA_PENDING_BYTES"),
+            api_base_url=env.get("API_BASE_URL", "").strip() or None,
             event_bus_name=env.get("EVENT_BUS_NAME", "").strip() or None,
             metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or cls.metrics_namespace,
             tracing_enabled=_bool(env, "TRACING_ENABLED", cls.tracing_enabled),
@@ -270,6 +286,15 @@ class Config:
     @property
     def allowed_mime_types(self) -> frozenset[str]:
         return frozenset(t for e in self.allowed_extensions for t in KNOWN_TYPES[e].mime_types)
+
+
+def _is_base_url(value: str) -> bool:
+    """https://host[:port][/stage...]: no query, fragment, whitespace or trailing slash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    plain = not (parts.query or parts.fragment or "?" in value or "#" in value or any(c.isspace() for c in value))
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and plain and not value.endswith("/")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

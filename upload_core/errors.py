@@ -44,6 +44,9 @@ CODES: dict[str, Code] = {
     "unsafe_content": Code(422, "the content is dangerous (carries found: what was found)"),
     "malware": Code(422, "the malware scanner (CLAMD_ADDRESS) found a signature (carries signature)"),
     "quota_exceeded": Code(429, "QUOTA_BYTES or QUOTA_PENDING would be passed (carries quota, limit, in_use)"),
+    "validation_backlog": Code(
+        429, "QUOTA_PENDING_BYTES would be passed: wait until pending uploads are decided (carries limit, in_flight)"
+    ),
     "internal_error": Code(500, "a bug; never for bad input"),
     "storage_unavailable": Code(503, "S3 failed; nothing half-written stays behind"),
     "scanner_unavailable": Code(503, "inline: the malware scanner could not be reached; nothing was stored"),
@@ -91,6 +94,22 @@ class QuotaExceeded(UploadError):
 
     def __init__(self, quota: str, limit: int, in_use: int, message: str):
         super().__init__("quota_exceeded", message, quota=quota, limit=limit, in_use=in_use)
+
+
+class ValidationBacklog(UploadError):
+    """The owner's uploads waiting for the validator already hold QUOTA_PENDING_BYTES: one
+    owner must not hold the validator's concurrency. Not a quota of what is kept: wait and retry."""
+
+    status = 429
+
+    def __init__(self, limit: int, in_flight: int):
+        super().__init__(
+            "validation_backlog",
+            f"{in_flight} bytes of your uploads are waiting to be validated, the most allowed at once is {limit}; "
+            "try again once some are decided",
+            limit=limit,
+            in_flight=in_flight,
+        )
 
 
 class Forbidden(UploadError):

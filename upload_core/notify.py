@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import asdict
 from typing import Any, Callable
 
 from .upload import Status, Upload
@@ -30,11 +31,12 @@ class EventNotDelivered(RuntimeError):
 
 
 def event_detail(upload: Upload, served_key: str | None) -> dict[str, Any]:
-    """The upload resource, its owner when the record knows one, and the key of the
-    object the service serves (accepted uploads only: a rejected one has none)."""
+    """The upload resource, its owner when the record knows one ({"iss", "sub"}: a `sub` is
+    someone only within its issuer), and the key of the object the service serves
+    (accepted uploads only: a rejected one has none)."""
     detail = upload.resource("")
     if upload.owner is not None:
-        detail["owner"] = upload.owner
+        detail["owner"] = asdict(upload.owner)
     if served_key is not None:
         detail["key"] = served_key
     return detail

@@ -238,3 +238,38 @@ def test_a_single_upload_key_cannot_be_used_for_multipart(live_client):
     params = live_client.get("/s3/params?filename=a.pdf&type=application/pdf").get_json()
     response = live_client.get(f"/s3/multipart/whatever/1?key={enc(params['fields']['key'])}")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("number", ["²", "①", "٣", "１", "+1", "1e3", "99999999999999999999999"])
+def test_odd_numerals_as_part_numbers_are_400(live_client, issued, number):
+    """Werkzeug's int converter took any script's digits ('٣' signed part 3); '²' and '①'
+    passed str.isdigit() and failed int() (a 500). Only ASCII digits are numbers here."""
+    base, key = f"/s3/multipart/{enc(issued['uploadId'])}", enc(issued["key"])
+    for path in (f"{base}/{enc(number)}?key={key}", f"{base}/batch?key={key}&partNumbers=1,{enc(number)}"):
+        response = live_client.get(path)
+        assert response.status_code == 400, (path, response.get_json())
+        assert response.get_json()["error"]["code"] == "invalid_request"
+
+
+def completed(client, **headers) -> dict:
+    """A Companion multipart upload of one part, completed (with extra request headers)."""
+    created = client.post("/s3/multipart", json={"filename": "p.png", "type": "image/png", "metadata": {}}).get_json()
+    base, key = f"/s3/multipart/{enc(created['uploadId'])}", enc(created["key"])
+    url = client.get(f"{base}/1?key={key}").get_json()["url"]
+    etag = requests.put(url, data=samples.png(), timeout=30).headers["ETag"]
+    done = client.post(f"{base}/complete?key={key}", json={"parts": [{"PartNumber": 1, "ETag": etag}]}, headers=headers)
+    assert done.status_code == 200, done.get_json()
+    return {**done.get_json(), "id": created["key"].removeprefix("incoming/")}
+
+
+def test_location_never_comes_from_the_host_header(live_client):
+    """Any client sets Host; the service must not hand out a URL it did not choose. Without
+    API_BASE_URL, `location` is a path, as every link in this API."""
+    body = completed(live_client, Host="evil.example")
+    assert body["location"] == f"/uploads/{body['id']}"
+
+
+def test_location_is_built_from_api_base_url(make_app, live):
+    app = make_app(API_BASE_URL="https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+    body = completed(app.test_client(), Host="evil.example")
+    assert body["location"] == f"https://abc123.execute-api.eu-west-1.amazonaws.com/prod/uploads/{body['id']}"

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, form_body, import_handler, keys, load_event, v2_post
+from tests.support.helpers import BUCKET, form_body, import_handler, keys, load_event, served_bytes, served_key, v2_post
 
 BUS = "uploads-events"
 
@@ -84,9 +84,9 @@ def test_each_decision_puts_one_event_shaped_as_the_contract_says(handler, clien
         # The detail is the upload resource (what GET /uploads/ID answers), plus the key.
         assert {k: v for k, v in event["detail"].items() if k != "key"} == resource
     assert by_id[good]["detail-type"] == "Upload Accepted"
-    assert by_id[good]["detail"]["key"] == f"files/{good}"
+    assert by_id[good]["detail"]["key"] == served_key(good, samples.png())
     assert by_id[inline_id]["detail-type"] == "Upload Accepted"
-    assert by_id[inline_id]["detail"]["key"] == f"files/{inline_id}"
+    assert by_id[inline_id]["detail"]["key"] == served_key(inline_id, samples.png())
     assert by_id[bad]["detail-type"] == "Upload Rejected"
     assert by_id[bad]["detail"]["status"] == "rejected"
     assert by_id[bad]["detail"]["reason"]["code"] == "unsafe_content"
@@ -118,7 +118,7 @@ def test_when_eventbridge_refuses_the_validator_fails_and_its_retry_delivers(han
     assert summary["skipped"] == 1  # decided already: nothing validated twice
     received = subscriber()
     assert [(e["detail-type"], e["detail"]["id"]) for e in received] == [("Upload Accepted", upload_id)]
-    assert keys(s3) == [f"files/{upload_id}", f"records/{upload_id}.json"]
+    assert keys(s3) == [served_key(upload_id, samples.png()), f"records/{upload_id}.json"]
 
 
 def test_a_missing_bus_fails_the_validator_but_not_an_inline_upload(env, subscriber, bucket, s3, capsys):
@@ -137,7 +137,7 @@ def test_a_missing_bus_fails_the_validator_but_not_an_inline_upload(env, subscri
     answer = handler.api(inline_event("inline.png", samples.png()), None)
     assert answer["statusCode"] == 201
     stored = json.loads(answer["body"])["id"]
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{stored}")["Body"].read() == samples.png()
+    assert served_bytes(s3, stored) == samples.png()
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert [m["EventsNotDelivered"] for m in emf if "EventsNotDelivered" in m] == [[1.0]]
 

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, keys, load_event, v2_post
 from tests.support.helpers import form_body as multipart
+from tests.support.helpers import keys, load_event, served_bytes, v2_post
 
 
 def v1_post(body: bytes, content_type: str):
@@ -28,7 +28,7 @@ def test_binary_bodies_arrive_intact(handler, s3, make_event):
     assert response["statusCode"] == 201
     upload = decoded(response)
     assert upload["status"] == "accepted"
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload['id']}")["Body"].read() == samples.png()
+    assert served_bytes(s3, upload["id"]) == samples.png()
 
 
 def test_links_carry_the_rest_api_stage(handler):

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, keys
+from tests.support.helpers import BUCKET, keys, served_key
 
 
 def form(*files):
@@ -23,8 +23,9 @@ def test_an_inline_upload_is_validated_stored_and_downloadable(client, s3):
     assert upload["created_at"].endswith("Z")
     assert upload["links"] == {"self": f"/uploads/{upload['id']}", "content": f"/uploads/{upload['id']}/content"}
     # The object key is built from the id, never from the client's name.
-    assert keys(s3) == [f"files/{upload['id']}", f"records/{upload['id']}.json"]
-    stored = s3.get_object(Bucket=BUCKET, Key=f"files/{upload['id']}")
+    served = served_key(upload["id"], samples.png())
+    assert keys(s3) == [served, f"records/{upload['id']}.json"]
+    stored = s3.get_object(Bucket=BUCKET, Key=served)
     assert stored["Body"].read() == samples.png()
     assert stored["ContentType"] == "image/png"
 
@@ -32,7 +33,7 @@ def test_an_inline_upload_is_validated_stored_and_downloadable(client, s3):
     download = client.get(upload["links"]["content"])
     assert download.status_code == 303
     location = download.headers["Location"]
-    assert f"/files/{upload['id']}" in location
+    assert f"/{served}?" in location
     assert "response-content-disposition=attachment" in location
     assert "filename%2A%3DUTF-8%27%27%25D0%25BE" in location  # filename*=UTF-8''%D0%BE...
 

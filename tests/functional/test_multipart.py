@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.support import corpus
-from tests.support.helpers import keys
+from tests.support.helpers import keys, served_key
 from tests.support.largefiles import MiB, download, open_multipart_uploads, png_of, put, sha256_b64, validate
 
 pytestmark = pytest.mark.server
@@ -63,7 +63,7 @@ def test_round_trip_parts_complete_validate_download(live_client, live_app, live
     resource = live_client.get(f"/uploads/{body['id']}").get_json()
     assert (resource["status"], resource["size"], resource["content_type"]) == ("accepted", len(data), "image/png")
     assert download(live_client, body["id"]) == data
-    assert keys(live, live_bucket) == [f"files/{body['id']}", f"records/{body['id']}.json"]
+    assert keys(live, live_bucket) == [served_key(body["id"], data), f"records/{body['id']}.json"]
     # Completing again after success is harmless.
     assert complete(live_client, body["id"], etags).status_code == 200
 
@@ -242,6 +242,19 @@ def test_signing_parts_outside_the_plan_is_invalid_request(live_client, payload)
     body = start(live_client, png_of(12))
     response = live_client.post(f"/uploads/{body['id']}/parts", json=payload)
     assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("key", ["²", "①", "٣", "１", "1.0", " 1", "-1", "0", "10001", "99999999999999999999999"])
+def test_a_checksum_keyed_by_anything_but_a_part_number_is_invalid_request(live_client, key):
+    """JSON object keys are strings: only ASCII digits name a part (int() takes '٣' as 3
+    and '²' passes str.isdigit() and then fails int(): a 500 before)."""
+    body = start(live_client, png_of(12), checksum_algorithm="SHA256")
+    digest = sha256_b64(b"x")
+    response = live_client.post(
+        f"/uploads/{body['id']}/parts", json={"part_numbers": [1], "checksums_sha256": {"1": digest, key: digest}}
+    )
+    assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["code"] == "invalid_request"
 
 

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.support import documents, hostile_doc, hostile_office
-from tests.support.helpers import BUCKET, keys, load_event
+from tests.support.helpers import BUCKET, keys, load_event, served_bytes
 
 REPRESENTATIVE = [
     hostile_office.docx_renamed_vba,
@@ -92,7 +92,7 @@ def test_honest_documents_are_accepted_by_both_paths(handler, s3, build):
     s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=data)
     handler.validate(load_event("s3_object_created.json", bucket=BUCKET, key=f"incoming/{upload_id}"), None)
     assert client.get(f"/uploads/{upload_id}").get_json()["status"] == "accepted"
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == data
+    assert served_bytes(s3, upload_id) == data
 
 
 def test_an_s3_failure_while_a_document_is_read_leaves_it_pending_for_the_retry(handler, s3, monkeypatch):

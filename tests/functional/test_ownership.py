@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, caller, import_handler, keys, load_event
+from tests.support.helpers import BUCKET, ISSUER, caller, import_handler, keys, load_event, owner_of
 
 ALICE, BOB = "alice-sub", "bob-sub"
 
@@ -171,7 +171,11 @@ def test_through_the_lambda_handler_the_event_claims_decide(jwt_env, bucket):
     event = load_event("api_v2_healthz.json")
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/uploads"
     assert handler.api(event, None)["statusCode"] == 401
+    # Claims without an issuer are no caller: a `sub` is someone only within its issuer.
     event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": ALICE}, "scopes": None}}
+    assert handler.api(event, None)["statusCode"] == 401
+    claims = {"sub": ALICE, "iss": ISSUER}
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
     answer = handler.api(event, None)
     assert answer["statusCode"] == 200, answer["body"]
 
@@ -179,9 +183,36 @@ def test_through_the_lambda_handler_the_event_claims_decide(jwt_env, bucket):
 def test_the_validator_keeps_the_owner(client, s3, store, config):
     upload = presigned(client, size=len(samples.png()))
     assert land_and_validate(s3, store, config, upload["id"], samples.png())["accepted"] == 1
-    assert store.get_record(upload["id"]).owner == ALICE
+    assert store.get_record(upload["id"]).owner == owner_of(ALICE)
     assert as_(client, BOB).get(f"/uploads/{upload['id']}").status_code == 404
     assert as_(client, ALICE).get(f"/uploads/{upload['id']}").get_json()["status"] == "accepted"
+
+
+def test_the_same_sub_from_another_issuer_is_someone_else(client, s3, store, config):
+    """The owner is the pair (issuer, sub): a token of another issuer with the same `sub`
+    sees nothing of the first one's uploads, lists nothing, and has its own quota."""
+    mine = presigned(client, size=len(samples.png()))["id"]
+    land_and_validate(s3, store, config, mine, samples.png())
+    other = caller(ALICE, iss="https://other-issuer.example")
+    for path in (f"/uploads/{mine}", f"/uploads/{mine}/content"):
+        assert client.get(path, environ_base=other).status_code == 404
+    assert client.delete(f"/uploads/{mine}", environ_base=other).status_code == 404
+    assert client.get("/uploads", environ_base=other).get_json()["uploads"] == []
+    assert [u["id"] for u in as_(client, ALICE).get("/uploads").get_json()["uploads"]] == [mine]
+    assert store.get_record(mine).owner == owner_of(ALICE)
+
+
+def test_records_of_a_bare_sub_written_before_owners_were_pairs_are_nobodys(client, s3, store):
+    """README (Who may do what): the issuer of such a record is unknown, so no caller owns it."""
+    import json
+
+    upload_id = presigned(client)["id"]
+    key = f"records/{upload_id}.json"
+    raw = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    raw["owner"] = ALICE  # as written before
+    s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(raw).encode())
+    assert as_(client, ALICE).get(f"/uploads/{upload_id}").status_code == 404
+    assert store.get_record(upload_id).owner == owner_of(ALICE, iss="")
 
 
 # listing ------------------------------------------------------------------------
@@ -216,9 +247,29 @@ def test_a_deleted_upload_leaves_the_list(client, s3):
     assert not [k for k in keys(s3) if first in k]
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "cursor=../../records", "cursor=zz"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "cursor=../../records",
+        "cursor=zz",
+        # odd numerals: superscript, circled, Arabic-Indic, fullwidth (int() takes the last two)
+        "limit=²",
+        "limit=①",
+        "limit=٣",
+        "limit=１",
+        "limit=+5",
+        "limit=99999999999999999999999",
+        "cursor=٨٢٠٠٠٠٠٠٠٠٠٠٠-abc",
+    ],
+)
 def test_bad_listing_parameters_are_400(client, query):
-    response = as_(client, ALICE).get(f"/uploads?{query}")
+    from urllib.parse import quote
+
+    name, _, value = query.partition("=")
+    response = as_(client, ALICE).get(f"/uploads?{name}={quote(value)}")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_request"
 

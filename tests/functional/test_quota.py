@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from tests.support import samples
-from tests.support.helpers import BUCKET, caller, keys, load_event
+from tests.support.helpers import BUCKET, caller, keys, load_event, owner_of
 
 ALICE, BOB = "alice-sub", "bob-sub"
 HOUR, DAY = 3600, 86400
@@ -151,5 +151,74 @@ def test_twenty_parallel_creates_against_a_quota_of_five(env, live):
     listed = env_app.test_client().get("/uploads", environ_base=caller(ALICE)).get_json()["uploads"]
     assert len(listed) == 5
     store = env_app.extensions["upload_store"]
-    usage, _ = store.owners.read_usage(ALICE)
+    usage, _ = store.owners.read_usage(owner_of(ALICE))
     assert len(usage["pending"]) == 5
+
+
+def test_an_owners_work_in_flight_is_bounded_and_freed_as_uploads_are_decided(make, s3):
+    """QUOTA_PENDING_BYTES: one owner cannot queue more bytes for the validator than this
+    (its reserved concurrency is everyone's). A clear code, not quota_exceeded: wait."""
+    photo = samples.png()
+    client = make(quota_pending_bytes=2 * len(photo) + 10)
+    first = create(client, size=len(photo)).get_json()["id"]
+    assert create(client, size=len(photo)).status_code == 201
+    refused = create(client, size=len(photo))
+    assert refused.status_code == 429
+    error = refused.get_json()["error"]
+    assert (error["code"], error["limit"], error["in_flight"]) == (
+        "validation_backlog",
+        2 * len(photo) + 10,
+        2 * len(photo),
+    )
+    assert create(client, sub=BOB, size=len(photo)).status_code == 201  # per owner
+    assert validate(client, s3, first, photo)["accepted"] == 1  # decided: no longer in flight
+    assert create(client, size=len(photo)).status_code == 201
+
+
+def companion_multipart_with(client, s3, data: bytes) -> tuple[str, str, list[dict]]:
+    """A Companion multipart upload whose one part S3 holds (in-process, as a browser's PUT)."""
+    created = client.post(
+        "/s3/multipart", json={"filename": "scan.jpg", "type": "image/jpeg"}, environ_base=caller(ALICE)
+    ).get_json()
+    key, multipart_id = created["key"], created["uploadId"]
+    etag = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=multipart_id, PartNumber=1, Body=data)["ETag"]
+    return key, multipart_id, [{"PartNumber": 1, "ETag": etag}]
+
+
+@pytest.mark.parametrize(
+    "quotas, code",
+    [({"quota_bytes": 40_000}, "quota_exceeded"), ({"quota_pending_bytes": 40_000}, "validation_backlog")],
+)
+def test_a_companion_multipart_upload_is_charged_when_its_size_is_known_at_completion(make, s3, quotas, code):
+    """The protocol sends no size; the parts tell it at completion. Past a quota the
+    completion is refused (429) before S3 completes anything: nothing lands to validate."""
+    from tests.support import corpus
+
+    client = make(**quotas)
+    key, multipart_id, parts = companion_multipart_with(client, s3, corpus.jpeg(50_000))
+    url = f"/s3/multipart/{multipart_id}/complete?key={key}"
+    refused = client.post(url, json={"parts": parts}, environ_base=caller(ALICE))
+    assert refused.status_code == 429, refused.get_json()
+    assert refused.get_json()["error"]["code"] == code
+    assert [u["Key"] for u in s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])] == [key]
+    assert key not in keys(s3)
+
+
+def test_a_companion_multipart_upload_within_the_quota_counts_from_its_completion(make, s3):
+    from tests.support import corpus
+
+    photo = corpus.jpeg(50_000)
+    client = make(quota_bytes=80_000)
+    key, multipart_id, parts = companion_multipart_with(client, s3, photo)
+    url = f"/s3/multipart/{multipart_id}/complete?key={key}"
+    assert client.post(url, json={"parts": parts}, environ_base=caller(ALICE)).status_code == 200
+    refused(create(client, size=30_001), "bytes", 80_000, 50_000)  # counted before it is validated
+    upload_id = key.removeprefix("incoming/")
+    from upload_core.validator import validate_event
+
+    app = client.application
+    event = load_event("s3_object_created.json", bucket=BUCKET, key=key)
+    assert validate_event(event, app.extensions["upload_store"], app.extensions["upload_config"])["accepted"] == 1
+    assert client.get(f"/uploads/{upload_id}", environ_base=caller(ALICE)).get_json()["size"] == len(photo)
+    refused(create(client, size=30_001), "bytes", 80_000, 50_000)
+    assert create(client, size=30_000).status_code == 201

@@ -11,7 +11,7 @@ import random
 import pytest
 
 from tests.support import corpus
-from tests.support.helpers import BUCKET, keys, load_event, v2_post
+from tests.support.helpers import keys, load_event, served_bytes, v2_post
 
 
 def form(*files):
@@ -32,7 +32,7 @@ def test_noise_photos_up_to_the_inline_limit_are_accepted_intact(client, s3, mak
     assert response.status_code == 201, response.get_json()
     upload = response.get_json()
     assert upload["size"] == len(data)
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload['id']}")["Body"].read() == data
+    assert served_bytes(s3, upload["id"]) == data
 
 
 def test_a_photo_just_under_the_limit_passes_through_the_lambda_handler(handler, s3):
@@ -50,7 +50,7 @@ def test_a_photo_just_under_the_limit_passes_through_the_lambda_handler(handler,
     response = handler.api(v2_post(body, f"multipart/form-data; boundary={boundary}"), None)
     assert response["statusCode"] == 201, response["body"][:300]
     upload = json.loads(response["body"])
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload['id']}")["Body"].read() == data
+    assert served_bytes(s3, upload["id"]) == data
 
 
 def _refused(response, status: int, code: str) -> dict:

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.support import corpus, samples
-from tests.support.helpers import BUCKET, keys, load_event
+from tests.support.helpers import BUCKET, keys, load_event, served_key
 
 
 @pytest.fixture
@@ -33,6 +33,25 @@ def status(client, upload_id):
     return client.get(f"/uploads/{upload_id}").get_json()
 
 
+def at(step, action):
+    """A pause hook (upload_core/steps.py) that runs `action` the first time the decision
+    reaches `step`, then lets it go on."""
+    done = []
+
+    def pause(reached):
+        if reached == step and not done:
+            done.append(reached)
+            action()
+
+    return pause
+
+
+def validate_pausing(handler, key, pause):
+    from upload_core.validator import validate_event
+
+    return validate_event(created(key), handler.store, handler.config, handler.events, pause=pause)
+
+
 def test_an_accepted_object_becomes_downloadable(handler, client, landed, s3):
     upload_id = landed("photo.png", samples.png())
     summary = handler.validate(created(f"incoming/{upload_id}"), None)
@@ -40,8 +59,8 @@ def test_an_accepted_object_becomes_downloadable(handler, client, landed, s3):
     upload = status(client, upload_id)
     assert upload["status"] == "accepted"
     assert upload["content_type"] == "image/png"
-    assert keys(s3) == [f"files/{upload_id}", f"records/{upload_id}.json"]
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == samples.png()
+    assert keys(s3) == [served_key(upload_id, samples.png()), f"records/{upload_id}.json"]
+    assert s3.get_object(Bucket=BUCKET, Key=served_key(upload_id, samples.png()))["Body"].read() == samples.png()
     assert client.get(f"/uploads/{upload_id}/content").status_code == 303
 
 
@@ -98,7 +117,7 @@ def test_repeated_and_late_events_change_nothing(handler, client, landed, s3):
     before = status(client, upload_id)
     assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
     assert status(client, upload_id) == before
-    assert keys(s3) == [f"files/{upload_id}", f"records/{upload_id}.json"]
+    assert keys(s3) == [served_key(upload_id, samples.png()), f"records/{upload_id}.json"]
 
 
 def test_bytes_sent_again_after_a_decision_are_dropped_unserved(handler, client, landed, s3):
@@ -106,8 +125,7 @@ def test_bytes_sent_again_after_a_decision_are_dropped_unserved(handler, client,
     handler.validate(created(f"incoming/{upload_id}"), None)
     s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=samples.SCRIPT)
     assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == samples.png()
-    assert f"incoming/{upload_id}" not in keys(s3)
+    assert keys(s3) == [served_key(upload_id, samples.png()), f"records/{upload_id}.json"]
 
 
 def test_a_missing_object_is_skipped(handler, client):
@@ -163,7 +181,7 @@ def test_one_failing_record_does_not_lose_the_others(handler, client, landed, mo
     assert [status(client, i)["status"] for i in (good, flaky, bad)] == ["accepted", "accepted", "rejected"]
 
 
-def test_a_crash_after_the_copy_is_completed_by_the_retry(handler, client, landed, s3, monkeypatch):
+def test_a_crash_after_the_served_bytes_are_written_is_completed_by_the_retry(handler, client, landed, s3, monkeypatch):
     from upload_core.errors import StorageUnavailable
     from upload_core.validator import ValidationIncomplete
 
@@ -173,31 +191,35 @@ def test_a_crash_after_the_copy_is_completed_by_the_retry(handler, client, lande
     monkeypatch.setattr(store, "put_record", lambda upload, **_: (_ for _ in ()).throw(StorageUnavailable()))
     with pytest.raises(ValidationIncomplete):
         handler.validate(created(f"incoming/{upload_id}"), None)
-    # The copy exists, but the record says pending: nothing is served.
-    assert f"files/{upload_id}" in keys(s3)
+    # The served object exists, but the record says pending: nothing is served.
+    assert served_key(upload_id, samples.png()) in keys(s3)
     assert client.get(f"/uploads/{upload_id}/content").status_code == 409
     monkeypatch.setattr(store, "put_record", real)
     assert handler.validate(created(f"incoming/{upload_id}"), None)["accepted"] == 1
     assert client.get(f"/uploads/{upload_id}/content").status_code == 303
+    assert keys(s3) == [served_key(upload_id, samples.png()), f"records/{upload_id}.json"]
 
 
-def test_an_object_overwritten_while_validated_is_left_to_its_own_event(handler, client, landed, s3, monkeypatch):
-    """The copy is pinned to the validated ETag: bytes swapped in meanwhile are never promoted."""
+def test_an_object_replaced_while_validated_is_not_what_gets_served(handler, client, landed, s3):
+    """Bytes sent again to the URL after the validator read the object (here while it
+    inspects) never reach the served object: it is written from what was inspected. The
+    replacement's own event then finds the upload decided and drops it."""
     upload_id = landed("a.png", samples.png())
-    store = handler.store
-    real = store.download_incoming
 
-    def read_then_swap(uid, into):
-        result = real(uid, into)
-        s3.put_object(Bucket=BUCKET, Key=f"incoming/{uid}", Body=samples.png() + b"<script>")
-        return result
+    def replace():
+        s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=samples.png() + b"<script>")
 
-    monkeypatch.setattr(store, "download_incoming", read_then_swap)
-    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
-    assert f"files/{upload_id}" not in keys(s3)
-    monkeypatch.setattr(store, "download_incoming", real)
-    handler.validate(created(f"incoming/{upload_id}"), None)  # the swapped object's own event
-    assert status(client, upload_id)["status"] == "rejected"
+    assert validate_pausing(handler, f"incoming/{upload_id}", at("verdicts", replace))["accepted"] == 1
+    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1  # the replacement's event
+    assert keys(s3) == [served_key(upload_id, samples.png()), f"records/{upload_id}.json"]
+    assert status(client, upload_id)["checksum"]["value"] == _sha256_b64(samples.png())
+
+
+def _sha256_b64(data: bytes) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 def test_records_carry_their_status_for_the_lifecycle_rules(handler, client, landed, s3):
@@ -211,71 +233,54 @@ def test_records_carry_their_status_for_the_lifecycle_rules(handler, client, lan
         handler.validate(created(f"incoming/{upload_id}"), None)
     assert tag(good) == {"status": "accepted"}
     assert tag(bad) == {"status": "rejected"}
-    assert s3.get_object_tagging(Bucket=BUCKET, Key=f"files/{good}")["TagSet"] == []
+    assert s3.get_object_tagging(Bucket=BUCKET, Key=served_key(good, samples.png()))["TagSet"] == []
 
 
-def test_a_delete_between_the_copy_and_the_record_write_stays_deleted(handler, client, landed, s3, monkeypatch):
-    """DELETE /uploads/ID lands after the validator copied to files/ID and before it
+def test_a_delete_between_the_served_write_and_the_record_write_stays_deleted(handler, client, landed, s3):
+    """DELETE /uploads/ID lands after the validator wrote the served object and before it
     records `accepted`: after the 204 nothing is served, nothing is left, and it is 404."""
     photo = corpus.jpeg(800 * corpus.KB)
     upload_id = landed("IMG_2041.jpg", photo)
-    store = handler.store
-    real_promote = store.promote
     answers = []
 
-    def promote_then_delete(upload, etag, length=None):
-        checksum = real_promote(upload, etag, length=length)
-        assert f"files/{upload_id}" in keys(s3)  # the copy is made
+    def delete():
+        assert served_key(upload_id, photo) in keys(s3)  # the served object is written
         answers.append(client.delete(f"/uploads/{upload_id}").status_code)
-        return checksum
 
-    monkeypatch.setattr(store, "promote", promote_then_delete)
-    summary = handler.validate(created(f"incoming/{upload_id}"), None)
+    summary = validate_pausing(handler, f"incoming/{upload_id}", at("write_decision", delete))
     assert answers == [204]
     assert summary["accepted"] == 0 and summary["skipped"] == 1
     assert keys(s3) == []
     assert client.get(f"/uploads/{upload_id}").status_code == 404
     assert client.get(f"/uploads/{upload_id}/content").status_code == 404
     # A repeated event for it changes nothing either.
-    monkeypatch.setattr(store, "promote", real_promote)
     assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
     assert keys(s3) == []
 
 
-def test_a_delete_while_a_rejection_is_decided_stays_deleted(handler, client, landed, s3, monkeypatch):
+def test_a_delete_while_a_rejection_is_decided_stays_deleted(handler, client, landed, s3):
     upload_id = landed("cute.png", samples.SCRIPT)
-    store = handler.store
-    real_download = store.download_incoming
 
-    def download_then_delete(uid, into):
-        result = real_download(uid, into)
-        assert client.delete(f"/uploads/{uid}").status_code == 204
-        return result
+    def delete():
+        assert client.delete(f"/uploads/{upload_id}").status_code == 204
 
-    monkeypatch.setattr(store, "download_incoming", download_then_delete)
-    assert handler.validate(created(f"incoming/{upload_id}"), None)["skipped"] == 1
+    assert validate_pausing(handler, f"incoming/{upload_id}", at("verdicts", delete))["skipped"] == 1
     assert keys(s3) == []
     assert client.get(f"/uploads/{upload_id}").status_code == 404
 
 
-def test_a_repeated_event_validated_twice_at_once_keeps_the_served_copy(handler, client, landed, s3, monkeypatch):
-    """Two runs of the same event: the second to write finds the record already accepted
-    and must not withdraw the copy that record points at."""
+def test_a_repeated_event_validated_twice_at_once_keeps_the_served_object(handler, client, landed, s3):
+    """Two runs of the same event: the second to write finds the record already accepted,
+    with the very object it wrote itself (same bytes, same key), and must not remove it."""
     photo = corpus.png(319 * corpus.KB)
     upload_id = landed("scan.png", photo)
-    store = handler.store
-    real_promote = store.promote
     inner = []
 
-    def promote_then_run_again(upload, etag, length=None):
-        checksum = real_promote(upload, etag, length=length)
-        if not inner:
-            inner.append(None)
-            inner[0] = handler.validate(created(f"incoming/{upload_id}"), None)
-        return checksum
+    def run_again():
+        inner.append(handler.validate(created(f"incoming/{upload_id}"), None))
 
-    monkeypatch.setattr(store, "promote", promote_then_run_again)
-    outer = handler.validate(created(f"incoming/{upload_id}"), None)
+    outer = validate_pausing(handler, f"incoming/{upload_id}", at("write_decision", run_again))
     assert inner[0]["accepted"] == 1 and outer["skipped"] == 1
     assert status(client, upload_id)["status"] == "accepted"
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == photo
+    assert keys(s3) == [served_key(upload_id, photo), f"records/{upload_id}.json"]
+    assert s3.get_object(Bucket=BUCKET, Key=served_key(upload_id, photo))["Body"].read() == photo

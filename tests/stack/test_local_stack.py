@@ -193,12 +193,6 @@ def test_a_form_encoded_put_is_refused_as_s3_would_and_nothing_lands(stack):
     assert stack.wait_for_status(issued["id"])["status"] == "accepted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19.1: the validator still cuts trailing bytes off with a ranged UploadPartCopy, which S3 "
-    "(and now the local S3) refuses for sources of 5 MiB or less; the decision branch writes [0, end) from "
-    "the validator's spool instead. Remove this marker when that lands (strict: it then fails as XPASS).",
-)
 def test_a_presigned_jpeg_with_trailing_padding_is_served_without_it(stack):
     """What Uppy and the CLI send for many phone photos: a ~1 MB JPEG padded after its end."""
     photo = corpus.noise_jpeg(19, 1024 * 1024)

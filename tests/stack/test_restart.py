@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 from tests.support import samples
+from tests.support.helpers import served_key
 from tests.support.largefiles import MiB, png_of
 
 from .conftest import start_stack
@@ -40,8 +41,9 @@ def test_uploads_survive_a_restart_with_a_data_directory(tmp_path):
 
 
 def test_a_cli_multipart_upload_with_checksums_survives_a_restart_byte_for_byte(tmp_path):
-    """The CLI pins SHA-256 on every part, so S3 records a composite checksum (VALUE-N):
-    the validated copy in files/ must still download with boto3 and be saved and restored."""
+    """The CLI pins SHA-256 on every part (S3 records a composite checksum, VALUE-N, for the
+    incoming object); the served object, written from the inspected bytes with its own part
+    checksums, must download with boto3 (which checks them) and be saved and restored."""
     data = tmp_path / "data"
     env = {"MULTIPART_THRESHOLD_BYTES": str(5 * MiB)}
     photo = tmp_path / "scan.png"
@@ -56,7 +58,7 @@ def test_a_cli_multipart_upload_with_checksums_survives_a_restart_byte_for_byte(
         assert record["checksum"]["algorithm"] == "SHA256"
         # What a boto3 user does with the validated file: botocore checks the checksum.
         s3 = first.s3_client()
-        stored = s3.get_object(Bucket=first.bucket, Key=f"files/{upload_id}")["Body"].read()
+        stored = s3.get_object(Bucket=first.bucket, Key=served_key(upload_id, photo.read_bytes()))["Body"].read()
         assert stored == photo.read_bytes()
     finally:
         assert first.stop() == 0, first.output()

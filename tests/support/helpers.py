@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 from contextlib import contextmanager
@@ -25,6 +26,18 @@ def keys(s3_client, bucket: str = BUCKET) -> list[str]:
     return sorted(o["Key"] for o in listing.get("Contents", []))
 
 
+def served_key(upload_id: str, data: bytes) -> str:
+    """Where the service serves `data` for an upload: files/ID/SHA256HEX (s3/served.py)."""
+    return f"files/{upload_id}/{hashlib.sha256(data).hexdigest()}"
+
+
+def served_bytes(s3_client, upload_id: str, bucket: str = BUCKET) -> bytes:
+    """The one object under the upload's served prefix, as S3 holds it."""
+    listing = s3_client.list_objects_v2(Bucket=bucket, Prefix=f"files/{upload_id}/")
+    [obj] = listing.get("Contents", [])
+    return s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -40,12 +53,22 @@ def import_handler():
     return importlib.import_module("handler")
 
 
-def caller(sub: str | None, payload: str = "2.0") -> dict:
+ISSUER = "https://issuer.example"
+
+
+def owner_of(sub: str, iss: str = ISSUER):
+    """The owner a caller() of `sub` is (the pair issuer, subject)."""
+    from upload_core.upload import Owner
+
+    return Owner(iss=iss, sub=sub)
+
+
+def caller(sub: str | None, payload: str = "2.0", iss: str = ISSUER) -> dict:
     """A WSGI environ as serverless-wsgi builds it after API Gateway's JWT authorizer let a
-    token for `sub` through (None: no authorizer claims). For the test client's environ_base."""
+    token for `sub` of `iss` through (None: no authorizer claims). For the test client's environ_base."""
     if sub is None:
         return {}
-    claims = {"sub": sub, "iss": "https://issuer.example", "aud": "upload-api"}
+    claims = {"sub": sub, "iss": iss, "aud": "upload-api"}
     authorizer = {"jwt": {"claims": claims, "scopes": None}} if payload == "2.0" else {"claims": claims}
     return {"serverless.event": {"version": payload, "requestContext": {"authorizer": authorizer}}}
 

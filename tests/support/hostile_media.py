@@ -101,6 +101,21 @@ def jpeg_with_comment(text: bytes) -> bytes:
     return out.getvalue()
 
 
+def md5_twin_pair(size: int = 300_000, seed: int = 7) -> tuple[bytes, bytes]:
+    """Two JPEGs of one length that differ only inside a COM segment right after SOI, the
+    room where MD5 collisions on JPEG put their collision blocks (an identical-prefix pair
+    made with fastcoll or HashClash differs in exactly such a block, so both files keep one
+    MD5, hence one S3 ETag). The first is an honest photo, the second carries script.
+    Computing the collision takes a C tool and seconds; the tests give the twin the first's
+    ETag through moto's backend instead, which is all S3 would see."""
+    honest = corpus.jpeg(size, seed)
+    assert honest[2:4] == b"\xff\xfe"  # corpus.jpeg's padding: COM segments first
+    payload = HTML_PAGE[HTML_PAGE.index(b"<script>") :][:120]
+    twin = honest[:6] + payload + honest[6 + len(payload) :]
+    assert len(twin) == len(honest) and twin != honest
+    return honest, twin
+
+
 def jpeg_with_xmp(xmp: bytes) -> bytes:
     from PIL import Image
 

@@ -23,7 +23,17 @@ def test_unvalidated_objects_live_exactly_as_long_as_their_failed_events():
     assert "MessageRetentionPeriod: ${self:custom.bucket.replay.seconds}" in serverless
 
 
+def test_a_charged_quota_entry_holds_as_long_as_its_validation_can_be_replayed():
+    from upload_core.flows.quota import MULTIPART_HOLD_SECONDS, REPLAY_SECONDS
+
+    assert REPLAY_SECONDS == SETTINGS["replay"]["seconds"]
+    assert (
+        MULTIPART_HOLD_SECONDS
+        == rule("abort-incomplete-multipart-uploads")["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] * 86400
+    )
+
+
 def test_incomplete_multipart_uploads_are_aborted_anywhere_in_the_bucket():
-    """A promotion copy to files/ cut by the function's timeout leaves parts there too."""
+    """A served object's multipart upload cut by the function's timeout leaves parts in files/ too."""
     abort = rule("abort-incomplete-multipart-uploads")
     assert "Prefix" not in abort and "Filter" not in abort

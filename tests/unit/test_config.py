@@ -52,6 +52,11 @@ def test_lists_are_trimmed_and_lowercased():
         ({"QUOTA_BYTES": "0"}, "QUOTA_BYTES"),
         ({"QUOTA_PENDING": "-3"}, "QUOTA_PENDING"),
         ({"QUOTA_PENDING": "five"}, "QUOTA_PENDING"),
+        ({"QUOTA_PENDING_BYTES": "0"}, "QUOTA_PENDING_BYTES"),
+        ({"API_BASE_URL": "api.example.com"}, "API_BASE_URL"),
+        ({"API_BASE_URL": "https://api.example.com/prod/"}, "API_BASE_URL"),
+        ({"API_BASE_URL": "https://api.example.com/prod?x=1"}, "API_BASE_URL"),
+        ({"API_BASE_URL": "javascript:alert(1)"}, "API_BASE_URL"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_variable(env, variable):
@@ -73,6 +78,19 @@ def test_auth_and_quotas_are_read_and_unset_quotas_mean_none():
     config = Config.from_env({"UPLOAD_BUCKET": "b", "AUTH_MODE": " JWT ", "QUOTA_BYTES": "1_000", "QUOTA_PENDING": ""})
     assert (config.auth_mode, config.quota_bytes, config.quota_pending) == ("jwt", 1000, None)
     assert Config.from_env({"UPLOAD_BUCKET": "b"}).auth_mode == "none"
+
+
+def test_the_work_in_flight_limit_and_the_public_url_are_read():
+    config = Config.from_env(
+        {
+            "UPLOAD_BUCKET": "b",
+            "QUOTA_PENDING_BYTES": "2_000_000",
+            "API_BASE_URL": "https://abc.execute-api.example/prod",
+        }
+    )
+    assert (config.quota_pending_bytes, config.api_base_url) == (2_000_000, "https://abc.execute-api.example/prod")
+    unset = Config.from_env({"UPLOAD_BUCKET": "b"})
+    assert (unset.quota_pending_bytes, unset.api_base_url) == (None, None)
 
 
 def test_presigned_urls_may_live_an_hour_and_events_are_off_unless_a_bus_is_named():

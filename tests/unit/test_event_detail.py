@@ -4,7 +4,7 @@ the record has one, and the served key of an accepted upload."""
 from dataclasses import replace
 
 from upload_core.notify import DETAIL_TYPES, event_detail
-from upload_core.upload import Method, Status, Upload
+from upload_core.upload import Method, Owner, Status, Upload
 
 
 def upload() -> Upload:
@@ -21,11 +21,11 @@ def test_an_accepted_upload_names_the_object_served_and_no_owner_when_unknown():
     assert DETAIL_TYPES[accepted.status] == "Upload Accepted"
 
 
-def test_a_rejected_upload_carries_its_reason_and_its_owner():
-    owned = replace(upload(), owner="user-42")
+def test_a_rejected_upload_carries_its_reason_and_its_owner_with_its_issuer():
+    owned = replace(upload(), owner=Owner(iss="https://issuer.example", sub="user-42"))
     rejected = owned.rejected({"code": "unsafe_content", "message": "The PDF contains JavaScript"})
     detail = event_detail(rejected, None)
-    assert detail["owner"] == "user-42"
+    assert detail["owner"] == {"iss": "https://issuer.example", "sub": "user-42"}
     assert detail["reason"]["code"] == "unsafe_content"
     assert "key" not in detail
     assert DETAIL_TYPES[rejected.status] == "Upload Rejected"

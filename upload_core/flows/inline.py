@@ -10,19 +10,18 @@ was stored, the client got the reason in the answer, and there is no upload id."
 
 from __future__ import annotations
 
-import io
 import logging
 
 from .. import telemetry
 from ..config import Config
 from ..errors import UploadError
-from ..inspect import sandbox
 from ..inspect.naming import new_id
 from ..inspect.rules import Sample, check_name
-from ..malware import ScannerUnavailable, ScannerUnavailableError, scan
+from ..malware import ScannerUnavailable, ScannerUnavailableError
 from ..notify import DecisionEvents, EventNotDelivered
 from ..s3.store import S3Store
-from ..upload import Method, Status, Upload
+from ..upload import Method, Owner, Status, Upload
+from ..verdicts import judge
 from . import quota
 
 log = logging.getLogger(__name__)
@@ -33,16 +32,14 @@ def accept_inline(
     data: bytes,
     store: S3Store,
     config: Config,
-    owner: str | None = None,
+    owner: Owner | None = None,
     events: DecisionEvents | None = None,
 ) -> Upload:
     """Validate one file and store it; raise UploadError if it is refused (quota included)."""
     try:
         name, _ = check_name(raw_name, config)
-        sample = Sample.of_bytes(data)
-        inspected = sandbox.inspect_inline(name, sample, config)
         try:
-            scan(config, io.BytesIO(data), len(data))
+            inspected = judge(name, Sample.of_bytes(data), config, inline=True)
         except ScannerUnavailable as exc:
             log.error("inline upload %r not scanned: %s", raw_name, exc)
             raise ScannerUnavailableError() from None
@@ -59,7 +56,7 @@ def accept_inline(
         ).accepted(inspected.mime, len(kept))
         upload = quota.admit(upload, store, config)
         try:
-            store.store_accepted(upload, kept)
+            upload = store.store_accepted(upload, kept)
         except UploadError:
             quota.give_back_quietly(upload, store, config)
             raise
@@ -72,7 +69,7 @@ def accept_inline(
     telemetry.accepted(len(kept))
     if events is not None:
         try:
-            events.publish(upload, store.file_key(upload.id))
+            events.publish(upload, store.served_key_of(upload))
         except EventNotDelivered as exc:
             log.error("accepted %s but its event was not delivered: %s", upload.id, exc)
             telemetry.event_not_delivered()

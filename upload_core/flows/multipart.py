@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any, Iterable, Mapping
 
 from ..config import Config
 from ..errors import BadRequest, Conflict, NotFound, UploadError
 from ..s3.parts import PartPlan, completion_parts, plan_parts, unsized_part_limit
 from ..s3.store import MultipartUploadGone, S3Store
+from ..steps import Pause, no_pause
 from ..upload import Method, Status, Upload
-from . import quota
+from . import deletion, quota
 
 log = logging.getLogger(__name__)
 
@@ -124,39 +126,52 @@ def held(upload: Upload, store: S3Store) -> list[dict[str, Any]]:
         raise _gone(upload) from None
 
 
-def complete(upload: Upload, store: S3Store, config: Config, listed: list[dict[str, Any]]) -> dict[str, Any]:
+class Step(StrEnum):
+    CHARGE = "charge"
+    COMPLETE = "complete"
+
+
+def complete(
+    upload: Upload, store: S3Store, config: Config, listed: list[dict[str, Any]], pause: Pause = no_pause
+) -> None:
     """Check the client's list against S3, then complete. A list that does not match what
     S3 holds is refused (parts_mismatch, size_mismatch, too_large) and changes nothing: the
     upload stays pending and completable by the right list until it expires, so a caller
     who only knows the id cannot kill someone else's upload in flight. Completing again
-    after a success succeeds again. Returns {"checksum": what S3 recorded, or None}."""
+    after a success succeeds again. An upload without a declared size (Companion) learns
+    its size here: it is charged before S3 completes it (429 quota_exceeded or
+    validation_backlog, and nothing completed, if that passes the owner's quotas)."""
     if upload.method == Method.MULTIPART and upload.status == Status.ACCEPTED:
-        return {"checksum": upload.checksum}
+        return
     multipart_id = require_open(upload)
     try:
         parts = store.list_parts(upload.id, multipart_id)
     except MultipartUploadGone:
         if store.incoming_exists(upload.id):  # completed already; the validator is on it
-            return {"checksum": None}
+            return
         raise _gone(upload) from None
     try:
         final_parts = completion_parts(listed, parts, upload.declared_size, config.max_upload_bytes)
     except UploadError as err:
         log.info("refused a completion of %s (%s): %s", upload.id, err.code, err.message)
         raise
+    if upload.declared_size is None:
+        pause(Step.CHARGE)
+        numbers = {p["PartNumber"] for p in final_parts}
+        total = sum(int(p["Size"]) for p in parts if int(p["PartNumber"]) in numbers)
+        quota.charge_size(upload, total, store, config, in_flight=True)
+    pause(Step.COMPLETE)
     try:
         answer = store.complete_multipart(upload.id, multipart_id, final_parts)
     except MultipartUploadGone:
         raise _gone(upload) from None
     log.info("completed multipart %s: %d parts, etag %s", upload.id, len(final_parts), answer["etag"])
-    return answer
 
 
 def abort(upload: Upload, store: S3Store, config: Config) -> None:
     """Abort an unfinished upload and forget its record (as DELETE /uploads/ID does)."""
     require_open(upload)
-    quota.forget(upload, store, config)
-    store.delete_upload(upload)
+    deletion.delete(upload, store, config)
     log.info("aborted %s", upload.id)
 
 

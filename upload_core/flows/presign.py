@@ -15,7 +15,7 @@ from ..errors import BadRequest
 from ..inspect.naming import extension_of, new_id
 from ..inspect.rules import check_declared_type, check_name, check_size
 from ..s3.store import S3Store
-from ..upload import Method, Status, Upload
+from ..upload import Method, Owner, Status, Upload
 from . import multipart, quota
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class PresignRequest:
     method: Method = Method.PUT  # PUT or POST; multipart is decided by size
     checksum_sha256: str | None = None  # pins a single PUT's body
     checksum_algorithm: str | None = None  # "SHA256": multipart parts each pin theirs
-    owner: str | None = None  # the caller's `sub` (AUTH_MODE=jwt)
+    owner: Owner | None = None  # the caller (AUTH_MODE=jwt)
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _sign(upload: Upload, request: PresignRequest, store: S3Store, config: Confi
     return Issued(upload, {**signed, "expires_at": expires_at(ttl)})
 
 
-def new_unsized(filename: Any, mime: Any, method: Method, config: Config, owner: str | None = None) -> Upload:
+def new_unsized(filename: Any, mime: Any, method: Method, config: Config, owner: Owner | None = None) -> Upload:
     """A pending upload for a name and a type, checked as on every route, when the client
     declares no size (Uppy's Companion protocol)."""
     name, ftype = check_name(filename if isinstance(filename, str) else None, config)

@@ -19,8 +19,8 @@ from ..inspect.naming import is_valid_id
 from ..s3.parts import check_part_number
 from ..upload import Method, Upload
 from .identity import owner
+from .requests import base_path, json_object, listed_parts, whole_number
 from .requests import config as _config
-from .requests import json_object, listed_parts
 from .requests import store as _store
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ def _issued(s3_upload_id: str) -> Upload:
         )
     upload = store.get_record(upload_id)
     caller = owner()
-    if upload is not None and caller is not None and upload.owner != caller:
-        upload = None  # someone else's: answered exactly as a key never issued
+    if upload is not None and (upload.deleted or (caller is not None and upload.owner != caller)):
+        upload = None  # being deleted, or someone else's: answered exactly as a key never issued
     if upload is None or upload.multipart_upload_id != s3_upload_id:
         raise NotFound("not_found", f"No multipart upload {s3_upload_id[:200]!r} was issued for key {key!r}")
     return upload
@@ -82,10 +82,14 @@ def list_parts(s3_upload_id: str):
     return [{"PartNumber": p["PartNumber"], "ETag": p["ETag"], "Size": p["Size"]} for p in parts]
 
 
-@bp.get("/multipart/<s3_upload_id>/<int:part_number>")
-def sign_part(s3_upload_id: str, part_number: int):
+@bp.get("/multipart/<s3_upload_id>/<part_number>")
+def sign_part(s3_upload_id: str, part_number: str):
+    # A string, parsed here: Werkzeug's int converter takes any script's digits ('٣' is 3).
+    number = whole_number(part_number)
+    if number is None:
+        raise BadRequest("invalid_request", f"Part numbers are whole numbers from 1 to 10000, not {part_number[:20]!r}")
     upload = _issued(s3_upload_id)
-    part = ops.sign(upload, _store(), [check_part_number(part_number)])[0]
+    part = ops.sign(upload, _store(), [check_part_number(number)])[0]
     return {"url": part["url"], "expires": _config().presign_ttl_seconds}
 
 
@@ -93,15 +97,14 @@ def sign_part(s3_upload_id: str, part_number: int):
 def sign_batch(s3_upload_id: str):
     upload = _issued(s3_upload_id)
     raw = request.args.get("partNumbers", "")
-    try:
-        numbers = [int(n) for n in raw.split(",") if n.strip()]
-    except ValueError:
-        raise BadRequest("invalid_request", "'partNumbers' must be comma-separated part numbers") from None
+    numbers = [whole_number(n.strip()) for n in raw.split(",") if n.strip()]
+    if None in numbers:
+        raise BadRequest("invalid_request", "'partNumbers' must be comma-separated part numbers")
     if not numbers:
         raise BadRequest("invalid_request", "Missing query parameter 'partNumbers'")
     if len(numbers) > MAX_BATCH:
         raise BadRequest("invalid_request", f"At most {MAX_BATCH} parts can be signed per request", limit=MAX_BATCH)
-    signed = ops.sign(upload, _store(), [check_part_number(n) for n in numbers])
+    signed = ops.sign(upload, _store(), [check_part_number(n) for n in numbers if n is not None])
     return {"presignedUrls": {str(p["part_number"]): p["url"] for p in signed}}
 
 
@@ -111,9 +114,16 @@ def complete(s3_upload_id: str):
     body = json_object("{parts: [{PartNumber, ETag}]}")
     listed = listed_parts(body.get("parts"), "PartNumber", "ETag")
     ops.complete(upload, _store(), _config(), listed)
-    # `location` is the upload resource, where the frontend can follow validation.
-    location = f"{request.host_url.rstrip('/')}{request.script_root}/uploads/{upload.id}"
-    return {"location": location, "bucket": _store().bucket, "key": _store().incoming_key(upload.id)}
+    return {"location": _location(upload.id), "bucket": _store().bucket, "key": _store().incoming_key(upload.id)}
+
+
+def _location(upload_id: str) -> str:
+    """The upload resource, where the frontend can follow validation: API_BASE_URL and the
+    path, or the path alone (as every link in this API). Never from the request's Host
+    header, which any client sets: the service must not hand out a URL it did not choose."""
+    path = f"{base_path()}/uploads/{upload_id}"
+    base = _config().api_base_url
+    return f"{base}/uploads/{upload_id}" if base else path
 
 
 @bp.delete("/multipart/<s3_upload_id>")

@@ -6,7 +6,8 @@ locally the devstack gateway does the same. serverless-wsgi hands the event over
 environ["serverless.event"], where the claims are
     payload 2.0 (HTTP API):  requestContext.authorizer.jwt.claims
     payload 1.0 (REST API):  requestContext.authorizer.claims
-In AUTH_MODE=jwt every route but the public ones needs a `sub`; it owns what it creates.
+In AUTH_MODE=jwt every route but the public ones needs a caller: the pair (`iss`, `sub`),
+which owns what it creates (a `sub` is unique only within its issuer).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Mapping
 from flask import Flask, g, request
 
 from ..errors import Unauthorized
+from ..upload import Owner
 
 # Endpoints anyone may call in jwt mode: the page and its assets, liveness, the document.
 PUBLIC_ENDPOINTS = frozenset({"page.index", "page.asset", "uploads.healthz", "uploads.openapi"})
@@ -34,13 +36,16 @@ def claims_from_environ(environ: Mapping[str, Any]) -> dict[str, Any] | None:
     return dict(claims) if isinstance(claims, Mapping) else None
 
 
-def subject(environ: Mapping[str, Any]) -> str | None:
+def caller_of(environ: Mapping[str, Any]) -> Owner | None:
+    """The verified caller: issuer and subject, both non-empty strings, or None."""
     claims = claims_from_environ(environ) or {}
-    sub = claims.get("sub")
-    return sub if isinstance(sub, str) and sub else None
+    iss, sub = claims.get("iss"), claims.get("sub")
+    if isinstance(iss, str) and iss and isinstance(sub, str) and sub:
+        return Owner(iss=iss, sub=sub)
+    return None
 
 
-def owner() -> str | None:
+def owner() -> Owner | None:
     """The caller who owns what this request touches; None in AUTH_MODE=none."""
     return g.get("upload_owner")
 
@@ -55,8 +60,8 @@ def register(app: Flask, auth_mode: str) -> None:
             return None  # no route: Flask answers 404 not_found
         if request.method == "OPTIONS":
             return None  # public on API Gateway too (OPTIONS /{proxy+}): it reads and changes nothing
-        sub = subject(request.environ)
-        if sub is None:
+        caller = caller_of(request.environ)
+        if caller is None:
             raise Unauthorized()
-        g.upload_owner = sub
+        g.upload_owner = caller
         return None

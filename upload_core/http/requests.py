@@ -4,6 +4,7 @@ is a 400 invalid_request that names the field, so routes only parse and shape.""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from flask import current_app, request
@@ -20,6 +21,10 @@ T = TypeVar("T")
 
 # The largest JSON body a route reads: a completion listing 10,000 parts is about 600 KB.
 MAX_JSON_BYTES = 1024 * 1024
+# A whole number in a query string, a path or a JSON key: ASCII digits only. str.isdigit()
+# and int() also take other scripts' digits, superscripts and circled numbers ('²' passes
+# isdigit() and fails int(): a 500), so neither decides what a number is here.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def config() -> Config:
@@ -33,6 +38,13 @@ def store() -> S3Store:
 def owned_record(upload_id: str) -> Upload:
     """The record of an upload the caller may see (every route that names an upload)."""
     return store().require_record(upload_id, owner())
+
+
+def whole_number(raw: Any) -> int | None:
+    """`raw` as a whole number written in ASCII digits (at most 18 of them), else None."""
+    if not isinstance(raw, str) or not _WHOLE_NUMBER.fullmatch(raw):
+        return None
+    return int(raw)
 
 
 def events() -> DecisionEvents | None:

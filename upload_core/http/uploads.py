@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, request
 
 from ..errors import BadRequest, Conflict, NotFound, UploadError
-from ..flows import inline, presign, quota
+from ..flows import deletion, inline, presign
 from ..inspect.naming import content_disposition
 from ..s3.owners import CURSOR_RE
 from ..s3.parts import check_sha256
 from ..upload import Method, Status
 from . import form
 from .identity import owner
-from .requests import base_path, config, events, field, json_object, owned_record, store
+from .requests import base_path, config, events, field, json_object, owned_record, store, whole_number
 
 log = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
@@ -114,9 +114,10 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = whole_number(raw)
+    if value is None or not low <= value <= high:
         raise BadRequest("invalid_request", f"'{name}' must be a whole number from {low} to {high}")
-    return int(raw)
+    return value
 
 
 @bp.get("/uploads/<upload_id>")
@@ -139,10 +140,8 @@ def get_content(upload_id: str):
 
 @bp.delete("/uploads/<upload_id>")
 def delete_upload(upload_id: str):
-    upload = owned_record(upload_id)
-    quota.forget(upload, store(), config())
-    store().delete_upload(upload)
-    log.info("deleted %s", upload.id)
+    upload = store().require_record(upload_id, owner(), tombstone_ok=True)
+    deletion.delete(upload, store(), config())
     return Response(status=204)
 
 

@@ -2,14 +2,18 @@
 that quotas are counted in. Every S3 call about owners is here; what counts toward a
 quota is decided in flows/quota.py.
 
-Key layout (the owner's `sub` is hashed: keys stay short, fixed-charset and say nothing):
+Key layout (the owner, the pair (issuer, sub), is hashed: keys stay short, fixed-charset
+and say nothing):
     owners/HASH/index/INVERTED_MS-ID   one empty object per upload, newest first by key
-    owners/HASH/usage.json             {"pending": {...}, "accepted": {...}}
+    owners/HASH/usage.json             {"pending": {...}, "accepted": {...}, "released": {...}}
 
 Writes are conditional: an index object is created with If-None-Match: *, and the usage
 object is read, changed and written back with If-Match on the ETag read (If-None-Match: *
 when it does not exist yet), retried when another writer got there first. That makes a
 quota check and its reservation one atomic step without a lock service or a database.
+S3 answers 412 when the condition fails and 409 ConditionalRequestConflict when another
+write to the key is in flight ("On a 409 failure you should fetch the object's ETag and
+retry", PutObject in the S3 API reference): both mean read again and retry.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from ..errors import StorageUnavailable
+from ..upload import Owner
 from .client import error_code, storage_errors
 
 log = logging.getLogger(__name__)
 
 MAX_UPDATE_ATTEMPTS = 50  # a conflict means another write landed: progress, not a stall
 INVERTED_BASE = 10**13  # milliseconds since 1970 stay below this until the year 2286
-CURSOR_RE = re.compile(r"^\d{13}-[A-Za-z0-9_-]{1,64}$")
+# ASCII digits only: \d would also take other scripts' digits (a client's cursor is matched here).
+CURSOR_RE = re.compile(r"^[0-9]{13}-[A-Za-z0-9_-]{1,64}$")
 CONFLICT_CODES = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
 
 
@@ -41,8 +47,8 @@ class Owners:
         self._stats_lock = threading.Lock()
         self.conflicts = 0  # conditional writes that lost a race; the benchmark reports it
 
-    def prefix(self, owner: str) -> str:
-        digest = hashlib.sha256(owner.encode("utf-8")).hexdigest()
+    def prefix(self, owner: Owner) -> str:
+        digest = hashlib.sha256(owner.key.encode("utf-8")).hexdigest()
         return f"{self.store.config.owners_prefix}{digest}/"
 
     # index -------------------------------------------------------------------
@@ -50,17 +56,34 @@ class Owners:
         """The name an upload is listed under: newer uploads sort first."""
         return f"{INVERTED_BASE - int(self.clock() * 1000):013d}-{upload_id}"
 
-    def add_to_index(self, owner: str, name: str) -> None:
-        with storage_errors():
-            self.store.client.put_object(
-                Bucket=self.store.bucket, Key=f"{self.prefix(owner)}index/{name}", Body=b"", IfNoneMatch="*"
-            )
+    def add_to_index(self, owner: Owner, name: str) -> None:
+        """Create the index entry once (If-None-Match: *). 412: it exists already (an
+        earlier attempt of this very create got through); 409: a write of it is in flight,
+        so look again."""
+        client = self.store.client
+        key = f"{self.prefix(owner)}index/{name}"
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            with storage_errors():
+                try:
+                    client.put_object(Bucket=self.store.bucket, Key=key, Body=b"", IfNoneMatch="*")
+                    return
+                except client.exceptions.ClientError as exc:
+                    if error_code(exc) in ("PreconditionFailed", "412"):
+                        return
+                    if error_code(exc) not in ("ConditionalRequestConflict", "409"):
+                        raise
+            self._count_conflict()
+        raise StorageUnavailable("Too many concurrent writes to this caller's index; nothing was stored, try again")
 
-    def remove_from_index(self, owner: str, name: str) -> None:
+    def _count_conflict(self) -> None:
+        with self._stats_lock:
+            self.conflicts += 1
+
+    def remove_from_index(self, owner: Owner, name: str) -> None:
         with storage_errors():
             self.store.client.delete_object(Bucket=self.store.bucket, Key=f"{self.prefix(owner)}index/{name}")
 
-    def list_index(self, owner: str, limit: int, after: str | None) -> tuple[list[str], str | None]:
+    def list_index(self, owner: Owner, limit: int, after: str | None) -> tuple[list[str], str | None]:
         """Up to `limit` index names after `after`, newest first, and the cursor of the
         next page (None on the last one). One ListObjectsV2 of this owner's prefix only."""
         prefix = f"{self.prefix(owner)}index/"
@@ -75,7 +98,7 @@ class Owners:
     def created_ms(self, name: str) -> int:
         return INVERTED_BASE - int(name.split("-", 1)[0])
 
-    def prune_index(self, owner: str, names: list[str], older_than_seconds: float) -> None:
+    def prune_index(self, owner: Owner, names: list[str], older_than_seconds: float) -> None:
         """Unlist uploads whose record is gone (the bucket lifecycle expired it). Only old
         entries: a new upload is listed a moment before its record is written."""
         cutoff_ms = (self.clock() - older_than_seconds) * 1000
@@ -95,10 +118,10 @@ class Owners:
             return list(pool.map(self.store.get_record, upload_ids))
 
     # usage -------------------------------------------------------------------
-    def usage_key(self, owner: str) -> str:
+    def usage_key(self, owner: Owner) -> str:
         return f"{self.prefix(owner)}usage.json"
 
-    def read_usage(self, owner: str) -> tuple[dict[str, Any], str | None]:
+    def read_usage(self, owner: Owner) -> tuple[dict[str, Any], str | None]:
         """The usage document and its ETag (None: no usage object yet)."""
         client = self.store.client
         with storage_errors():
@@ -108,7 +131,7 @@ class Owners:
                 return {}, None
             return json.loads(obj["Body"].read()), obj["ETag"]
 
-    def update_usage(self, owner: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+    def update_usage(self, owner: Owner, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
         """Apply `change` to the usage document atomically: read, change, write back only
         if nobody wrote in between; else read again and re-apply. `change` returns the new
         document, or None to leave it as it is, or raises to refuse (nothing is written)."""
@@ -132,8 +155,7 @@ class Owners:
                     # 412: someone wrote since our read; 409: a write in flight; 404: If-Match
                     # on an object that was deleted meanwhile. All mean: read again.
                     if error_code(exc) in (*CONFLICT_CODES, "NoSuchKey", "404"):
-                        with self._stats_lock:
-                            self.conflicts += 1
+                        self._count_conflict()
                         continue
                     raise
             return updated

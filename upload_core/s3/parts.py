@@ -140,10 +140,14 @@ def completion_parts(
 
 
 def _complete_entry(part: Mapping[str, Any]) -> dict[str, Any]:
+    """A part as CompleteMultipartUpload takes it, with every checksum S3 holds for it: S3
+    refuses a completion that leaves out a part checksum of the upload's algorithm, and on
+    AWS that can be any of them, CRC64NVME included (CompletedPart in the S3 API reference):
+    every Checksum* field ListParts gave is passed on, whichever algorithm it names."""
     entry = {"PartNumber": int(part["PartNumber"]), "ETag": part["ETag"]}
-    for name in ("ChecksumSHA256", "ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1"):
-        if part.get(name):
-            entry[name] = part[name]
+    for name, value in part.items():
+        if name.startswith("Checksum") and name != "ChecksumType" and value:
+            entry[name] = value
     return entry
 
 

@@ -2,10 +2,11 @@
 (the client and error translation are in client.py).
 
 Key layout (object keys never contain a client's name):
-    incoming/ID   what a presigned client wrote; never served, only validated
-    files/ID      validated content: the only prefix that is ever served
-    records/ID.json   the upload record (status, name, sizes, reason, owner)
-    owners/HASH/...   per-owner index and usage objects (owners.py)
+    incoming/ID         what a presigned client wrote; never served, only validated
+    files/ID/SHA256HEX  validated content, written from the inspected bytes (served.py): the
+                        only prefix that is ever served (files/ID for records older than that)
+    records/ID.json     the upload record (status, name, sizes, reason, owner)
+    owners/HASH/...     per-owner index and usage objects (owners.py)
 
 The boto3 client is made on first use and reused across warm invocations, so importing
 the service touches no network.
@@ -13,24 +14,31 @@ the service touches no network.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import threading
-from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable
+import time
+from dataclasses import dataclass, replace
+from typing import IO, Any, Callable
 
 from ..config import Config
 from ..errors import NotFound, StorageUnavailable
 from ..inspect.naming import is_valid_id
-from ..upload import Upload
+from ..upload import Owner, Upload
 from .client import ObjectChanged, default_client, error_code, storage_errors
-from .limits import CHECKSUM_ALGORITHMS, MAX_SINGLE_COPY_BYTES
+from .limits import CHECKSUM_ALGORITHMS
 from .owners import Owners
+from .served import Served
 
 log = logging.getLogger(__name__)
 
 
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
-COPY_PART_BYTES = 1024 * 1024 * 1024  # a cut-off or > 5 GiB copy, part by part
+# A conditional write answered 409 ConditionalRequestConflict is retried this often, a
+# little later each time, while the object is still the version it was conditioned on.
+CONFLICT_ATTEMPTS = 6
+CONFLICT_BACKOFF_SECONDS = 0.05
 
 
 class MultipartUploadGone(Exception):
@@ -45,6 +53,15 @@ class RecordVersion:
     etag: str
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What one GET of an incoming object brought: its size, ETag and SHA-256."""
+
+    size: int
+    etag: str
+    sha256: bytes
+
+
 class S3Store:
     def __init__(self, config: Config, client_factory: Callable[[], Any] | None = None):
         self.config = config
@@ -55,6 +72,7 @@ class S3Store:
         self._lock = threading.Lock()
         self.bytes_read = 0  # bytes the validator downloaded; the benchmark reports it
         self.owners = Owners(self)  # per-owner index and usage objects (owners.py)
+        self.served = Served(self)  # the served objects (served.py)
 
     @property
     def client(self) -> Any:
@@ -69,7 +87,12 @@ class S3Store:
         return f"{self.config.incoming_prefix}{upload_id}"
 
     def file_key(self, upload_id: str) -> str:
+        """Where records accepted before served keys existed keep their bytes."""
         return f"{self.config.files_prefix}{upload_id}"
+
+    def served_key_of(self, upload: Upload) -> str:
+        """The key an accepted upload is served from."""
+        return upload.served_key or self.file_key(upload.id)
 
     def record_key(self, upload_id: str) -> str:
         return f"{self.config.records_prefix}{upload_id}.json"
@@ -91,11 +114,15 @@ class S3Store:
                 return None
             return RecordVersion(Upload.from_bytes(obj["Body"].read()), obj["ETag"])
 
-    def require_record(self, upload_id: str, owner: str | None = None) -> Upload:
+    def require_record(self, upload_id: str, owner: Owner | None = None, tombstone_ok: bool = False) -> Upload:
         """The record of an upload a client names, or NotFound (also for malformed ids,
-        which never reach S3). With an owner (AUTH_MODE=jwt), someone else's upload is
-        NotFound too, with the same body: nobody can tell it from a missing one."""
+        which never reach S3, and for a tombstone: a DELETE in progress). With an owner
+        (AUTH_MODE=jwt), someone else's upload is NotFound too, with the same body: nobody
+        can tell it from a missing one. `tombstone_ok`: DELETE finishes a deletion that failed
+        halfway."""
         upload = self.get_record(upload_id) if is_valid_id(upload_id) else None
+        if upload is not None and upload.deleted and not tombstone_ok:
+            upload = None
         if upload is not None and owner is not None and upload.owner != owner:
             upload = None
         if upload is None:
@@ -105,51 +132,75 @@ class S3Store:
     def put_record(self, upload: Upload, if_match: str | None = None) -> str:
         """Write the record; return its new ETag. With `if_match` the write happens only if
         the record is still that version (S3 conditional write): otherwise ObjectChanged,
-        and nothing is written. The validator decides this way, so that a record deleted
-        (DELETE /uploads/ID) while it was deciding stays deleted."""
+        and nothing is written. The validator decides this way, and DELETE writes its
+        tombstone this way, so that no decision lands over a deleted or decided upload.
+
+        S3 answers 412 for another version and 404 when the record is gone: ObjectChanged.
+        It answers 409 ConditionalRequestConflict when another write to the key is in flight;
+        PutObject's reference says "On a 409 failure you should fetch the object's ETag and
+        retry": while the ETag is still `if_match` the write is tried again, once it is not
+        (the other write landed) it is ObjectChanged."""
         extra: dict[str, Any] = {"IfMatch": if_match} if if_match else {}
+        for attempt in range(CONFLICT_ATTEMPTS):
+            with storage_errors():
+                try:
+                    answer = self.client.put_object(
+                        Bucket=self.bucket,
+                        Key=self.record_key(upload.id),
+                        Body=upload.to_bytes(),
+                        ContentType="application/json",
+                        # The bucket's lifecycle expires abandoned (pending) and rejected records by tag.
+                        Tagging=f"status={upload.status}",
+                        **extra,
+                    )
+                    return answer["ETag"]
+                except self.client.exceptions.ClientError as exc:
+                    code = error_code(exc)
+                    if if_match and code in ("PreconditionFailed", "412", "NoSuchKey", "404"):
+                        raise ObjectChanged(upload.id) from None
+                    if not (if_match and code in ("ConditionalRequestConflict", "409")):
+                        raise
+            if self.record_etag(upload.id) != if_match:
+                raise ObjectChanged(upload.id)
+            time.sleep(CONFLICT_BACKOFF_SECONDS * 2**attempt)
+        log.error("record of %s: %d conflicts in a row", upload.id, CONFLICT_ATTEMPTS)
+        raise StorageUnavailable("The upload is being changed by another request; nothing was changed, try again")
+
+    def record_etag(self, upload_id: str) -> str | None:
+        """The ETag the record has now (None: it is gone)."""
         with storage_errors():
             try:
-                answer = self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self.record_key(upload.id),
-                    Body=upload.to_bytes(),
-                    ContentType="application/json",
-                    # The bucket's lifecycle expires abandoned (pending) and rejected records by tag.
-                    Tagging=f"status={upload.status}",
-                    **extra,
-                )
+                return self.client.head_object(Bucket=self.bucket, Key=self.record_key(upload_id))["ETag"]
             except self.client.exceptions.ClientError as exc:
-                # S3 answers 412 for another version, 404 when the record is gone.
-                if if_match and error_code(exc) in ("PreconditionFailed", "412", "NoSuchKey", "404"):
-                    raise ObjectChanged(upload.id) from None
+                if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                    return None
                 raise
-        return answer["ETag"]
 
     # inline -----------------------------------------------------------------
-    def store_accepted(self, upload: Upload, data: bytes) -> None:
-        """Store validated bytes and their record; on failure leave nothing behind.
-        The two PUTs run side by side (the record's would otherwise add a third to an
-        inline upload's time): until both succeed nobody knows the id, and if either
-        fails both keys are removed."""
-        pending = self._pool().submit(self._put_file, upload, data)
+    def store_accepted(self, upload: Upload, data: bytes) -> Upload:
+        """Store validated bytes (as their served object, files/ID/SHA256HEX) and the record
+        that names them; on failure leave nothing behind. The two PUTs run side by side (the
+        record's would otherwise add a third to an inline upload's time): until both succeed
+        nobody knows the id, and if either fails both keys are removed. Returns the upload
+        with its served key and checksum."""
+        import io
+
+        digest = hashlib.sha256(data).digest()
+        key = self.served.key(upload.id, digest)
+        checksum = {"algorithm": "SHA256", "value": base64.b64encode(digest).decode("ascii"), "type": "FULL_OBJECT"}
+        upload = replace(upload, served_key=key, checksum=checksum)
+        pending = self._pool().submit(
+            self.served.write, upload.id, io.BytesIO(data), len(data), upload.content_type, digest
+        )
         try:
             try:
                 self.put_record(upload)
             finally:
                 pending.result()  # always wait, so a cleanup cannot race the file's PUT
         except StorageUnavailable:
-            self._best_effort_delete(self.file_key(upload.id), self.record_key(upload.id))
+            self._best_effort_delete(key, self.record_key(upload.id))
             raise
-
-    def _put_file(self, upload: Upload, data: bytes) -> None:
-        with storage_errors():
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=self.file_key(upload.id),
-                Body=data,
-                ContentType=upload.content_type,
-            )
+        return upload
 
     def _pool(self) -> Any:
         if self._executor is None:
@@ -206,7 +257,7 @@ class S3Store:
                 "get_object",
                 Params={
                     "Bucket": self.bucket,
-                    "Key": self.file_key(upload.id),
+                    "Key": self.served_key_of(upload),
                     "ResponseContentDisposition": disposition,
                     "ResponseContentType": upload.content_type,
                 },
@@ -214,11 +265,12 @@ class S3Store:
             )
 
     # validation -------------------------------------------------------------
-    def download_incoming(self, upload_id: str, into: BinaryIO) -> tuple[int, str] | None:
+    def download_incoming(self, upload_id: str, into: IO[bytes]) -> Fetched | None:
         """Stream the incoming object into `into` (the validator's spooled temporary file) in
-        fixed-size chunks, so memory stays flat with the object's size. One GET: every byte
-        is of one version, whose size and ETag are returned; None if the object is gone."""
+        fixed-size chunks, so memory stays flat with the object's size, hashing it on the
+        way. One GET: every byte is of one version. None if the object is gone."""
         size = 0
+        digest = hashlib.sha256()
         with storage_errors():
             try:
                 obj = self.client.get_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
@@ -226,108 +278,27 @@ class S3Store:
                 return None
             for chunk in obj["Body"].iter_chunks(DOWNLOAD_CHUNK_BYTES):
                 into.write(chunk)
+                digest.update(chunk)
                 size += len(chunk)
         self.bytes_read += size
         into.seek(0)
-        return size, obj["ETag"]
-
-    def promote(self, upload: Upload, etag: str, length: int | None = None) -> dict[str, str] | None:
-        """Copy validated incoming bytes to the served prefix, only if they are still the
-        bytes that were validated (CopySourceIfMatch). `length` < the object's size copies
-        only bytes [0, length): trailing bytes past a format's end are cut off, never served.
-        The copy happens inside S3: one CopyObject for a whole object up to 5 GiB, otherwise
-        a multipart copy of byte ranges. The HEAD with If-Match is a second lock for S3
-        look-alikes that ignore the copy condition (moto does); on S3 the copy's own
-        condition closes the race. It also reads the checksum S3 recorded for that
-        version, which is returned (a cut-off copy has none of its own)."""
-        source = {"Bucket": self.bucket, "Key": self.incoming_key(upload.id)}
-        args = {
-            "ContentType": upload.content_type,
-            "MetadataDirective": "REPLACE",
-            "TaggingDirective": "REPLACE",  # nothing a client attached travels to the served copy
-        }
-        with storage_errors():
-            try:
-                head = self.client.head_object(
-                    Bucket=self.bucket, Key=source["Key"], IfMatch=etag, ChecksumMode="ENABLED"
-                )
-                whole = int(head["ContentLength"])
-                length = whole if length is None else length
-                if length == whole and whole <= MAX_SINGLE_COPY_BYTES:
-                    self.client.copy_object(
-                        CopySource=source,
-                        CopySourceIfMatch=etag,
-                        Bucket=self.bucket,
-                        Key=self.file_key(upload.id),
-                        **args,
-                    )
-                else:
-                    self._copy_range(source, etag, length, upload.content_type)
-            except self.client.exceptions.ClientError as exc:
-                if error_code(exc) in ("PreconditionFailed", "412", "404", "NoSuchKey"):
-                    raise ObjectChanged(upload.id) from None
-                raise
-        return checksum_of(head) if length == whole else None
-
-    def _copy_range(self, source: dict[str, str], etag: str, length: int, content_type: str) -> None:
-        """Bytes [0, length) of `source` to files/ID by UploadPartCopy, in parts of at most
-        COPY_PART_BYTES, a few at a time; aborted if any part fails."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        key = self.file_key(source["Key"].rsplit("/", 1)[-1])
-        multipart_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)[
-            "UploadId"
-        ]
-        ranges = [
-            (n + 1, start, min(length, start + COPY_PART_BYTES) - 1)
-            for n, start in enumerate(range(0, max(length, 1), COPY_PART_BYTES))
-        ]
-
-        def copy(part: tuple[int, int, int]) -> dict[str, Any]:
-            number, first, last = part
-            answer = self.client.upload_part_copy(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=multipart_id,
-                PartNumber=number,
-                CopySource=source,
-                CopySourceIfMatch=etag,
-                CopySourceRange=f"bytes={first}-{last}",
-            )
-            return {"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]}
-
-        try:
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                parts = list(pool.map(copy, ranges))
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=multipart_id, MultipartUpload={"Parts": parts}
-            )
-        except Exception:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=multipart_id)
-            raise
-
-    def withdraw_promoted(self, upload_id: str) -> None:
-        """Remove a copy made for an upload whose record is gone (deleted while it was
-        being validated), and its incoming bytes: nothing of it may stay behind."""
-        with storage_errors():
-            for key in (self.file_key(upload_id), self.incoming_key(upload_id)):
-                self.client.delete_object(Bucket=self.bucket, Key=key)
+        return Fetched(size, obj["ETag"], digest.digest())
 
     def delete_incoming(self, upload_id: str) -> None:
         with storage_errors():
             self.client.delete_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
 
-    def delete_upload(self, upload: Upload) -> None:
-        """Remove every object of an upload, aborting an unfinished multipart upload
-        first; the record goes last so a retry finds it. A validator deciding meanwhile
-        writes its decision only over the record version it read (If-Match), so once the
-        record is gone its write fails and it withdraws its copy: deleted stays deleted."""
+    def remove_objects(self, upload: Upload) -> None:
+        """Every object of an upload but its record: an unfinished multipart upload is
+        aborted, incoming/ID and every served object (files/ID/*, files/ID) deleted."""
         if upload.multipart_upload_id and not upload.final:
             self.abort_multipart(upload.id, upload.multipart_upload_id)
+        self.delete_incoming(upload.id)
+        self.served.remove(upload.id)
+
+    def delete_record(self, upload_id: str) -> None:
         with storage_errors():
-            for key in (self.incoming_key(upload.id), self.file_key(upload.id)):
-                self.client.delete_object(Bucket=self.bucket, Key=key)
-            self.client.delete_object(Bucket=self.bucket, Key=self.record_key(upload.id))
+            self.client.delete_object(Bucket=self.bucket, Key=self.record_key(upload_id))
 
     # multipart --------------------------------------------------------------
     def create_multipart(self, upload_id: str, content_type: str, checksum_algorithm: str | None = None) -> str:

@@ -39,7 +39,9 @@ def document(base_path: str = "") -> dict[str, Any]:
                 "Small files are uploaded inline (multipart/form-data); larger ones go straight to S3 "
                 "through presigned requests that pin the key, the content type and the size. Every "
                 "object is validated after it lands (libmagic, extension, declared size, unsafe "
-                "content) before it can be downloaded. Every error has the shape "
+                "content) before it can be downloaded, and what is served is written from the very bytes "
+                "that were inspected. Numbers in a query, a path or a JSON key are ASCII digits (anything "
+                "else is 400 invalid_request). Every error has the shape "
                 '{"error": {"code", "message", ...}} with a stable code.'
             ),
         },

@@ -200,7 +200,10 @@ def paths() -> dict[str, Any]:
                 "summary": "Companion: complete the multipart upload",
                 "operationId": "companionComplete",
                 "description": "Same checks as POST /uploads/{id}/complete (no size is declared: the total must "
-                "not exceed MAX_UPLOAD_BYTES). location is the upload resource, where validation can be followed.",
+                "not exceed MAX_UPLOAD_BYTES). The total is the upload's size, charged to the owner's quotas "
+                "here: past QUOTA_BYTES 429 quota_exceeded, past QUOTA_PENDING_BYTES 429 validation_backlog, and "
+                "nothing is completed. location is the upload resource, where validation can be followed: "
+                "API_BASE_URL/uploads/ID, or the path when API_BASE_URL is unset (never built from Host).",
                 "parameters": [_S3_ID, _KEY],
                 "requestBody": {
                     "required": True,
@@ -222,5 +225,10 @@ def paths() -> dict[str, Any]:
 def schemas() -> dict[str, Any]:
     return {
         "SignedPart": _obj(part_number=_INT, url=_STR, headers={"type": "object", "additionalProperties": _STR}),
-        "Checksum": _obj(algorithm=_STR, value=_STR, type=_STR),
+        "Checksum": {
+            **_obj(algorithm={"enum": ["SHA256"]}, value=_STR, type={"enum": ["FULL_OBJECT"]}),
+            "description": "Accepted uploads only: the SHA-256 (base64) of exactly the bytes served, computed by "
+            "the service from the bytes it inspected; S3 checked every byte against it when they were written. "
+            "Never what S3 recorded for the client's object (on AWS that can be a CRC64NVME S3 adds itself).",
+        },
     }
