@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.support import corpus, samples
-from tests.support.helpers import BUCKET, keys
+from tests.support.helpers import BUCKET, keys, served_bytes
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_bytes_left_behind_by_a_decided_upload_are_removed_and_the_decision_stan
     s3.put_object(Bucket=BUCKET, Key=f"incoming/{upload_id}", Body=samples.png_with_script())  # sent again
     assert sweep(handler.store, handler.config, now=later(32))["skipped"] == 1
     assert status(client, upload_id)["status"] == "accepted"
-    assert s3.get_object(Bucket=BUCKET, Key=f"files/{upload_id}")["Body"].read() == samples.png()
+    assert served_bytes(s3, upload_id) == samples.png()
     assert f"incoming/{upload_id}" not in keys(s3)
 
 

@@ -134,6 +134,7 @@ class Run:
 
 def execute(target: Callable[[], Inspected], ceiling: Ceiling) -> Run:
     """Fork, run `target` in the child under `ceiling`, collect its verdict and its usage."""
+    prepare()  # libc for the free-heap reading and the child's prctl, whoever calls first
     outcome = Run(ceiling)
     parent = os.getpid()
     try:
