@@ -33,6 +33,7 @@ _SHORT_SUB_BLOCK = 64
 _JOIN_BYTES = 64 * 1024
 # The first sub-block's size that these labels fix: graphic control, application, plain text.
 _HEADER_BLOCK = {0xF9: 4, 0xFF: 11, 0x01: 12}
+_EXTENSIONS = tuple(f"extension 0x{label:02X}" for label in range(256))
 
 
 def inspect_gif(source: Source, size: int, limits: Limits) -> Inspected:
@@ -63,7 +64,7 @@ def _walk(reader: Reader, limits: Limits, budget: Budget) -> None:
             break
         if block == 0x21:
             label = reader.byte()
-            reader.mark(f"extension 0x{label:02X}", at)
+            reader.mark(_EXTENSIONS[label], at)
             _extension(reader, label, budget)
         elif block == 0x2C:
             frames += 1
@@ -77,7 +78,7 @@ def _walk(reader: Reader, limits: Limits, budget: Budget) -> None:
                 reader.skip(3 << ((frame_flags & 7) + 1))
             if reader.byte() > 11:
                 raise unsafe("malformed", "The GIF has an invalid LZW code size")
-            budget.structure(reader.gif_sub_blocks(pixels=True))
+            budget.structure(reader.gif_sub_blocks(pixels=True, max_steps=budget.left))
         else:
             raise unsafe("malformed", f"The GIF has an unknown block 0x{block:02X} at byte {at}")
     if not frames:
@@ -110,7 +111,7 @@ def _extension(reader: Reader, label: int, budget: Budget) -> None:
         reader.skip(1 + first)
         _joined_text(reader, label, budget)
     else:
-        budget.structure(reader.gif_sub_blocks())
+        budget.structure(reader.gif_sub_blocks(max_steps=budget.left))
     expected = _HEADER_BLOCK.get(label)
     if expected is not None and first != expected:
         raise unsafe(
@@ -122,18 +123,32 @@ def _extension(reader: Reader, label: int, budget: Budget) -> None:
 
 def _joined_text(reader: Reader, label: int, budget: Budget) -> None:
     """Sub-blocks whose data a reader joins into one text (a comment): scanned joined too."""
-    joined = TextScan(anchors=False)
-    joined.label(0, "comment" if label == 0xFE else "plain text extension")
-    text, offset = bytearray(), 0
-    while True:
-        n = reader.byte()
-        if n == 0:
-            break
+    joined = _Joined("comment" if label == 0xFE else "plain text extension")
+    while n := reader.byte():
         if n < _SHORT_SUB_BLOCK:
             budget.structure()
-        text += reader.read(n)
-        if len(text) >= _JOIN_BYTES:
-            joined.feed(bytes(text), offset)
-            offset += len(text)
-            text.clear()
-    joined.feed(bytes(text), offset)
+        joined.add(reader.read(n))
+    joined.flush()
+
+
+class _Joined:
+    """Text gathered from sub-blocks and scanned in 64 KiB pieces (no scan when empty)."""
+
+    def __init__(self, where: str):
+        self.where, self.text, self.offset = where, bytearray(), 0
+        self.scan: TextScan | None = None
+
+    def add(self, data: bytes) -> None:
+        self.text += data
+        if len(self.text) >= _JOIN_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.text:
+            return
+        if self.scan is None:
+            self.scan = TextScan(anchors=False)
+            self.scan.label(0, self.where)
+        self.scan.feed(bytes(self.text), self.offset)
+        self.offset += len(self.text)
+        self.text.clear()

@@ -9,9 +9,10 @@ are checked against `max_image_pixels` before anything else is read; no pixel is
 **Limits** on what a file can multiply, checked as the walk goes, before the work they
 bound: a refusal is `image_limits`.
 - structures (chunks, segments, extension blocks, irregular GIF sub-block runs): at most
-  16,384 plus one per 256 bytes of the file, so the walk costs at most a few microseconds
-  of Python per KiB whatever the file is made of (a JPEG of a million 4-byte comments, a
-  GIF of empty extensions, a PNG of empty chunks are refused within tens of milliseconds);
+  16,384 plus one per KiB of the file, so the walk costs at most a few microseconds of
+  Python per KiB whatever the file is made of (a JPEG of a million 4-byte comments, a GIF
+  of empty extensions, a PNG of empty chunks are refused within tens of milliseconds), and
+  an animation of thousands of small frames still fits;
 - text (every byte scanned for markup): at most 64 MiB per file (markup.MAX_TEXT_BYTES);
   honest metadata is kilobytes, rarely a few MiB (a Photoshop XMP history);
 - frames: 10,000 for GIF and APNG, 8 appended images for JPEG (MPF), 1,000 scans per JPEG;
@@ -37,10 +38,8 @@ from ..errors import Unsafe
 from .base import Limits, unsafe
 from .reader import Reader, Truncated
 
-MiB = 1024 * 1024
-
 STRUCTURES_FLOOR = 16_384
-BYTES_PER_STRUCTURE = 256
+BYTES_PER_STRUCTURE = 1024
 MAX_FRAMES = 10_000
 
 # What may follow an image's end and be cut off as padding.
@@ -75,6 +74,10 @@ class Budget:
         self.kind = kind
         self.structures = STRUCTURES_FLOOR + size // BYTES_PER_STRUCTURE
         self._structures_left = self.structures
+
+    @property
+    def left(self) -> int:
+        return self._structures_left
 
     def structure(self, steps: int = 1) -> None:
         self._structures_left -= steps

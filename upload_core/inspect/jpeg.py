@@ -108,7 +108,7 @@ def _image(reader: Reader, limits: Limits, budget: Budget) -> bool:
         if length < 2:
             raise unsafe("malformed", "The JPEG has a segment shorter than its length field")
         length -= 2
-        reader.mark(_segment_name(code), at)
+        reader.mark(_NAMES[code], at)
         if code in _SOF:
             if frame:
                 raise unsafe("malformed", "The JPEG has a second frame header")
@@ -148,6 +148,9 @@ def _segment_name(code: int) -> str:
     if code in _SOF:
         return "frame header (SOF)"
     return f"0xFF{code:02X} segment"
+
+
+_NAMES = tuple(_segment_name(code) for code in range(256))
 
 
 def embedded_entropy(data: bytes) -> list[tuple[int, int]]:

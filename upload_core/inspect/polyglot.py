@@ -37,8 +37,10 @@ ZIP_WINDOW = 0xFFFF + 22  # a zip comment is at most 65,535 bytes; the record is
 PDF_HEAD = 1024
 PDF_TAIL = 1024
 _MAX_END_RECORDS = 64
-# Lexing a file as JavaScript: past this many steps it is a script, whatever else it is.
+# Lexing a file as JavaScript: past this many tokens or bytes it is a script, whatever else
+# it is (an honest image meets a control byte outside a comment or string within bytes).
 MAX_SCRIPT_STEPS = 100_000
+MAX_SCRIPT_BYTES = 16 * 1024 * 1024
 _BLOCK = 1024 * 1024
 
 
@@ -146,7 +148,9 @@ class _Text:
 
 def is_javascript(source: Source, end: int) -> bool:
     """Whether bytes [0, end) lex as JavaScript from the first to the last."""
-    text = _Text(source, end)
+    text = _Text(source, min(end, MAX_SCRIPT_BYTES))
+    # Cut short, the text's end decides nothing: what has lexed so far is a script.
+    cut = end > MAX_SCRIPT_BYTES
     for _ in range(MAX_SCRIPT_STEPS):
         while True:  # code: up to the next byte that starts or breaks something
             run = _CODE.match(text.buf, text.pos)
@@ -155,7 +159,7 @@ def is_javascript(source: Source, end: int) -> bool:
                 break
         head = text.ahead(4)
         if not head:
-            return True  # the file ends in code
+            return True  # the file (or its first MAX_SCRIPT_BYTES) ends in code
         c = head[0]
         if c in _INVALID:
             return False
@@ -165,7 +169,7 @@ def is_javascript(source: Source, end: int) -> bool:
             pattern, keep = (_BLOCK_END, 1) if head[1:2] == b"*" else (_LINE_END, 0)
             found = text.search(pattern, keep)
             if found is None:
-                return pattern is _LINE_END  # a line comment may run to the end; a block may not
+                return pattern is _LINE_END or cut  # a line comment may run to the end; a block may not
             text.pos = found.end()
         elif c == ord("<") and head == b"<!--":  # an HTML-like comment: to the end of the line
             if text.search(_LINE_END, 0) is None:
@@ -174,13 +178,15 @@ def is_javascript(source: Source, end: int) -> bool:
             pattern = _STRING_END.get(c, _TEMPLATE_END)
             while True:
                 found = text.search(pattern, 0)
-                if found is None or found.group() in (b"\n", b"\r"):
+                if found is None:
+                    return cut  # a string or template that does not end
+                if found.group() in (b"\n", b"\r"):
                     return False
                 if found.group() != b"\\":
                     text.pos = found.end()
                     break
                 escaped = text.ahead(3)[1:]  # a backslash and what it escapes (CR LF: a line continuation)
                 if not escaped:
-                    return False
+                    return cut
                 text.pos += 3 if escaped == b"\r\n" else 2
     return True  # this many tokens: a script, whatever else the file is
