@@ -121,6 +121,9 @@ def hostile_shapes() -> list[tuple[str, str, bytes]]:
     def comments(count: int, size: int) -> bytes:
         return photo[:2] + (b"\xff\xfe" + struct.pack(">H", size + 2) + b"c" * size) * count + photo[2:]
 
+    fake = b"\xff\xd8\xff" + b"\xff\xdb\x00\x02" * 16_000  # a "thumbnail" of empty tables
+    embedded = b"\xff\xe1" + struct.pack(">H", len(fake) + 2) + fake
+
     def sub_blocks(lengths: list[int]) -> bytes:
         data = b"".join(bytes([n]) + b"\x01" * n for n in lengths)
         return b"GIF89a\1\0\1\0\0\0\0" + b"\x2c\0\0\0\0\1\0\1\0\0\x02" + data + b"\0\x3b"
@@ -131,6 +134,7 @@ def hostile_shapes() -> list[tuple[str, str, bytes]]:
         ("JPEG + 1,000,000 empty COM segments", "a.jpg", comments(1_000_000, 0)),
         ("JPEG + 4 MiB of fill bytes", "a.jpg", photo[:2] + b"\xff" * 4 * 2**20 + photo[2:]),
         ("corpus JPEG of 4 MiB (COM-padded)", "a.jpg", corpus.jpeg(4 * corpus.MiB - 1024)),
+        ("JPEG + 60 APP1 of 16,000 embedded segments", "a.jpg", photo[:2] + embedded * 60 + photo[2:]),
         ("GIF + 1.3 million empty extensions", "a.gif", gif[:start] + b"\x21\xfe\x00" * 1_300_000 + gif[start:]),
         ("GIF of 2 million 1-byte sub-blocks", "a.gif", sub_blocks([1] * 2_000_000)),
         ("GIF of 1- and 2-byte sub-blocks in turn", "a.gif", sub_blocks([1, 2] * 700_000)),

@@ -157,13 +157,15 @@ def embedded_entropy(data: bytes) -> list[tuple[int, int]]:
     """The entropy-coded data of each whole JPEG embedded in `data` (a thumbnail or a
     preview in a metadata segment), as (start, end) offsets in order; a JPEG that is not
     whole and well-formed from its SOI to its EOI contributes nothing, so its bytes are
-    scanned like any others."""
+    scanned like any others. The walks take at most one step per 256 bytes of `data` (an
+    honest thumbnail has about ten segments): past that, the rest is scanned as text."""
     spans: list[tuple[int, int]] = []
+    steps = [16 + len(data) // 256]
     at = data.find(_SOI)
     for _ in range(_MAX_EMBEDDED):
         if at < 0:
             break
-        walked = _walk_embedded(data, at)
+        walked = _walk_embedded(data, at, steps)
         if walked is None:
             at = data.find(_SOI, at + 1)
         else:
@@ -172,11 +174,12 @@ def embedded_entropy(data: bytes) -> list[tuple[int, int]]:
     return spans
 
 
-def _walk_embedded(data: bytes, pos: int) -> tuple[list[tuple[int, int]], int] | None:
+def _walk_embedded(data: bytes, pos: int, steps: list[int]) -> tuple[list[tuple[int, int]], int] | None:
     """An embedded JPEG from its SOI at `pos`: its entropy-coded spans and where it ends."""
     pos += 2
     frame, spans = False, list[tuple[int, int]]()
-    while pos + 2 <= len(data):
+    while pos + 2 <= len(data) and steps[0] > 0:
+        steps[0] -= 1
         if data[pos] != 0xFF:
             return None
         code = data[pos + 1]

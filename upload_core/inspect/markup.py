@@ -116,7 +116,7 @@ def markup_at(data: bytes) -> tuple[int, str] | None:
     found = _markup(data)
     if found is not None:
         return found.start(), _shown(data, found)
-    if b"\0" in data and any(pair in data for pair in _UTF16_HINTS):
+    if b"\0" in data and (b"<" in data or b":" in data) and any(pair in data for pair in _UTF16_HINTS):
         stripped = data.replace(b"\0", b"")
         found = _markup(stripped)
         if found is not None:
