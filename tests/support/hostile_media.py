@@ -259,6 +259,14 @@ def jpeg_comments_with_pdf() -> bytes:
     return photo[:2] + segments + photo[2:]
 
 
+def jpeg_comment_with_pdf_objects() -> bytes:
+    """A PDF's objects without its `%PDF-` line, in a comment: MuPDF and pdf.js, repairing
+    the file they were asked to open, find `1 0 obj` anywhere and run the catalog's script."""
+    document = pdf_with_catalog(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    body = document[document.index(b"1 0 obj") :][:60_000]
+    return jpeg_with_segment(0xFE, body, seed=17)
+
+
 def jpeg_with_zip_near_eof() -> bytes:
     """A JAR in an APP segment of the last image (an MPF-like second JPEG), so its end
     record is in the last 64 KiB: `java -jar photo.jpg` runs it."""
@@ -368,6 +376,7 @@ def issue17_images() -> list[tuple[str, Callable[[], bytes], str]]:
         ("handler.jpg", lambda: jpeg_with_xmp(b"<x:xmpmeta>" + HANDLER + b"</x:xmpmeta>"), "markup"),
         ("icc.jpg", lambda: jpeg_with_segment(0xE2, b"ICC_PROFILE\0\1\1" + SHORT_TAG), "markup"),
         ("pdf-comments.jpg", jpeg_comments_with_pdf, "polyglot"),
+        ("pdf-objects.jpg", jpeg_comment_with_pdf_objects, "polyglot"),
         ("jar.jpg", jpeg_with_zip_near_eof, "polyglot"),
         ("js-polyglot.jpg", jpeg_js_polyglot, "polyglot"),
         ("js-polyglot.gif", gif_js_polyglot_valid, "polyglot"),

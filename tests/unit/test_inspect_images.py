@@ -63,6 +63,8 @@ MARKUP = [
     b"<!DOCTYPE html><p>",
     b"<!ENTITY xxe SYSTEM 'file:///etc/passwd'>",
     b"<?xml-stylesheet href='evil.xsl'?>",  # an XML processing instruction that fetches
+    b'<!--#exec cmd="id" -->',  # a server side include
+    b"<esi:include src=//evil.example/>",  # an edge side include
     "<script>alert(1)</script>".encode("utf-16-le"),
     "<?php system($_GET[c]);".encode("utf-16-be"),
 ]
@@ -79,6 +81,7 @@ NOT_MARKUP = [
     b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="image/jpeg"/>',
     b"description: a description of the scripts",
     b"text/html is a MIME type",
+    b"<!-- an XML comment -->",
 ]
 
 
@@ -106,7 +109,9 @@ def test_random_bytes_hold_no_markup_and_no_anchor():
         (hostile_media.jar_bytes(), "zip"),
         (b"xx%PDF-1.7\n1 0 obj", "PDF"),
         (b"Rar!\x1a\x07\x01\x00", "RAR"),
+        (b"1 0 obj\n<< /Type /Catalog /OpenAction 2 0 R >>", "PDF object"),  # no header: readers repair
         (b"PK\x03\x04\xff\xff", None),  # not a local header a zip reader accepts
+        (b"a list of 10 0 objects", None),
     ],
 )
 def test_other_formats_anchors_in_text(text, what):

@@ -18,12 +18,13 @@ a few bytes that chance rarely lines up (about one false match in 10^9 random by
   `<?xpacket begin=`/`end=` (every XMP packet), `<?xml version=` and
   `<?adobe-xap-filters esc=` (two words in a row are a PHP parse error, so none can run);
 - ASP and JSP: `<%...%>` or `<%` followed by code-like text;
-- `javascript:`, `vbscript:` and `data:text/html` URLs.
+- `javascript:`, `vbscript:` and `data:text/html` URLs;
+- server and edge side includes: `<!--#exec`, `<!--#include`, ..., `<esi:`.
 Each is also looked for in UTF-16 text (the bytes with their NULs dropped).
 
 What counts as another format's anchor (`polyglot`, see polyglot.py for the whole file):
-a zip local file header, `%PDF-`, a RAR signature, in an image's text (7-Zip, WinRAR and PDF readers
-that repair find them anywhere).
+a zip local file header, `%PDF-`, a PDF object header (`1 0 obj`), a RAR signature, in an
+image's text (7-Zip, WinRAR and PDF readers that repair a file find them anywhere).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _TAGS = (
 # On lower-cased bytes (so the search can start from the literal `<`, ~10x faster than re.I).
 _OPENER = re.compile(
     rb"<(?:(?:" + _TAGS + rb")[\s/>]"
+    rb"|!--\#(?:exec|include|echo|config|set|printenv|fsize|flastmod)\b|esi:"  # server and edge side includes
     rb"|\?(?!" + _XML_PI + rb")(?:php\s|=" + _TEXT + rb"{6}|\s" + _TEXT + rb"{8}|" + _TEXT + rb"{2,256}?\?>"
     rb"|" + _TEXT + rb"{12})"
     rb"|%(?:" + _TEXT + rb"{2,256}?%>|" + _TEXT + rb"{12}))"
@@ -56,9 +58,12 @@ _SCRIPT_URL = re.compile(rb"script\s*:")
 _DATA_URL = re.compile(rb"data\s*:\s*$")
 # Another format's anchor in an image's text: what a zip, PDF, RAR or 7-Zip reader finds.
 _ZIP_LOCAL = re.compile(rb"PK\x03\x04[\x0a-\x3f]\x00")  # version needed: 1.0 to 6.3
+_PDF_OBJECT = re.compile(rb"(?<![0-9])[0-9]{1,10}[\x00\t\n\f\r ]+[0-9]{1,5}[\x00\t\n\f\r ]+obj$")
+_OBJ_AFTER = (b"", b"<", b"[", b"(", b" ", b"\t", b"\n", b"\r", b"\f", b"\x00", b"/")
 _FOREIGN = (
     (b"PK\x03\x04", "a zip archive (a local file header)"),
     (b"%PDF-", "a PDF header"),
+    (b"obj", "a PDF object (N G obj)"),
     (b"Rar!\x1a\x07", "a RAR archive"),
 )
 # Markup in UTF-16 has `<` or `:` next to a NUL (every rule needs one of them).
@@ -141,12 +146,25 @@ def find_foreign(data: bytes) -> tuple[int, str] | None:
     best: tuple[int, str] | None = None
     for anchor, what in _FOREIGN:
         at = data.find(anchor)
-        if anchor == b"PK\x03\x04":
-            while at >= 0 and not _ZIP_LOCAL.match(data, at):
-                at = data.find(anchor, at + 1)
+        verify = _VERIFY.get(anchor)
+        while at >= 0 and verify is not None and not verify(data, at):
+            at = data.find(anchor, at + 1)
         if at >= 0 and (best is None or at < best[0]):
             best = (at, what)
     return best
+
+
+def _zip_local(data: bytes, at: int) -> bool:
+    return _ZIP_LOCAL.match(data, at) is not None
+
+
+def _pdf_object(data: bytes, at: int) -> bool:
+    """`obj` at `at` ends a PDF object header: `N G obj` (MuPDF and pdf.js, repairing a
+    file, find objects by it anywhere, header or not)."""
+    return _PDF_OBJECT.search(data, max(0, at - 20), at + 3) is not None and data[at + 3 : at + 4] in _OBJ_AFTER
+
+
+_VERIFY = {b"PK\x03\x04": _zip_local, b"obj": _pdf_object}
 
 
 def refuse_markup(data: bytes, where: str) -> None:
