@@ -10,7 +10,8 @@ directory, run by the same Python), side by side:
 - real files: every JPEG, PNG, GIF and PDF under the cache of Debian packages (`--real`,
   default /root/.cache/upload-service/x: mate-backgrounds photos, octave/gnuplot/R docs),
   per type: files, MB, CPU s, MB/s, the slowest file, and the verdicts;
-- the honest corpus of tests/support (camera-like photos near the size limits): verdicts;
+- the honest files of tests/support (camera-like photos near the size limits, PDFs from
+  fpdf2, Pillow and pikepdf, a Word .doc): verdicts;
 - hostile shapes, one process each under a CPU limit: a JPEG padded with thousands of
   comment segments, fill bytes, a GIF of empty blocks or 1-byte sub-blocks, a PNG of
   empty chunks or of ~1,000 zTXt chunks each inflating to 4 MiB, a 4 MiB private chunk.
@@ -198,14 +199,21 @@ def report_real(trees: dict[str, Path], root: Path) -> None:
 
 def report_corpus(trees: dict[str, Path], tmp: Path) -> None:
     sys.path.insert(0, str(ROOT))
-    from tests.support import corpus
+    from tests.support import corpus, documents, samples
 
+    makers = list(corpus.honest()) + [
+        ("letter.doc", lambda: documents.letter_doc()[1]),
+        ("sample.png", samples.png),
+        ("sample.jpg", samples.jpeg),
+        ("sample.gif", samples.gif),
+        ("sample.pdf", samples.pdf),
+    ]
     files = []
-    for name, make in corpus.honest():
+    for name, make in makers:
         path = tmp / f"corpus-{len(files)}-{name}"
         path.write_bytes(make())
         files.append((name, str(path)))
-    print(f"\nThe honest corpus of tests/support ({len(files)} files, photos near the size limits): verdicts")
+    print(f"\nThe honest files of tests/support ({len(files)}: photos near the size limits, PDFs, a .doc): verdicts")
     for label, tree in trees.items():
         results = inspect_files(tree, files)
         counts = Counter(r["verdict"].split(",")[0] for r in results.values())
