@@ -18,9 +18,10 @@ from tests.support import corpus, hostile_media
 from tests.support.hostile_media import PHP, png_chunks, png_of_chunks
 from upload_core.config import Config
 from upload_core.errors import UploadError
-from upload_core.inspect import gif, jpeg, markup, png
-from upload_core.inspect.markup import find_foreign, find_markup
-from upload_core.inspect.polyglot import is_javascript
+from upload_core.inspect import gif, jpeg, png, scan
+from upload_core.inspect.javascript import is_javascript
+from upload_core.inspect.markup import find_markup
+from upload_core.inspect.polyglot import find_foreign
 from upload_core.inspect.reader import Reader
 from upload_core.inspect.rules import Sample, inspect_content
 
@@ -306,7 +307,7 @@ LOWERED = [
     ("frames of a GIF", gif, "MAX_FRAMES", 20, "p.gif", _gif_frames, "image_limits"),
     ("frames of an APNG", png, "MAX_FRAMES", 20, "p.png", lambda n: _apng([(8, 8, 0, 0)] * n), "image_limits"),
     ("scans of a JPEG", jpeg, "MAX_SCANS", 20, "p.jpg", _jpeg_scans, "image_limits"),
-    ("text of a file", markup, "MAX_TEXT_BYTES", 2**20, "p.png", lambda n: _png((b"prVt", b"t" * n)), "image_limits"),
+    ("text of a file", scan, "MAX_TEXT_BYTES", 2**20, "p.png", lambda n: _png((b"prVt", b"t" * n)), "image_limits"),
 ]
 
 

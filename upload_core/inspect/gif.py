@@ -24,8 +24,8 @@ import struct
 
 from .base import Inspected, Limits, Source, unsafe
 from .images import MAX_FRAMES, Budget, check_pixels, over_limit, padding_end, walking
-from .markup import TextScan
 from .reader import Reader
+from .scan import TextScan
 
 # Sub-blocks shorter than this count against the structure limit (a walk's cost is per
 # block; an encoder writes 255-byte ones).

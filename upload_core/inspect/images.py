@@ -3,7 +3,7 @@ a file can multiply, the rule for bytes after an image's end, and the walk's fra
 
 Each format has its own module (png.py, jpeg.py, gif.py). Every one walks the container
 from its signature to its end marker through a `Reader`, which scans every byte that is
-not compressed pixel data for markup and other formats' anchors (markup.py); dimensions
+not compressed pixel data for markup and other formats' anchors (scan.py); dimensions
 are checked against `max_image_pixels` before anything else is read; no pixel is decoded.
 
 **Limits** on what a file can multiply, checked as the walk goes, before the work they
@@ -13,7 +13,7 @@ bound: a refusal is `image_limits`.
   Python per KiB whatever the file is made of (a JPEG of a million 4-byte comments, a GIF
   of empty extensions, a PNG of empty chunks are refused within tens of milliseconds), and
   an animation of thousands of small frames still fits;
-- text (every byte scanned for markup): at most 64 MiB per file (markup.MAX_TEXT_BYTES);
+- text (every byte scanned for markup): at most 64 MiB per file (scan.MAX_TEXT_BYTES);
   honest metadata is kilobytes, rarely a few MiB (a Photoshop XMP history);
 - frames: 10,000 for GIF and APNG, 8 appended images for JPEG (MPF), 1,000 scans per JPEG;
 - PNG text chunks: 1,024 of them, each inflating to at most 1 MiB (Pillow's own limit),

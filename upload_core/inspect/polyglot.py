@@ -11,17 +11,17 @@ served, so an anchor there opens nothing). Each rule is a reader's own search:
 - `%PDF-` in the first 1,024 bytes of a file that is not a PDF (Acrobat, pdf.js, PDFium);
 - `startxref` in the last 1,024 bytes of a file that is not a PDF (pdf.js opens a file
   without a header from its trailer);
-- GIF and JPEG: the whole file is also JavaScript, read as windows-1252 (a `<script src>`
-  runs it): `GIF89a/*...*/=alert(1)//`, or a JPEG whose first bytes FF D8 FF E0 read
-  `ÿØÿà` (letters: an identifier) and whose APP0 length spells `/*`.
+- GIF and JPEG: the whole file is also JavaScript (javascript.py), which a `<script src>`
+  runs: `GIF89a/*...*/=alert(1)//`, or a JPEG whose APP0 length spells `/*`.
 
-Inside an image's text (its metadata: see markup.py) a zip local file header, `%PDF-` or
-a RAR signature is refused wherever it is, since 7-Zip, WinRAR and PDF readers that
-repair a file find them anywhere; pixel data is not searched (any short pattern turns up
-there by chance), and neither are other types' insides, which their own inspectors read.
+In an image's text (every byte but pixel data: scan.py calls `find_foreign`) a zip local
+file header, `%PDF-`, a PDF object header (`1 0 obj`) or a RAR signature is refused
+wherever it is: 7-Zip, WinRAR and PDF readers that repair a file (MuPDF, pdf.js) find them
+anywhere. Pixel data is not searched (any short pattern turns up there by chance), and
+neither are other types' insides, which their own inspectors read.
 
 An honest file trips none of these: a zip end record must point at a central directory
-(two 4-byte signatures at related offsets), the PDF keywords are 5 and 9 letters, and no
+(two 4-byte signatures at related offsets), the PDF anchors are 5 to 9 bytes, and no
 honest image is valid JavaScript from its first byte to its last (the first NUL or control
 byte outside a comment or a string ends the question).
 """
@@ -32,16 +32,23 @@ import re
 import struct
 
 from .base import Inspected, Source, unsafe
+from .javascript import is_javascript
 
 ZIP_WINDOW = 0xFFFF + 22  # a zip comment is at most 65,535 bytes; the record is 22
 PDF_HEAD = 1024
 PDF_TAIL = 1024
 _MAX_END_RECORDS = 64
-# Lexing a file as JavaScript: past this many tokens or bytes it is a script, whatever else
-# it is (an honest image meets a control byte outside a comment or string within bytes).
-MAX_SCRIPT_STEPS = 100_000
-MAX_SCRIPT_BYTES = 16 * 1024 * 1024
-_BLOCK = 1024 * 1024
+
+# Another format's anchor in an image's text: what a zip, PDF or RAR reader finds anywhere.
+_ZIP_LOCAL = re.compile(rb"PK\x03\x04[\x0a-\x3f]\x00")  # version needed: 1.0 to 6.3
+_PDF_OBJECT = re.compile(rb"(?<![0-9])[0-9]{1,10}[\x00\t\n\f\r ]+[0-9]{1,5}[\x00\t\n\f\r ]+obj$")
+_OBJ_AFTER = (b"", b"<", b"[", b"(", b" ", b"\t", b"\n", b"\r", b"\f", b"\x00", b"/")
+_FOREIGN = (
+    (b"PK\x03\x04", "a zip archive (a local file header)"),
+    (b"%PDF-", "a PDF header"),
+    (b"obj", "a PDF object (N G obj)"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+)
 
 
 def refuse_polyglot(source: Source, verdict: Inspected, head: bytes) -> None:
@@ -93,100 +100,30 @@ def _bytes_at(source: Source, tail: bytes, start: int, offset: int, n: int) -> b
     return source.read(n)
 
 
-# --- JavaScript --------------------------------------------------------------------------
-#
-# An over-approximating lexer: it says "not JavaScript" only for what no JavaScript engine
-# accepts (a control byte outside a comment, string or template; an unterminated comment,
-# string or template; a newline in a string), and reads any other byte (0x80-0xFF
-# included) as part of a token. A script with a syntax error never runs, so a file that
-# fails here cannot be run as a script however a page loads it.
-
-_CODE = re.compile(rb"[^\x00-\x08\x0e-\x1f\x7f/'\"`<]*")
-_INVALID = frozenset(b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b")
-_INVALID |= frozenset(b"\x1c\x1d\x1e\x1f\x7f")
-_BLOCK_END = re.compile(rb"\*/")
-_LINE_END = re.compile(rb"[\n\r]")
-_STRING_END = {ord("'"): re.compile(rb"['\\\n\r]"), ord('"'): re.compile(rb'["\\\n\r]')}
-_TEMPLATE_END = re.compile(rb"[`\\]")
+# --- anchors in an image's text (scan.py calls this on every piece) ---------------------------
 
 
-class _Text:
-    """The file [0, end) read front to back in blocks, for searches that may span them."""
-
-    def __init__(self, source: Source, end: int):
-        self._source, self._end = source, end
-        self.buf, self.pos, self._read = b"", 0, 0
-        source.seek(0)
-
-    def more(self) -> bool:
-        """Read the next block, keeping the bytes from pos on; False at the end."""
-        if self._read >= self._end:
-            return False
-        block = self._source.read(min(_BLOCK, self._end - self._read))
-        if not block:
-            return False
-        self._read += len(block)
-        self.buf, self.pos = self.buf[self.pos :] + block, 0
-        return True
-
-    def ahead(self, n: int) -> bytes:
-        while len(self.buf) - self.pos < n and self.more():
-            pass
-        return self.buf[self.pos : self.pos + n]
-
-    def search(self, pattern: re.Pattern[bytes], keep: int = 1) -> re.Match[bytes] | None:
-        """The next match of `pattern` (at most keep + 1 bytes long), moving to its start."""
-        while True:
-            found = pattern.search(self.buf, self.pos)
-            if found is not None and (found.end() < len(self.buf) or self._read >= self._end):
-                self.pos = found.start()
-                return found
-            self.pos = max(self.pos, len(self.buf) - keep)
-            if not self.more():
-                return None
+def find_foreign(data: bytes) -> tuple[int, str] | None:
+    """Where another format's anchor is in `data`, and what it is; None when there is none."""
+    best: tuple[int, str] | None = None
+    for anchor, what in _FOREIGN:
+        at = data.find(anchor)
+        verify = _VERIFY.get(anchor)
+        while at >= 0 and verify is not None and not verify(data, at):
+            at = data.find(anchor, at + 1)
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, what)
+    return best
 
 
-def is_javascript(source: Source, end: int) -> bool:
-    """Whether bytes [0, end) lex as JavaScript from the first to the last."""
-    text = _Text(source, min(end, MAX_SCRIPT_BYTES))
-    # Cut short, the text's end decides nothing: what has lexed so far is a script.
-    cut = end > MAX_SCRIPT_BYTES
-    for _ in range(MAX_SCRIPT_STEPS):
-        while True:  # code: up to the next byte that starts or breaks something
-            run = _CODE.match(text.buf, text.pos)
-            text.pos = run.end() if run else text.pos
-            if text.pos < len(text.buf) or not text.more():
-                break
-        head = text.ahead(4)
-        if not head:
-            return True  # the file (or its first MAX_SCRIPT_BYTES) ends in code
-        c = head[0]
-        if c in _INVALID:
-            return False
-        text.pos += 1
-        if c == ord("/") and head[1:2] in (b"*", b"/"):
-            text.pos += 1
-            pattern, keep = (_BLOCK_END, 1) if head[1:2] == b"*" else (_LINE_END, 0)
-            found = text.search(pattern, keep)
-            if found is None:
-                return pattern is _LINE_END or cut  # a line comment may run to the end; a block may not
-            text.pos = found.end()
-        elif c == ord("<") and head == b"<!--":  # an HTML-like comment: to the end of the line
-            if text.search(_LINE_END, 0) is None:
-                return True
-        elif c in _STRING_END or c == ord("`"):
-            pattern = _STRING_END.get(c, _TEMPLATE_END)
-            while True:
-                found = text.search(pattern, 0)
-                if found is None:
-                    return cut  # a string or template that does not end
-                if found.group() in (b"\n", b"\r"):
-                    return False
-                if found.group() != b"\\":
-                    text.pos = found.end()
-                    break
-                escaped = text.ahead(3)[1:]  # a backslash and what it escapes (CR LF: a line continuation)
-                if not escaped:
-                    return cut
-                text.pos += 3 if escaped == b"\r\n" else 2
-    return True  # this many tokens: a script, whatever else the file is
+def _zip_local(data: bytes, at: int) -> bool:
+    return _ZIP_LOCAL.match(data, at) is not None
+
+
+def _pdf_object(data: bytes, at: int) -> bool:
+    """`obj` at `at` ends a PDF object header: `N G obj` (MuPDF and pdf.js, repairing a
+    file, find objects by it anywhere, header or not)."""
+    return _PDF_OBJECT.search(data, max(0, at - 20), at + 3) is not None and data[at + 3 : at + 4] in _OBJ_AFTER
+
+
+_VERIFY = {b"PK\x03\x04": _zip_local, b"obj": _pdf_object}

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Iterator
 
 from .base import READ_BYTES, Source
-from .markup import TextScan
+from .scan import TextScan
 
 
 class Truncated(Exception):
