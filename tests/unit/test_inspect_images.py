@@ -49,6 +49,12 @@ MARKUP = [
     b"<?=`$_GET[c]`?>",
     b"<?=`id`?>\x00\x01",  # the shortest useful echo, then binary
     b"<?system('id')?>",  # short_open_tag=On (PHP's compiled default) needs no space
+    b"<?/**/@(system)('id');",  # a comment and operators before the call
+    b'<?=("sys"."tem")(\'id\')?>',  # a function name built from strings
+    b"<?$f=$_GET[0];$f('id');",
+    b"<?=`id`?>",
+    b'<%eval request("c")%>',
+    b'<%= CreateObject("WScript.Shell").Exec("cmd") %>',
     b'<% Response.Write(Request("c")) %>',
     b'<%@ page import="java.io.*" %>',
     b"<script>alert(1)</script>",
@@ -58,12 +64,15 @@ MARKUP = [
     b"<details open ontoggle=alert(1)>",  # an event handler the old list did not name
     b'<img src="x" alt=">" onpointerenter=alert(1)>',  # a quoted `>` does not end the tag
     b'<video><source onerror="alert(1)">',
+    b"<x onfocus=alert(1) autofocus tabindex=1>",  # any element, named anything
+    b"<img/src/onerror=alert(1)>",  # `/` separates attributes
+    b'<img src="x"onerror=alert(1)>',  # so does a closing quote
+    b"<svg><animate onbegin=alert(1) attributeName=x dur=1s>",  # SVG's own events
     b"<a href=javascript:alert(1)>x</a>",
     b"<a href='vbscript:msgbox(1)'>",
     b'<object data="data:text/html;base64,PHNjcmlwdD4=">',
     b"<!DOCTYPE html><p>",
     b"<!ENTITY xxe SYSTEM 'file:///etc/passwd'>",
-    b"<?xml-stylesheet href='evil.xsl'?>",  # an XML processing instruction that fetches
     b'<!--#exec cmd="id" -->',  # a server side include
     b"<esi:include src=//evil.example/>",  # an edge side include
     "<script>alert(1)</script>".encode("utf-16-le"),
@@ -76,6 +85,8 @@ NOT_MARKUP = [
     b'<?adobe-xap-filters esc="CRLF"?><x:xmpmeta/>',  # Photoshop 7's XMP
     b"Holiday photo, a < b & c > d; one <= two",
     b"Shot on location: online onset onward = fine",  # `on...=` outside a tag
+    b"<b>bold</b> onload=1",  # the tag is closed before it
+    b"<a onfoo=bar>",  # no event is called foo
     b"<b>bold</b> <i>caption</i> <p>text</p>",  # tags that run or load nothing
     b"percent <% sign",
     b"what? <? yes",
@@ -83,6 +94,11 @@ NOT_MARKUP = [
     b"description: a description of the scripts",
     b"text/html is a MIME type",
     b"<!-- an XML comment -->",
+    # A dark GIF's palette (Debian's pyenv install animation): printable bytes where `<?` and
+    # `<%` turn up by chance; an opener and printable text is not code.
+    b"n\r==E=r\x0c>><?:2??=?w\r?x\tBAIBB?C\x80\tE\x87\x08FELF\x8e",
+    b"<?xml-stylesheet href='style.xsl'?>",
+    b"100<%5 of the time, <% more %>",
 ]
 
 
@@ -94,6 +110,15 @@ def test_markup_a_browser_or_php_acts_on_is_found(text):
 @pytest.mark.parametrize("text", NOT_MARKUP)
 def test_honest_metadata_is_not_markup(text):
     assert find_markup(text) is None
+
+
+def test_random_printable_bytes_hold_no_markup():
+    """Palettes of dark images and quantization tables are mostly printable bytes: a MiB
+    of random printable ones (a thousand palettes) trips no rule."""
+    rng = random.Random(18)
+    data = bytes(rng.randrange(0x20, 0x7F) for _ in range(1024 * 1024))
+    assert data.count(b"<?") > 50 and data.count(b"<%") > 50
+    assert find_markup(data) is None
 
 
 def test_random_bytes_hold_no_markup_and_no_anchor():
