@@ -89,7 +89,8 @@ _HANDLER_NAMES = (
     rb"|select|show|slotchange|stalled|start|storage|submit|suspend|timeupdate|toggle|touch|transition"
     rb"|unhandledrejection|unload|visibilitychange|volumechange|waiting|webkit|wheel|zoom"
 )
-_HANDLER = re.compile(rb"on(?:" + _HANDLER_NAMES + rb")[a-z]*\s*=")
+_HANDLER = re.compile(rb"on[a-z]{3,}\s*=")  # a candidate (fast: a literal first), then its name
+_HANDLER_NAME = re.compile(rb"on(?:" + _HANDLER_NAMES + rb")")
 _TAG_START = re.compile(rb"<[a-z][^\s/>\x00]{0,64}[\s/]")  # a tag's name, ended as a tokenizer ends it
 _ATTRIBUTES = re.compile(rb"(?:[^>\"']|\"[^\"]*\"|'[^']*')*")  # no `>` outside quoted values
 _TAG_TRIES = 16
@@ -107,7 +108,7 @@ def _handler(low: bytes) -> re.Match[bytes] | None:
     then attributes (quoted values may hold `>`) up to the handler, no `>` outside quotes."""
     for found in _HANDLER.finditer(low):
         at = found.start()
-        if at == 0 or low[at - 1] not in b" \t\n\r\f/\"'":
+        if at == 0 or low[at - 1] not in b" \t\n\r\f/\"'" or not _HANDLER_NAME.match(low, at):
             continue
         starts = list(_TAG_START.finditer(low, max(0, at - HANDLER_LOOKBACK), at))
         for start in reversed(starts[-_TAG_TRIES:]):
