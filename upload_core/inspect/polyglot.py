@@ -108,22 +108,20 @@ def find_foreign(data: bytes) -> tuple[int, str] | None:
     best: tuple[int, str] | None = None
     for anchor, what in _FOREIGN:
         at = data.find(anchor)
-        verify = _VERIFY.get(anchor)
-        while at >= 0 and verify is not None and not verify(data, at):
-            at = data.find(anchor, at + 1)
+        if at < 0 or (best is not None and at > best[0]):
+            continue
+        if anchor == b"PK\x03\x04":
+            while at >= 0 and _ZIP_LOCAL.match(data, at) is None:
+                at = data.find(anchor, at + 1)
+        elif anchor == b"obj":
+            while at >= 0 and not _pdf_object(data, at):
+                at = data.find(anchor, at + 1)
         if at >= 0 and (best is None or at < best[0]):
             best = (at, what)
     return best
-
-
-def _zip_local(data: bytes, at: int) -> bool:
-    return _ZIP_LOCAL.match(data, at) is not None
 
 
 def _pdf_object(data: bytes, at: int) -> bool:
     """`obj` at `at` ends a PDF object header: `N G obj` (MuPDF and pdf.js, repairing a
     file, find objects by it anywhere, header or not)."""
     return _PDF_OBJECT.search(data, max(0, at - 20), at + 3) is not None and data[at + 3 : at + 4] in _OBJ_AFTER
-
-
-_VERIFY = {b"PK\x03\x04": _zip_local, b"obj": _pdf_object}

@@ -67,7 +67,10 @@ class TextScan:
         if foreign is not None:
             at, what = foreign
             raise unsafe("polyglot", f"The image's {self._where(start + at)} holds {what} at byte {start + at}")
-        found = markup_at(window)
+        # Every markup rule needs a `<` (a tag, PHP, ASP, an include) or a `:` (a URL),
+        # also in UTF-16: most pieces between pixel data (a PNG's CRC and next chunk
+        # header) have neither, and are done with two memchr calls.
+        found = markup_at(window) if b"<" in window or b":" in window else None
         if found is not None:
             at, shown = found
             raise unsafe("markup", f"The image carries markup or script in its {self._where(start + at)} ({shown!r})")
