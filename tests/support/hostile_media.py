@@ -1,4 +1,5 @@
-"""Hostile images and PDFs, built the way attackers build them (issue 9's list).
+"""Hostile images and PDFs, built the way attackers build them (issue 9's list; issue 17's
+images and polyglots and issue 18's limits in `issue17_images`).
 
 `hostile()` lists (filename, builder, expected): `expected` is the `found` code of an
 unsafe_content refusal, or the error code when the refusal comes earlier (libmagic says

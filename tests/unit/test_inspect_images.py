@@ -418,6 +418,29 @@ def test_a_gif_frame_is_checked_by_where_it_ends(left, top, expected):
     assert found("a.gif", _gif_frame_at(left, top)) == expected
 
 
+def _gif_with_extension(extension: bytes) -> bytes:
+    gif = corpus.noise_gif(6, 60_000)
+    return gif[:-1] + extension + gif[-1:]
+
+
+GIF_EXTENSIONS = [
+    ("a graphic control of 4 bytes", b"\x21\xf9\x04\x04\x0a\x00\x00\x00", "accepted"),
+    ("a graphic control of 5 bytes", b"\x21\xf9\x05\x04\x0a\x00\x00\x00\x00", "malformed"),
+    ("a graphic control with a second block", b"\x21\xf9\x04\x04\x0a\x00\x00\x02ok\x00", "malformed"),
+    ("NETSCAPE2.0 looping", b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00", "accepted"),
+    ("an application header of 10 bytes", b"\x21\xff\x0aNETSCAPE2.\x03\x01\x00\x00\x00", "malformed"),
+    ("plain text with its 12-byte grid", b"\x21\x01\x0c" + bytes(12) + b"\x05hello\x00", "accepted"),
+    ("plain text with no grid", b"\x21\x01\x00", "malformed"),
+    ("markup in plain text", b"\x21\x01\x0c" + bytes(12) + b"\x06<svg/>\x00", "markup"),
+    ("an unknown label with text", b"\x21\x99\x05hello\x00", "accepted"),
+]
+
+
+@pytest.mark.parametrize("case, extension, expected", GIF_EXTENSIONS, ids=[c[0] for c in GIF_EXTENSIONS])
+def test_gif_extensions_by_their_label(case, extension, expected):
+    assert found("a.gif", _gif_with_extension(extension)) == expected
+
+
 # --- polyglots ---------------------------------------------------------------------------
 
 

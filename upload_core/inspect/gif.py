@@ -109,7 +109,8 @@ def _extension(reader: Reader, label: int, budget: Budget) -> None:
         _joined_text(reader, label, budget)
     elif label == 0x01:  # plain text: a 12-byte text grid, then text
         reader.skip(1 + first)
-        _joined_text(reader, label, budget)
+        if first:
+            _joined_text(reader, label, budget)
     else:
         budget.structure(reader.gif_sub_blocks(max_steps=budget.left))
     expected = _HEADER_BLOCK.get(label)
