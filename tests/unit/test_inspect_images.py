@@ -179,6 +179,34 @@ def test_every_byte_is_scanned_or_pixel_data(monkeypatch, name, make):
     assert reader.scan.scanned + reader.pixel_bytes == len(data)
 
 
+def _scan(*pieces: tuple[int, bytes]) -> str | None:
+    """Feed a TextScan pieces at file offsets (a gap where they do not touch), then finish:
+    the found code it raises, or None."""
+    text = scan.TextScan()
+    text.label(0, "test piece")
+    try:
+        for offset, data in pieces:
+            text.feed(data, offset)
+        text.flush()
+    except UploadError as err:
+        return err.extra["found"]
+    return None
+
+
+@pytest.mark.parametrize(
+    "pieces, expected",
+    [
+        (((0, b"<scr"), (100, b"ipt>")), None),  # pixel data between: no reader joins them
+        (((0, b"<svg"), (4, b"/onload=alert(1)>")), "markup"),  # they touch: one text
+        (((0, b"\x00\x01IDAT"), (500, b"<?php system($_GET[0]);"), (900, b"ok")), "markup"),
+        (((0, b"PK\x03"), (600, b"\x04\x14\x00")), None),
+        (((0, b"x" * 70_000), (70_000, b"<iframe src=//e>")), "markup"),
+    ],
+)
+def test_the_scan_joins_what_touches_and_only_that(pieces, expected):
+    assert _scan(*pieces) == expected
+
+
 def test_a_thumbnails_pixels_are_left_out_but_a_fake_ones_bytes_are_not():
     """An EXIF thumbnail that is a whole JPEG: only its entropy-coded data is left out. The
     same range holding SOI, PHP and EOI (no frame, no scan) is scanned."""

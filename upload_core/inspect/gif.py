@@ -151,5 +151,6 @@ class _Joined:
             self.scan = TextScan(anchors=False)
             self.scan.label(0, self.where)
         self.scan.feed(bytes(self.text), self.offset)
+        self.scan.flush()
         self.offset += len(self.text)
         self.text.clear()

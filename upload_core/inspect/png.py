@@ -59,6 +59,7 @@ _CRITICAL = {b"IHDR", b"PLTE", b"IDAT", b"IEND"}
 # Colour type -> allowed bit depths (PNG spec, table 11.1).
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 
+_LABELS: dict[bytes, str] = {}  # "IDAT chunk", ...: made once per chunk type
 MAX_TEXT_CHUNKS = 1024
 # Pillow refuses a text chunk or colour profile that inflates past 1 MiB (MAX_TEXT_CHUNK).
 MAX_INFLATED_CHUNK = 1024 * 1024
@@ -99,7 +100,7 @@ class _Walk:
             if length > 0x7FFFFFFF or not ctype.isalpha():
                 raise unsafe("malformed", f"The PNG has a broken chunk header at byte {start}")
             name = ctype.decode("latin-1")
-            reader.mark(f"{name} chunk", start)
+            reader.mark(_LABELS.get(ctype) or _LABELS.setdefault(ctype, f"{name} chunk"), start)
             if first != (ctype == b"IHDR"):
                 raise unsafe("malformed", "The PNG does not start with one IHDR chunk")
             first = False

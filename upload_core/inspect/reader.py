@@ -244,10 +244,11 @@ class Reader:
     def finish(self) -> None:
         """Scan what is left of the text read so far."""
         self._flush()
+        self.scan.flush()
 
     def rest(self) -> Iterator[bytes]:
         """What follows, to the end of the file, unscanned (bytes past the format's end,
         which are cut off or refused, never served)."""
-        self._flush()
+        self.finish()
         self._in_pixels = True
         yield from self.pieces(self.size - self.tell())
