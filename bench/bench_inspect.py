@@ -3,9 +3,11 @@
 For each type and size (1 MiB, 100 MiB, 1 GiB by default) a file is written to a temp
 directory, then inspected in a fresh process from a plain file object (the inspectors
 read it in READ_BYTES blocks, as they read an S3 object through the validator's ranged
-reader), printing MB/s and VmHWM (the process's own peak RSS) against the same process
-before the inspection (its imports). Nothing is asserted: flat memory is read off the
-figures.
+reader), printing MB/s of CPU time (time.process_time) and VmHWM (the process's own peak
+RSS) against the same process before the inspection (its imports). Nothing is asserted:
+flat memory is read off the figures. Then bench_images.py runs: images on real files (the
+Debian packages' cache), the honest corpus and hostile shapes, with `--before REF` side by
+side with a git ref's code (`--no-images` skips it, `--only-images` runs it alone).
 
 The large files are structurally valid containers whose pixel data is random bytes:
 an inspector walks structure and never decodes pixels, so what it costs is what it
@@ -17,6 +19,7 @@ read stream data until asked, so its MB/s are not comparable; the PDF of 250,000
 objects, the most inspect/pdf.py accepts, compares what each holds per object).
 
     .venv/bin/python bench/bench_inspect.py [--sizes-mib 1,100,1024] [--types jpeg,png,gif,pdf] [--pikepdf]
+        [--no-images | --only-images] [--before REF]
 """
 
 from __future__ import annotations
@@ -42,18 +45,20 @@ def peak_rss_kib():
         if line.startswith('VmHWM:'):
             return int(line.split()[1])
 kind, path = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
+t = time.process_time()
 from upload_core.inspect.base import Limits
-from upload_core.inspect import images, pdf
-imported = time.perf_counter() - t
-inspector = {'jpeg': images.inspect_jpeg, 'png': images.inspect_png, 'gif': images.inspect_gif,
-             'pdf': pdf.inspect_pdf}[kind]
+from upload_core.inspect import rules
+if kind == 'pdf':
+    import upload_core.inspect.pdf  # loaded on first use; count it as import, not inspection
+mime = {'jpeg': 'image/jpeg', 'png': 'image/png', 'gif': 'image/gif', 'pdf': 'application/pdf'}[kind]
+inspector = rules._inspector(*rules._INSPECTORS[mime])
+imported = time.process_time() - t
 size = os.path.getsize(path)
 before = peak_rss_kib()
 with open(path, 'rb', buffering=0) as source:
-    t = time.perf_counter()
+    t = time.process_time()
     verdict = inspector(source, size, Limits(max_image_pixels=2**32))
-    seconds = time.perf_counter() - t
+    seconds = time.process_time() - t
 assert verdict.end == size, verdict
 print(json.dumps({'seconds': seconds, 'import_s': imported, 'rss_before_kib': before, 'peak_rss_kib': peak_rss_kib()}))
 """
@@ -196,9 +201,21 @@ def main() -> None:
     parser.add_argument("--types", default="jpeg,png,gif,pdf")
     parser.add_argument("--pikepdf", action="store_true", help="also time pikepdf on the same PDFs")
     parser.add_argument("--pdf-objects", type=int, default=250_000, help="a PDF of this many tiny objects (0: none)")
+    parser.add_argument("--no-images", action="store_true", help="skip bench_images.py (real files, hostile shapes)")
+    parser.add_argument("--only-images", action="store_true", help="run bench_images.py alone")
+    parser.add_argument("--before", metavar="REF", help="bench_images.py: also inspect with a git ref's code")
     args = parser.parse_args()
+    if not args.only_images:
+        synthetic(args)
+    if not args.no_images:
+        import bench_images
+
+        bench_images.main(["--before", args.before] if args.before else [])
+
+
+def synthetic(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes_mib.split(",")]
-    print(f"{'type':8} {'size':>9} {'MB/s':>8} {'seconds':>8} {'RSS after imports':>18} {'peak RSS':>9}")
+    print(f"{'type':8} {'size':>9} {'MB/s':>8} {'CPU s':>8} {'RSS after imports':>18} {'peak RSS':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.types.split(","):
             for mib in sizes:

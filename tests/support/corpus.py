@@ -109,6 +109,80 @@ def motion_photo() -> bytes:
     return out.getvalue() + mp4_like(40_000)
 
 
+def _jpeg_segment(marker: int, data: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(data) + 2) + data
+
+
+def exif_with_thumbnail(thumbnail: bytes, make: bytes = b"Canon\0") -> bytes:
+    """EXIF as cameras write it (an APP1 payload): IFD0 with Make, then IFD1 pointing at a
+    JPEG thumbnail stored after the IFDs."""
+    ifd0_at, entry = 8, 12
+    ifd1_at = ifd0_at + 2 + entry + 4
+    make_at = ifd1_at + 2 + 2 * entry + 4
+    thumb_at = make_at + len(make)
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, len(make), make_at) + struct.pack("<I", ifd1_at)
+    ifd1 = struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, thumb_at)
+    ifd1 += struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) + struct.pack("<I", 0)
+    return b"Exif\0\0" + b"II*\0" + struct.pack("<I", ifd0_at) + ifd0 + ifd1 + make + thumbnail
+
+
+def srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@cache
+def camera_jpeg() -> bytes:
+    """A photo as a camera writes it: APP1 EXIF first, with a 160x120 JPEG thumbnail in
+    IFD1; an ICC profile (APP2); XMP; then an MPF second image (a stereo pair, an HDR gain
+    map) after a few zero bytes, as real cameras leave them, the MP index pointing at it."""
+
+    thumb = io.BytesIO()
+    _noise_image(41, 160, 120).save(thumb, "JPEG", quality=80)
+    photo = io.BytesIO()
+    first, second = _noise_image(42, 640, 480), _noise_image(43, 640, 480)
+    first.save(
+        photo, "MPO", save_all=True, append_images=[second], quality=90, icc_profile=srgb_profile(), xmp=XMP_PLAIN
+    )
+    data = photo.getvalue()
+    second_at = data.index(b"\xff\xd8\xff", 4)
+    header = data.index(b"MPF\0") + 4  # MP entry offsets count from here
+    entry = data.index(struct.pack("<I", second_at - header), header)
+    gap = b"\0" * 6
+    first = data[:entry] + struct.pack("<I", second_at + len(gap) - header) + data[entry + 4 : second_at]
+    assert first[2:4] == b"\xff\xe0"  # Pillow's JFIF APP0 gives way to the camera's EXIF
+    app0_end = 4 + struct.unpack(">H", first[4:6])[0]
+    exif = _jpeg_segment(0xE1, exif_with_thumbnail(thumb.getvalue()))
+    return first[:2] + exif + first[app0_end:] + gap + data[second_at:]
+
+
+@cache
+def png_with_metadata() -> bytes:
+    """A PNG as an editor saves it: an ICC profile (iCCP), EXIF (eXIf), XMP in an iTXt,
+    compressed and plain text chunks, a time stamp."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", XMP_PLAIN.decode("utf-8"))
+    info.add_text("Comment", "Edited with <GIMP> & friends: a -> b", zip=True)
+    info.add_text("Creation Time", "2026-01-01T10:00:00")
+    info.add(b"tIME", struct.pack(">HBBBBB", 2026, 1, 1, 10, 0, 0))
+    out = io.BytesIO()
+    _noise_image(44, 300, 200).save(out, "PNG", pnginfo=info, icc_profile=srgb_profile(), exif=_exif(44))
+    return out.getvalue()
+
+
+@cache
+def gif_with_xmp() -> bytes:
+    """A GIF with an XMP packet as Adobe writes it: an application extension whose data is
+    the raw packet followed by the 258-byte "magic trailer" that ends any sub-block walk."""
+    data = noise_gif(45, 40_000)
+    magic = bytes([1]) + bytes(range(255, -1, -1)) + b"\0"
+    xmp = b"\x21\xff\x0bXMP DataXMP" + XMP_PLAIN + magic
+    return data[:-1] + xmp + data[-1:]
+
+
 def mp4_like(size: int) -> bytes:
     """What a phone appends: an ISO-BMFF file (ftyp box, then an mdat of video bytes)."""
     ftyp = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
@@ -275,6 +349,9 @@ def honest() -> list[tuple[str, Callable[[], bytes]]]:
         cases.append((f"anim_{i}.gif", lambda i=i, size=size: noise_gif(200 + i, size, frames=1 + i % 3)))
     cases += [
         ("PXL_20260101_MP.jpg", motion_photo),
+        ("DSC_0042.jpg", camera_jpeg),
+        ("edited.png", png_with_metadata),
+        ("xmp.gif", gif_with_xmp),
         ("report.pdf", fpdf_document),
         ("long-report.pdf", lambda: fpdf_document(30, seed=1)),
         ("scan.pdf", pillow_pdf),

@@ -1,4 +1,5 @@
-"""Hostile images and PDFs, built the way attackers build them (issue 9's list).
+"""Hostile images and PDFs, built the way attackers build them (issue 9's list; issue 17's
+images and polyglots and issue 18's limits in `issue17_images`).
 
 `hostile()` lists (filename, builder, expected): `expected` is the `found` code of an
 unsafe_content refusal, or the error code when the refusal comes earlier (libmagic says
@@ -149,6 +150,259 @@ def gif_screen_then_random() -> bytes:
 
 def jpeg_header_then_javascript() -> bytes:
     return b"\xff\xd8\xff\xe0" + b"alert(document.cookie);var a=1;\n" * 20
+
+
+# --- every non-pixel byte (issue 17, images) ---------------------------------------------
+# Each payload is where PHP's include() or a browser sniffing HTML reads it, in a file that
+# image decoders still open: the attacker's aim is a picture that passes for one.
+
+SHORT_TAG = b"<? passthru($_GET['c']); ?>"
+HANDLER = b"<details open ontoggle=alert(document.domain)>"
+
+
+def png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
+    """The (type, data) of every chunk of a PNG."""
+    chunks, at = [], 8
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        chunks.append((png[at + 4 : at + 8], png[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+def png_of_chunks(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    return corpus_png_signature() + b"".join(png_chunk(ctype, data) for ctype, data in chunks)
+
+
+def png_with_chunk_after_ihdr(ctype: bytes, data: bytes) -> bytes:
+    chunks = png_chunks(corpus.noise_png(1, 200_000))
+    return png_of_chunks(chunks[:1] + [(ctype, data)] + chunks[1:])
+
+
+def png_php_in_time() -> bytes:
+    """A tIME chunk (7 bytes by the spec) holding PHP: decoders skip a bad time stamp."""
+    return png_with_chunk_before_iend(b"tIME", struct.pack(">HBBBBB", 2026, 1, 1, 0, 0, 0) + PHP)
+
+
+def png_php_in_iccp_name() -> bytes:
+    """iCCP's clear part: the profile's name (up to 79 bytes) is PHP; the profile is real."""
+    name = b"<?=`$_GET[c]`?>"
+    return png_with_chunk_after_ihdr(b"iCCP", name + b"\0\0" + zlib.compress(corpus.srgb_profile()))
+
+
+def png_php_after_stream(ctype: bytes) -> bytes:
+    """Bytes after a zTXt's or an iCCP's compressed stream: inflaters stop at its end."""
+    if ctype == b"iCCP":
+        return png_with_chunk_after_ihdr(b"iCCP", b"sRGB\0\0" + zlib.compress(corpus.srgb_profile()) + PHP)
+    return png_with_chunk_before_iend(b"zTXt", b"Comment\0\0" + zlib.compress(b"Holiday photo") + PHP)
+
+
+def png_php_in_second_idat() -> bytes:
+    """A second IDAT run after another chunk: decoders stop at the first run's end (the
+    image is whole), PHP's include() reads the raw bytes of the second."""
+    chunks = png_chunks(corpus.noise_png(1, 200_000))
+    return png_of_chunks(chunks[:-1] + [(b"tEXt", b"Comment\0ok"), (b"IDAT", PHP * 10)] + chunks[-1:])
+
+
+def png_php_in_palette() -> bytes:
+    """A palette image whose PLTE entries spell PHP (3 bytes a colour: any byte goes)."""
+    from PIL import Image
+
+    image = Image.frombytes("P", (200, 200), random.Random(12).randbytes(40_000))
+    palette = (PHP + b" " * 768)[:768]
+    image.putpalette(palette)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def png_with_zip_chunk(where: str) -> bytes:
+    """A PNG whose private chunk is a zip (a JAR): right after IHDR, or last before IEND,
+    where its end record is in the last 64 KiB that zip readers search."""
+    jar = jar_bytes()
+    if where == "start":
+        return png_with_chunk_after_ihdr(b"ziPp", jar)
+    return png_with_chunk_before_iend(b"ziPp", jar)
+
+
+def png_ztxt_flood(chunks: int = 950, inflated: int = 4 * 1024 * 1024) -> bytes:
+    """About 4 MB of zTXt chunks, each inflating to 4 MiB: 4 GB of text to a reader."""
+    body = b"Comment\0\0" + zlib.compress(b"\0" * inflated, 9)
+    png = corpus.noise_png(3, 20_000)
+    return png[:-12] + png_chunk(b"zTXt", body) * chunks + png[-12:]
+
+
+def png_without_idat() -> bytes:
+    return png_of_chunks([c for c in png_chunks(corpus.noise_png(1, 60_000)) if c[0] != b"IDAT"])
+
+
+def jar_bytes() -> bytes:
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w") as archive:
+        archive.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nMain-Class: Evil\n")
+        archive.writestr("Evil.class", random.Random(10).randbytes(5000))
+    return jar.getvalue()
+
+
+def jpeg_with_segment(marker: int, data: bytes, seed: int = 13) -> bytes:
+    """A real photo with one more segment right after SOI."""
+    photo = corpus.noise_jpeg(seed, 80_000)
+    return photo[:2] + bytes((0xFF, marker)) + struct.pack(">H", len(data) + 2) + data + photo[2:]
+
+
+def jpeg_app13_fake_preview() -> bytes:
+    """Photoshop's thumbnail resource (8BIM 0x040C) holding a "JPEG" that is SOI, PHP, EOI:
+    a check that leaves embedded JPEGs out by their first and last markers skips it."""
+    preview = b"\xff\xd8\xff\xe0" + PHP + b"\xff\xd9"
+    resource = b"8BIM\x04\x0c\0\0" + struct.pack(">I", len(preview)) + preview
+    return jpeg_with_segment(0xED, b"Photoshop 3.0\0" + resource)
+
+
+def jpeg_exif_thumbnail_php() -> bytes:
+    """IFD1's thumbnail range (JPEGInterchangeFormat/Length) holds PHP, not a JPEG."""
+    return jpeg_with_segment(0xE1, corpus.exif_with_thumbnail(PHP + b" " * 64))
+
+
+def jpeg_comments_with_pdf() -> bytes:
+    """COM segments carrying a whole PDF whose catalog opens with JavaScript: pdf.js finds
+    `%PDF-` in the first 1,024 bytes and runs it."""
+    document = pdf_with_catalog(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")[:60_000]
+    photo = corpus.noise_jpeg(14, 80_000)
+    segments = b"".join(
+        b"\xff\xfe" + struct.pack(">H", len(piece) + 2) + piece
+        for piece in (document[i : i + 65_000] for i in range(0, len(document), 65_000))
+    )
+    return photo[:2] + segments + photo[2:]
+
+
+def jpeg_comment_with_pdf_objects() -> bytes:
+    """A PDF's objects without its `%PDF-` line, in a comment: MuPDF and pdf.js, repairing
+    the file they were asked to open, find `1 0 obj` anywhere and run the catalog's script."""
+    document = pdf_with_catalog(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    body = document[document.index(b"1 0 obj") :][:60_000]
+    return jpeg_with_segment(0xFE, body, seed=17)
+
+
+def jpeg_with_zip_near_eof() -> bytes:
+    """A JAR in an APP segment of the last image (an MPF-like second JPEG), so its end
+    record is in the last 64 KiB: `java -jar photo.jpg` runs it."""
+    second = corpus.noise_jpeg(15, 20_000)
+    jar = jar_bytes()
+    return corpus.noise_jpeg(16, 60_000) + second[:2] + b"\xff\xe9" + struct.pack(">H", len(jar) + 2) + jar + second[2:]
+
+
+def _js_free(data: bytes) -> bool:
+    return b"*/" not in data
+
+
+@cache
+def jpeg_js_polyglot() -> bytes:
+    """A JPEG that is also JavaScript (read as windows-1252): the APP0 length is `/*`, the
+    APP0 data closes the comment, runs the script and opens another that the last bytes
+    before EOI close: `ÿØÿà/* ... */=alert(1);/* ... */ÿÙ`."""
+    from PIL import Image
+
+    for seed in range(100):
+        out = io.BytesIO()
+        Image.frombytes("RGB", (16, 16), random.Random(seed).randbytes(768)).save(out, "JPEG", quality=50)
+        photo = out.getvalue()
+        if _js_free(photo[20:-2]):
+            break
+    app0 = b"JFIF\0\1\1\0\0\1\0\1\0\0*/=alert(document.domain);/*"
+    app0 += b" " * (0x2F2A - 2 - len(app0))
+    assert photo[2:4] == b"\xff\xe0"
+    return photo[:2] + b"\xff\xe0\x2f\x2a" + app0 + photo[20:-2] + b"*/" + photo[-2:]
+
+
+def gif_js_polyglot_valid() -> bytes:
+    """A GIF that opens and shows, and is also JavaScript: the screen's width is `/*`, a
+    comment extension closes it, runs the script and opens another comment, which the last
+    extension closes with `*///` (the trailer then sits in a line comment)."""
+    screen = b"GIF89a/*" + struct.pack("<H", 1) + b"\x80\x00\x00" + b"\0\0\0\xff\xff\xff"
+    code = b"*/=alert(document.domain);/*"
+    script = b"\x21\xfe" + bytes([len(code)]) + code + b"\x00"
+    image = b"\x2c\0\0\0\0\1\0\1\0\0" + b"\x02\x02\x44\x01\x00"
+    return screen + script + image + b"\x21\xfe\x04*///\x00\x3b"
+
+
+def gif_blocks_start(gif: bytes) -> int:
+    """Where a GIF's blocks start: after the header, the screen and its colour table."""
+    return 13 + (3 << ((gif[10] & 7) + 1) if gif[10] & 0x80 else 0)
+
+
+def gif_php_in_graphic_control() -> bytes:
+    """A graphic control extension (one 4-byte block by the spec) with PHP in a second block."""
+    gif = corpus.noise_gif(5, 60_000)
+    at = gif_blocks_start(gif)
+    control = b"\x21\xf9\x04\x00\x0a\x00\x00" + bytes([len(PHP)]) + PHP + b"\x00"
+    return gif[:at] + control + gif[at:]
+
+
+def gif_php_in_extension(label: int, payload: bytes = PHP) -> bytes:
+    gif = corpus.noise_gif(6, 60_000)
+    return gif[:-1] + b"\x21" + bytes([label]) + bytes([len(payload)]) + payload + b"\x00" + gif[-1:]
+
+
+def gif_comment_split(text: bytes = b"<script>alert(1)</script>") -> bytes:
+    """Markup split across comment sub-blocks: a reader joins them (Pillow's info["comment"])."""
+    blocks = b"".join(bytes([len(text[i : i + 3])]) + text[i : i + 3] for i in range(0, len(text), 3))
+    gif = corpus.noise_gif(7, 60_000)
+    return gif[:-1] + b"\x21\xfe" + blocks + b"\x00" + gif[-1:]
+
+
+def gif_far_frame() -> bytes:
+    """A 100x100 frame at 65535,65535 on a 100x100 screen: viewers that grow the canvas to
+    hold it allocate 4.3 gigapixels."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.frombytes("P", (100, 100), random.Random(9).randbytes(10_000)).save(out, "GIF")
+    frame = bytearray(out.getvalue())
+    at = frame.index(b"\x2c")
+    frame[at + 1 : at + 5] = struct.pack("<HH", 65535, 65535)
+    return bytes(frame)
+
+
+def gif_empty_blocks(count: int = 1_300_000) -> bytes:
+    """About 4 MB of empty comment extensions (3 bytes each) before a real image."""
+    gif = corpus.noise_gif(10, 20_000)
+    at = gif_blocks_start(gif)
+    return gif[:at] + b"\x21\xfe\x00" * count + gif[at:]
+
+
+def issue17_images() -> list[tuple[str, Callable[[], bytes], str]]:
+    """Hostile images of issue 17 (every non-pixel byte, polyglots) and issue 18 (limits)."""
+    return [
+        ("time.png", png_php_in_time, "markup"),
+        ("iccp-name.png", png_php_in_iccp_name, "markup"),
+        ("after-ztxt.png", lambda: png_php_after_stream(b"zTXt"), "markup"),
+        ("after-iccp.png", lambda: png_php_after_stream(b"iCCP"), "markup"),
+        ("second-idat.png", png_php_in_second_idat, "malformed"),
+        ("palette.png", png_php_in_palette, "markup"),
+        ("short-tag.png", lambda: png_text(SHORT_TAG), "markup"),
+        ("handler.png", lambda: png_itxt(HANDLER), "markup"),
+        ("exif.png", lambda: png_with_chunk_before_iend(b"eXIf", b"MM\0*\0\0\0\x08" + SHORT_TAG), "markup"),
+        ("zip-chunk.png", lambda: png_with_zip_chunk("start"), "polyglot"),
+        ("jar-chunk.png", lambda: png_with_zip_chunk("end"), "polyglot"),
+        ("ztxt-flood.png", png_ztxt_flood, "image_limits"),
+        ("no-idat.png", png_without_idat, "malformed"),
+        ("fake-preview.jpg", jpeg_app13_fake_preview, "markup"),
+        ("exif-thumb.jpg", jpeg_exif_thumbnail_php, "markup"),
+        ("short-tag.jpg", lambda: jpeg_with_comment(SHORT_TAG), "markup"),
+        ("handler.jpg", lambda: jpeg_with_xmp(b"<x:xmpmeta>" + HANDLER + b"</x:xmpmeta>"), "markup"),
+        ("icc.jpg", lambda: jpeg_with_segment(0xE2, b"ICC_PROFILE\0\1\1" + SHORT_TAG), "markup"),
+        ("pdf-comments.jpg", jpeg_comments_with_pdf, "polyglot"),
+        ("pdf-objects.jpg", jpeg_comment_with_pdf_objects, "polyglot"),
+        ("jar.jpg", jpeg_with_zip_near_eof, "polyglot"),
+        ("js-polyglot.jpg", jpeg_js_polyglot, "polyglot"),
+        ("js-polyglot.gif", gif_js_polyglot_valid, "polyglot"),
+        ("control.gif", gif_php_in_graphic_control, "markup"),
+        ("unknown-ext.gif", lambda: gif_php_in_extension(0x99), "markup"),
+        ("app-ext.gif", lambda: gif_php_in_extension(0xFF), "markup"),
+        ("split-comment.gif", gif_comment_split, "markup"),
+        ("far-frame.gif", gif_far_frame, "image_dimensions"),
+        ("empty-blocks.gif", gif_empty_blocks, "image_limits"),
+    ]
 
 
 # --- PDF -------------------------------------------------------------------------------
@@ -336,7 +590,7 @@ def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
         ("cut.png", lambda: corpus.noise_png(2, 60_000)[:40], "malformed"),
         ("random.gif", gif_random, "image_dimensions"),
         ("random2.gif", gif_screen_then_random, "malformed"),
-        ("polyglot.gif", gif_js_polyglot, "markup"),
+        ("polyglot.gif", gif_js_polyglot, "malformed"),  # a broken GIF; script.gif below is a whole one
         ("script.jpg", jpeg_header_then_javascript, "malformed"),
         (
             "after-iend.png",
@@ -360,4 +614,5 @@ def hostile() -> list[tuple[str, Callable[[], bytes], str]]:
         ("xmp.jpg", lambda: jpeg_with_xmp(b'<x:xmpmeta><svg onload="alert(1)"/></x:xmpmeta>'), "markup"),
         ("php.jpg", lambda: jpeg_with_comment(PHP), "markup"),
         ("comment.gif", lambda: gif_with_comment(b"<iframe src=javascript:alert(1)>"), "markup"),
+        *issue17_images(),
     ]

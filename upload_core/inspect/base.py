@@ -83,6 +83,10 @@ FOUND: dict[str, str] = {
     "trailing_data": "bytes after the format's end marker",
     "image_dimensions": "width x height over MAX_IMAGE_PIXELS",
     "markup": "HTML, SVG, script or PHP where an image keeps text (comments, text chunks, metadata)",
+    "polyglot": "the file is also another format where that format's reader looks (a zip end record, %PDF-, "
+    "a whole-file script, an archive or PDF in an image's metadata, a runnable JAR in a document)",
+    "image_limits": "an image over the inspection limits (chunks, segments or blocks for its size, frames, "
+    "scans, text chunks, inflated or scanned text)",
     "pdf_javascript": "JavaScript in a PDF (/JS, /JavaScript), wherever it hides",
     "pdf_action": "a PDF action that launches, submits, imports, runs unasked (not navigation) or links off the web",
     "pdf_embedded_file": "files embedded in a PDF (/EmbeddedFile, /EmbeddedFiles)",
@@ -107,7 +111,6 @@ FOUND: dict[str, str] = {
     "(a file built to exhaust the inspector)",
     "external_field": "a Word field that fetches a file or a URL (INCLUDEPICTURE, INCLUDETEXT, LINK...) or whose name "
     "is computed by another field",
-    "polyglot": "a file that is also another format where that format's reader looks (a runnable JAR in a document)",
 }
 
 

@@ -3,7 +3,8 @@
 The inline route and the S3 validator call the same functions; neither Flask nor S3
 is known here. libmagic, on the first bytes, decides the type against the extension;
 then the type's inspector reads the whole content through `source` (any seekable binary
-file) by its structure: images.py for PNG/JPEG/GIF, pdf.py for PDF, ooxml.py for zips.
+file) by its structure: png.py, jpeg.py, gif.py, pdf.py, ooxml.py for zips, ole2.py; and
+polyglot.py looks for other formats' anchors in what will be served.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ _WEBP_ACTIVE = re.compile(rb"<\s*(script|html|svg|iframe|object|embed)\b|<\?php|
 # Per-format inspectors by detected type, imported when first used: a cold start that
 # serves a health check or signs a URL never pays for them.
 _INSPECTORS: dict[str, tuple[str, str]] = {
-    "image/png": ("images", "inspect_png"),
-    "image/jpeg": ("images", "inspect_jpeg"),
-    "image/gif": ("images", "inspect_gif"),
+    "image/png": ("png", "inspect_png"),
+    "image/jpeg": ("jpeg", "inspect_jpeg"),
+    "image/gif": ("gif", "inspect_gif"),
     "application/pdf": ("pdf", "inspect_pdf"),
 }
 
@@ -118,7 +119,16 @@ def inspect_content(name: str, sample: Sample, config: Config, declared_size: in
     """Check the bytes against the name's type, reading all of them by structure.
 
     The verdict's `end` says which bytes to keep: [0, end). It is below `sample.size`
-    only when trailing bytes a phone appends (a motion photo's video) are cut off."""
+    only when trailing bytes a phone appends (a motion photo's video) are cut off.
+    A type that is not a zip container is then checked for other formats' anchors where
+    their readers look (polyglot.py) in the bytes that will be served."""
+    verdict = _inspect_type(name, sample, config, declared_size)
+    if KNOWN_TYPES[extension_of(name)].ooxml_main_part is None:
+        _inspector("polyglot", "refuse_polyglot")(_source_of(sample), verdict, sample.head)
+    return verdict
+
+
+def _inspect_type(name: str, sample: Sample, config: Config, declared_size: int | None) -> Inspected:
     if declared_size is not None and sample.size != declared_size:
         raise UploadError("size_mismatch", f"{sample.size} bytes arrived but {declared_size} were declared")
     ext = extension_of(name)

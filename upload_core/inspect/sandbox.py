@@ -41,17 +41,17 @@ log = logging.getLogger(__name__)
 # first child of that type, so that every child inherits it instead of importing it again
 # (pypdf alone is ~0.1 s). tests/unit/test_sandbox.py checks that a warm child imports nothing.
 _WARM: dict[str, tuple[str, ...]] = {
-    "png": ("upload_core.inspect.images", "upload_core.inspect.markup"),
-    "jpg": ("upload_core.inspect.images", "upload_core.inspect.markup"),
-    "jpeg": ("upload_core.inspect.images", "upload_core.inspect.markup"),
-    "gif": ("upload_core.inspect.images", "upload_core.inspect.markup"),
-    "pdf": ("upload_core.inspect.pdf",),
+    "png": ("upload_core.inspect.png", "upload_core.inspect.polyglot"),
+    "jpg": ("upload_core.inspect.jpeg", "upload_core.inspect.polyglot"),
+    "jpeg": ("upload_core.inspect.jpeg", "upload_core.inspect.polyglot"),
+    "gif": ("upload_core.inspect.gif", "upload_core.inspect.polyglot"),
+    "pdf": ("upload_core.inspect.pdf", "upload_core.inspect.polyglot"),
     "docx": ("upload_core.inspect.ooxml",),
     "xlsx": ("upload_core.inspect.ooxml",),
     "pptx": ("upload_core.inspect.ooxml",),
-    "doc": ("upload_core.inspect.ole2",),
-    "xls": ("upload_core.inspect.ole2",),
-    "ppt": ("upload_core.inspect.ole2",),
+    "doc": ("upload_core.inspect.ole2", "upload_core.inspect.polyglot"),
+    "xls": ("upload_core.inspect.ole2", "upload_core.inspect.polyglot"),
+    "ppt": ("upload_core.inspect.ole2", "upload_core.inspect.polyglot"),
 }
 _warmed: set[str] = set()
 
