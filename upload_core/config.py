@@ -19,6 +19,11 @@ from .s3 import limits as s3_limits
 # Lambda's synchronous request payload is 6 MB and API Gateway base64-encodes binary
 # bodies (4/3 growth); keep a margin for the event's headers and JSON framing.
 AUTH_MODES = ("none", "jwt")
+# The malware scanner that gives an upload its second verdict (README "Malware scanning").
+MALWARE_SCANNERS = ("none", "clamd", "guardduty")
+# How long an upload may wait for GuardDuty's result: at most a day, well inside the 4 days
+# (infra/bucket.json "replay") that unvalidated incoming/ objects are kept.
+MAX_SCAN_RESULT_TIMEOUT_SECONDS = 86400
 
 INLINE_CEILING_BYTES = 6 * 1024 * 1024 * 3 // 4 - 64 * 1024
 # PNG's own ceiling on each side is 2^31 - 1; a pixel limit past 2^32 bounds nothing real.
@@ -65,8 +70,15 @@ class Config:
     records_prefix: str = "records/"
     # Images with more pixels are refused before any decoding (see inspect/base.Limits).
     max_image_pixels: int = Limits.max_image_pixels
-    # host:port of a clamd every object is also streamed to (INSTREAM); None: no malware scan.
+    # none, clamd (every object streamed to CLAMD_ADDRESS in the run that inspects it) or
+    # guardduty (GuardDuty scans incoming/ itself; its result reaches handler.scan_result).
+    # Empty: clamd when CLAMD_ADDRESS is set, else none (resolved in __post_init__).
+    malware_scanner: str = ""
+    # host:port of the clamd every object is also streamed to (INSTREAM), for clamd only.
     clamd_address: str | None = None
+    # guardduty: seconds from an upload's structure verdict to its scan result; past them the
+    # upload is rejected (scan_timeout) by the next run of the sweep.
+    scan_result_timeout_seconds: int = 3600
     # The validate function's timeout (serverless.yml sets it from the function's own):
     # each type's largest upload is what the validator decides within it (budget.py).
     validate_timeout_seconds: int = 900
@@ -181,10 +193,36 @@ class Config:
             raise ConfigError(
                 "API_BASE_URL", f"{self.api_base_url!r} is not an http(s) URL without query or fragment (no trailing /)"
             )
+        self._check_scanner()
+
+    def _check_scanner(self) -> None:
+        """MALWARE_SCANNER and what it needs; a setting that the choice would ignore is an
+        error too, so that a deployment never believes it scans with something it does not."""
+        if not self.malware_scanner:
+            object.__setattr__(self, "malware_scanner", "clamd" if self.clamd_address else "none")
+        if self.malware_scanner not in MALWARE_SCANNERS:
+            raise ConfigError(
+                "MALWARE_SCANNER", f"{self.malware_scanner!r} is not one of {', '.join(MALWARE_SCANNERS)}"
+            )
+        if self.malware_scanner == "clamd" and self.clamd_address is None:
+            raise ConfigError("CLAMD_ADDRESS", "is required with MALWARE_SCANNER=clamd (host:port of a clamd)")
+        if self.malware_scanner != "clamd" and self.clamd_address is not None:
+            raise ConfigError(
+                "CLAMD_ADDRESS", f"is set, but MALWARE_SCANNER={self.malware_scanner} would not use it; unset one"
+            )
         if self.clamd_address is not None:
             host, _, port = self.clamd_address.rpartition(":")
             if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
                 raise ConfigError("CLAMD_ADDRESS", f"{self.clamd_address!r} is not host:port")
+        if not 1 <= self.scan_result_timeout_seconds <= MAX_SCAN_RESULT_TIMEOUT_SECONDS:
+            raise ConfigError(
+                "SCAN_RESULT_TIMEOUT_SECONDS", f"must be between 1 and {MAX_SCAN_RESULT_TIMEOUT_SECONDS} (a day)"
+            )
+
+    @property
+    def guardduty(self) -> bool:
+        """MALWARE_SCANNER=guardduty: the malware verdict arrives on its own (handler.scan_result)."""
+        return self.malware_scanner == "guardduty"
 
     def _check_budget(self) -> None:
         """Every file the service takes must be decidable in time by the function that decides
@@ -258,7 +296,9 @@ class Config:
             presign_ttl_seconds=_int(env, "PRESIGN_TTL_SECONDS", cls.presign_ttl_seconds),
             cors_allowed_origins=_list(env, "CORS_ALLOWED_ORIGINS", cls.cors_allowed_origins),
             max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", cls.max_image_pixels),
+            malware_scanner=env.get("MALWARE_SCANNER", "").strip().lower(),
             clamd_address=env.get("CLAMD_ADDRESS", "").strip() or None,
+            scan_result_timeout_seconds=_int(env, "SCAN_RESULT_TIMEOUT_SECONDS", cls.scan_result_timeout_seconds),
             validate_timeout_seconds=_int(env, "VALIDATE_TIMEOUT_SECONDS", cls.validate_timeout_seconds),
             validate_memory_mb=_int(env, "VALIDATE_MEMORY_MB", cls.validate_memory_mb),
             api_memory_mb=_int(env, "API_MEMORY_MB", cls.api_memory_mb),

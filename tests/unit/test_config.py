@@ -48,6 +48,12 @@ def test_lists_are_trimmed_and_lowercased():
         ({"CLAMD_ADDRESS": "clamd.internal"}, "CLAMD_ADDRESS"),
         ({"CLAMD_ADDRESS": "clamd.internal:99999"}, "CLAMD_ADDRESS"),
         ({"CLAMD_ADDRESS": ":3310"}, "CLAMD_ADDRESS"),
+        ({"MALWARE_SCANNER": "clamav"}, "MALWARE_SCANNER"),
+        ({"MALWARE_SCANNER": "clamd"}, "CLAMD_ADDRESS"),
+        ({"MALWARE_SCANNER": "guardduty", "CLAMD_ADDRESS": "clamd:3310"}, "CLAMD_ADDRESS"),
+        ({"MALWARE_SCANNER": "none", "CLAMD_ADDRESS": "clamd:3310"}, "CLAMD_ADDRESS"),
+        ({"MALWARE_SCANNER": "guardduty", "SCAN_RESULT_TIMEOUT_SECONDS": "0"}, "SCAN_RESULT_TIMEOUT_SECONDS"),
+        ({"MALWARE_SCANNER": "guardduty", "SCAN_RESULT_TIMEOUT_SECONDS": "90000"}, "SCAN_RESULT_TIMEOUT_SECONDS"),
         ({"AUTH_MODE": "cognito"}, "AUTH_MODE"),
         ({"QUOTA_BYTES": "0"}, "QUOTA_BYTES"),
         ({"QUOTA_PENDING": "-3"}, "QUOTA_PENDING"),
@@ -72,6 +78,24 @@ def test_clamd_address_is_off_by_default_and_parsed_when_set():
     config = Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": " 10.0.0.5:3310 "})
     assert config.clamd_host_port == ("10.0.0.5", 3310)
     assert Config.from_env({"UPLOAD_BUCKET": "b", "CLAMD_ADDRESS": "[::1]:3310"}).clamd_host_port == ("::1", 3310)
+
+
+@pytest.mark.parametrize(
+    "env, scanner",
+    [
+        ({}, "none"),
+        ({"CLAMD_ADDRESS": "clamd:3310"}, "clamd"),
+        ({"MALWARE_SCANNER": " ClamD ", "CLAMD_ADDRESS": "clamd:3310"}, "clamd"),
+        ({"MALWARE_SCANNER": "guardduty"}, "guardduty"),
+        ({"MALWARE_SCANNER": "none"}, "none"),
+        ({"MALWARE_SCANNER": ""}, "none"),
+    ],
+)
+def test_the_malware_scanner_defaults_to_clamd_only_when_an_address_is_given(env, scanner):
+    config = Config.from_env({"UPLOAD_BUCKET": "b", **env})
+    assert config.malware_scanner == scanner
+    assert config.guardduty == (scanner == "guardduty")
+    assert config.scan_result_timeout_seconds == 3600
 
 
 def test_auth_and_quotas_are_read_and_unset_quotas_mean_none():
