@@ -58,9 +58,9 @@ from .notify import DecisionEvents
 from .s3.client import ObjectChanged
 from .s3.served import ServedObject, sha256_of
 from .s3.store import RecordVersion, S3Store
+from .scan.verdicts import judge
 from .steps import Pause, no_pause
 from .upload import Status, Upload
-from .verdicts import judge
 
 log = logging.getLogger(__name__)
 

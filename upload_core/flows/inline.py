@@ -17,11 +17,10 @@ from ..config import Config
 from ..errors import UploadError
 from ..inspect.naming import new_id
 from ..inspect.rules import Sample, check_name
-from ..malware import ScannerUnavailable, ScannerUnavailableError
 from ..notify import DecisionEvents, EventNotDelivered
 from ..s3.store import S3Store
+from ..scan import ScannerUnavailable, ScannerUnavailableError, judge
 from ..upload import Method, Owner, Status, Upload
-from ..verdicts import judge
 from . import quota
 
 log = logging.getLogger(__name__)
