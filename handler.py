@@ -1,8 +1,9 @@
-"""Lambda entry points. Config and store are built once per container, at import, without
-network calls; the Flask app only when `api` is first looked up, so the validate
-function never loads Flask (Lambda resolves `handler.api` by getattr at init).
+"""Lambda entry points: `api`, `validate`, `sweep`, and `scan_result` (MALWARE_SCANNER=guardduty:
+GuardDuty's scan results). Config and store are built once per container, at import, without
+network calls; the Flask app only when `api` is first looked up, so the other functions
+never load Flask (Lambda resolves `handler.api` by getattr at init).
 
-Both entry points are wrapped by telemetry (serverless-wsgi has no Powertools hook):
+The entry points are wrapped by telemetry (serverless-wsgi has no Powertools hook):
 metrics flushed as EMF per invocation, the API Gateway request id as correlation id,
 and on Lambda JSON log lines."""
 
@@ -15,6 +16,7 @@ from upload_core import telemetry
 from upload_core.config import Config
 from upload_core.notify import DecisionEvents
 from upload_core.s3.store import S3Store
+from upload_core.scan.entry import make_scan_result_handler
 from upload_core.sweep import make_sweep_handler
 from upload_core.validator import make_validate_handler
 
@@ -27,6 +29,8 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
 validate = observe.wrap(make_validate_handler(store, config, events), "validate")
 # On a schedule: uploads whose object landed but whose S3 event never came (sweep.py).
 sweep = observe.wrap(make_sweep_handler(store, config, events), "sweep")
+# MALWARE_SCANNER=guardduty: GuardDuty's result for one object version (upload_core/scan/entry.py).
+scan_result = observe.wrap(make_scan_result_handler(store, config, events), "scan_result")
 
 
 def __getattr__(name: str) -> Any:

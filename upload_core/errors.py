@@ -42,14 +42,14 @@ CODES: dict[str, Code] = {
     "content_type_not_allowed": Code(415, "the declared or detected type is not allowed"),
     "content_mismatch": Code(415, "the declared or detected type does not match the extension"),
     "unsafe_content": Code(422, "the content is dangerous (carries found: what was found)"),
-    "malware": Code(422, "the malware scanner (CLAMD_ADDRESS) found a signature (carries signature)"),
+    "malware": Code(422, "the malware scanner (clamd, or GuardDuty: THREATS_FOUND) found a threat (carries signature)"),
     "quota_exceeded": Code(429, "QUOTA_BYTES or QUOTA_PENDING would be passed (carries quota, limit, in_use)"),
     "validation_backlog": Code(
         429, "QUOTA_PENDING_BYTES would be passed: wait until pending uploads are decided (carries limit, in_flight)"
     ),
     "internal_error": Code(500, "a bug; never for bad input"),
     "storage_unavailable": Code(503, "S3 failed; nothing half-written stays behind"),
-    "scanner_unavailable": Code(503, "inline: the malware scanner could not be reached; nothing was stored"),
+    "scanner_unavailable": Code(503, "inline, MALWARE_SCANNER=clamd: clamd gave no verdict; nothing was stored"),
     "inspection_unavailable": Code(503, "inline: the inspection's process could not be started; nothing was stored"),
 }
 

@@ -14,6 +14,13 @@ so the decision is made by exactly the same code, with the same idempotence: an 
 whose event is merely late is decided once (the second run finds a final record), and a
 decided upload's leftover bytes are deleted. Objects are taken while the invocation has
 time for them (budget.py's rates, its safety share); the rest wait for the next run.
+
+With MALWARE_SCANNER=guardduty it is also what keeps GuardDuty's deadline, on the same
+schedule: an upload whose structure verdict waits for GuardDuty's is still under incoming/,
+and the validator's run over it (which reads the verdict kept in the record instead of the
+bytes) rejects it, `scan_timeout`, once SCAN_RESULT_TIMEOUT_SECONDS have passed since that
+verdict (decision.py, step 6). Objects are then looked at from the shorter of the two
+delays, so a timeout shorter than SWEEP_AFTER_SECONDS is kept to within one schedule.
 """
 
 from __future__ import annotations
@@ -63,9 +70,14 @@ def sweep(
 ) -> dict[str, int]:
     """Validate what waited too long under incoming/; a summary of what happened."""
     now = now or datetime.now(timezone.utc)
-    cutoff = now - timedelta(seconds=config.sweep_after_seconds)
-    clamd = config.clamd_address is not None
+    after = config.sweep_after_seconds
+    if config.guardduty:
+        after = min(after, config.scan_result_timeout_seconds)
+    cutoff = now - timedelta(seconds=after)
+    clamd = config.malware_scanner == "clamd"
     summary = {"found": 0, "accepted": 0, "rejected": 0, "skipped": 0, "failed": 0, "deferred": 0}
+    if config.guardduty:
+        summary["waiting"] = 0  # still waiting for GuardDuty's result, within its deadline
     for landed in landed_before(store, cutoff):
         summary["found"] += 1
         if remaining_seconds is not None and _seconds_for(landed.size, config, clamd) > remaining_seconds():
@@ -73,13 +85,14 @@ def sweep(
             continue
         log.info("sweep: %s landed %s and is still there; validating it", landed.key, landed.last_modified)
         try:
-            result = validate_event(object_created(store.bucket, landed), store, config, events)
+            result = validate_event(object_created(store.bucket, landed), store, config, events, now=now.timestamp())
         except ValidationIncomplete as exc:
             log.warning("sweep: %s failed (%s); the next run tries again", landed.key, exc)
             summary["failed"] += 1
             continue
-        for outcome in ("accepted", "rejected", "skipped"):
-            summary[outcome] += result[outcome]
+        for outcome, count in result.items():
+            if outcome != "processed":
+                summary[outcome] += count
     log.info("sweep: %s", summary)
     return summary
 

@@ -90,6 +90,9 @@ class Upload:
     # Accepted: the key of the served object, files/ID/SHA256HEX (s3/served.py). Records
     # accepted before served keys existed have none and are served from files/ID.
     served_key: str | None = None
+    # MALWARE_SCANNER=guardduty: the verdicts that came so far, each for one object version
+    # ({"structure": {...}, "malware": {...}}, upload_core/scan/combine.py); never shown.
+    scan: dict[str, Any] | None = None
 
     def accepted(
         self, content_type: str, size: int, checksum: dict[str, str] | None = None, served_key: str | None = None

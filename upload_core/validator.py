@@ -34,9 +34,12 @@ def validate_event(
     config: Config,
     events: DecisionEvents | None = None,
     pause: Pause = no_pause,
+    now: float | None = None,
 ) -> dict[str, int]:
+    """Decide every record; the contract's counts, plus `waiting` when a record's verdict
+    was kept to wait for GuardDuty's (MALWARE_SCANNER=guardduty). `now`: the sweep's clock."""
     events = events or DecisionEvents(None)
-    summary = {"processed": 0, **{outcome.value: 0 for outcome in Outcome}}
+    summary = {"processed": 0, **{o.value: 0 for o in (Outcome.ACCEPTED, Outcome.REJECTED, Outcome.SKIPPED)}}
     failures: list[str] = []
     for record in s3_records(event):
         summary["processed"] += 1
@@ -46,13 +49,13 @@ def validate_event(
             summary[Outcome.SKIPPED] += 1
             continue
         try:
-            outcome = validate_object(record, store, config, events, pause)
+            outcome = validate_object(record, store, config, events, pause, now)
         except Exception as exc:  # noqa: BLE001 - keep the others going; raised below
             log.exception("failed on %s: %s", record.key, exc)
             telemetry.validator_failure()
             failures.append(record.key)
             continue
-        summary[outcome] += 1
+        summary[outcome.value] = summary.get(outcome.value, 0) + 1
     if failures:
         raise ValidationIncomplete(f"{len(failures)} record(s) failed: {failures}; summary so far {summary}")
     return summary
@@ -64,6 +67,7 @@ def validate_object(
     config: Config,
     events: DecisionEvents | None = None,
     pause: Pause = no_pause,
+    now: float | None = None,
 ) -> Outcome:
     if not record.created or record.bucket != store.bucket:
         log.info("skipped %s %s: not an ObjectCreated event for this bucket", record.event_name, record.key)
@@ -73,7 +77,7 @@ def validate_object(
         log.info("skipped %s: not an incoming upload key", record.key)
         return Outcome.SKIPPED
     telemetry.bind(upload_id=upload_id)
-    return decide(upload_id, store, config, events or DecisionEvents(None), pause, record.event_time)
+    return decide(upload_id, store, config, events or DecisionEvents(None), pause, record.event_time, now=now)
 
 
 def make_validate_handler(

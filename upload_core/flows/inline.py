@@ -1,5 +1,7 @@
 """Inline uploads: the bytes came with the request, so they are validated at once and
-stored accepted, or refused with nothing stored.
+stored accepted, or refused with nothing stored. With MALWARE_SCANNER=guardduty a file whose
+structure passed is held instead: GuardDuty scans objects, not requests, so its bytes go to
+incoming/ID and it answers `pending`, decided by both verdicts as a presigned upload is.
 
 The decision event goes out after the file and its record are stored. If EventBridge
 fails then, the upload still answers 201: the file is accepted and stored, and a 503
@@ -44,6 +46,8 @@ def accept_inline(
             raise ScannerUnavailableError() from None
         # Trailing bytes past the format's end (a motion photo's video) are cut off, never stored.
         kept = data[: inspected.end]
+        if config.guardduty:
+            return _hold(name, kept, inspected.mime, store, config, owner)
         upload = Upload(
             id=new_id(),
             status=Status.PENDING,
@@ -72,4 +76,34 @@ def accept_inline(
         except EventNotDelivered as exc:
             log.error("accepted %s but its event was not delivered: %s", upload.id, exc)
             telemetry.event_not_delivered()
+    return upload
+
+
+def _hold(name: str, data: bytes, mime: str, store: S3Store, config: Config, owner: Owner | None) -> Upload:
+    """MALWARE_SCANNER=guardduty: the record (pending), then the bytes to incoming/ID, where
+    GuardDuty scans them and their S3 event brings the validator, as for any presigned upload
+    (decision.py). No event yet: the decision publishes it."""
+    upload = Upload(
+        id=new_id(),
+        status=Status.PENDING,
+        filename=name,
+        size=len(data),
+        content_type=mime,
+        method=Method.INLINE,
+        owner=owner,
+        declared_size=len(data),
+    )
+    upload = quota.admit(upload, store, config)
+    try:
+        store.put_record(upload)
+        store.put_incoming(upload.id, data, mime)
+    except UploadError:
+        quota.give_back_quietly(upload, store, config)
+        try:
+            store.delete_record(upload.id)
+        except UploadError:
+            log.warning("cleanup of the record of %s failed; the lifecycle expires it", upload.id)
+        raise
+    telemetry.bind(upload_id=upload.id)
+    log.info("held %s inline in incoming/ (%d bytes): pending until GuardDuty's verdict too", upload.id, len(data))
     return upload

@@ -8,7 +8,8 @@ The usage document of an owner (one S3 object, changed only by conditional write
      "released": {ID: EPOCH}}                          closed, remembered until EPOCH
 
 An entry's transitions, each one atomic (read, change, write back only over the version read):
-    reserve  absent -> pending(declared)           a presigned upload is created (Companion: 0 bytes)
+    reserve  absent -> pending(declared)           a presigned upload is created (Companion: 0 bytes), or
+                                                   an inline one held for GuardDuty's verdict
     charge   pending(b) -> pending(max(b, n))      its size became known: the validator (what it
              absent -> pending(n)                  will serve), a Companion completion (the parts);
              accepted, released -> unchanged       a reservation that expired is charged anew
@@ -175,16 +176,17 @@ def kept(config: Config) -> bool:
 
 
 def admit(upload: Upload, store: S3Store, config: Config) -> Upload:
-    """Before a new upload is written: reserve its quota (inline uploads are charged as
-    accepted at once) and list it in its owner's index. Returns it with its index name.
-    No owner (AUTH_MODE=none): nothing to do."""
+    """Before a new upload is written: reserve its quota (inline uploads decided at once are
+    charged as accepted; one held for GuardDuty's verdict is pending like a presigned one)
+    and list it in its owner's index. Returns it with its index name. No owner
+    (AUTH_MODE=none): nothing to do."""
     owner = upload.owner
     if owner is None:
         return upload
     owners = store.owners
     now = owners.clock()
     if kept(config):
-        if upload.method == Method.INLINE:
+        if upload.method == Method.INLINE and upload.final:
             size = upload.size or 0
             owners.update_usage(owner, lambda u: _inline(u, upload.id, size, config, now))
         else:

@@ -106,6 +106,10 @@ FOUND: dict[str, str] = {
     "zip_limits": "a zip over the entry count, directory size or name length limits, or its XML over the part, tag, "
     "relationship or field-text limits",
     "scan_limit": "over what the malware scanner scans whole (clamd's StreamMaxLength or scan limits)",
+    "scan_unsupported": "GuardDuty skipped the file (UNSUPPORTED: password-protected, or over its quotas)",
+    "scan_access_denied": "GuardDuty could not read the file (ACCESS_DENIED: its role lacks a permission)",
+    "scan_failed": "GuardDuty failed to scan the file (FAILED), or answered a status that is not a clean scan",
+    "scan_timeout": "no malware scan result came within SCAN_RESULT_TIMEOUT_SECONDS of the structure verdict",
     "ole_limits": "a .doc (OLE2) over MAX_OLE_BYTES, which is not inspected in memory",
     "too_complex": "inspecting it needs more memory, CPU or time than the function gives one inspection "
     "(a file built to exhaust the inspector)",

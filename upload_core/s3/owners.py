@@ -80,8 +80,7 @@ class Owners:
             self.conflicts += 1
 
     def remove_from_index(self, owner: Owner, name: str) -> None:
-        with storage_errors():
-            self.store.client.delete_object(Bucket=self.store.bucket, Key=f"{self.prefix(owner)}index/{name}")
+        self.store.remove(f"{self.prefix(owner)}index/{name}")  # every version, on a versioned bucket
 
     def list_index(self, owner: Owner, limit: int, after: str | None) -> tuple[list[str], str | None]:
         """Up to `limit` index names after `after`, newest first, and the cursor of the

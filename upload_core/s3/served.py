@@ -161,12 +161,16 @@ class Served:
 
     def remove(self, upload_id: str, keep: str | None = None) -> None:
         """Delete every served object of the upload but `keep` (deleting what is not there
-        is a success in S3, so files/ID of older records is always named)."""
+        is a success in S3, so files/ID of older records is always named). On a versioned
+        bucket (MALWARE_SCANNER=guardduty) every version of them goes too."""
+        if self.store.versioned:
+            self.store.versions.purge_under(self.prefix(upload_id), keep=keep)
+            self.store.remove(self.store.file_key(upload_id))
+            return
         with storage_errors():
             for key in self.keys(upload_id):
                 if key != keep:
                     self.store.client.delete_object(Bucket=self.store.bucket, Key=key)
 
     def remove_key(self, key: str) -> None:
-        with storage_errors():
-            self.store.client.delete_object(Bucket=self.store.bucket, Key=key)
+        self.store.remove(key)

@@ -30,6 +30,7 @@ from .client import ObjectChanged, default_client, error_code, storage_errors
 from .limits import CHECKSUM_ALGORITHMS
 from .owners import Owners
 from .served import Served
+from .versions import Head, VersionedObjects, version_of
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,13 @@ class RecordVersion:
 
 @dataclass(frozen=True)
 class Fetched:
-    """What one GET of an incoming object brought: its size, ETag and SHA-256."""
+    """What one GET of an incoming object brought: its size, ETag and SHA-256, and the
+    version it is of (None unless the bucket is versioned: MALWARE_SCANNER=guardduty)."""
 
     size: int
     etag: str
     sha256: bytes
+    version_id: str | None = None
 
 
 class S3Store:
@@ -73,6 +76,10 @@ class S3Store:
         self.bytes_read = 0  # bytes the validator downloaded; the benchmark reports it
         self.owners = Owners(self)  # per-owner index and usage objects (owners.py)
         self.served = Served(self)  # the served objects (served.py)
+        # MALWARE_SCANNER=guardduty versions the bucket: GuardDuty names the version it
+        # scanned, and removing an object removes every version of it (versions.py).
+        self.versions = VersionedObjects(self)
+        self.versioned = config.guardduty
 
     @property
     def client(self) -> Any:
@@ -268,7 +275,8 @@ class S3Store:
     def download_incoming(self, upload_id: str, into: IO[bytes]) -> Fetched | None:
         """Stream the incoming object into `into` (the validator's spooled temporary file) in
         fixed-size chunks, so memory stays flat with the object's size, hashing it on the
-        way. One GET: every byte is of one version. None if the object is gone."""
+        way. One GET: every byte is of one version, which S3 names in the answer on a
+        versioned bucket (x-amz-version-id). None if the object is gone."""
         size = 0
         digest = hashlib.sha256()
         with storage_errors():
@@ -282,11 +290,28 @@ class S3Store:
                 size += len(chunk)
         self.bytes_read += size
         into.seek(0)
-        return Fetched(size, obj["ETag"], digest.digest())
+        return Fetched(size, obj["ETag"], digest.digest(), version_of(obj))
+
+    def incoming_version(self, upload_id: str) -> Head | None:
+        """The current version of incoming/ID (HEAD); None when nothing is there."""
+        return self.versions.current(self.incoming_key(upload_id))
+
+    def put_incoming(self, upload_id: str, data: bytes, content_type: str) -> str | None:
+        """The service's own write to incoming/ID (an inline upload held for GuardDuty's scan,
+        MALWARE_SCANNER=guardduty); the new version's id."""
+        return self.versions.put(self.incoming_key(upload_id), data, content_type)
 
     def delete_incoming(self, upload_id: str) -> None:
+        self.remove(self.incoming_key(upload_id))
+
+    def remove(self, key: str) -> None:
+        """Delete an object. On the versioned bucket of MALWARE_SCANNER=guardduty a delete only
+        adds a marker over what stays, so every version goes (versions.py, `purge`)."""
+        if self.versioned:
+            self.versions.purge(key)
+            return
         with storage_errors():
-            self.client.delete_object(Bucket=self.bucket, Key=self.incoming_key(upload_id))
+            self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def remove_objects(self, upload: Upload) -> None:
         """Every object of an upload but its record: an unfinished multipart upload is
@@ -297,8 +322,7 @@ class S3Store:
         self.served.remove(upload.id)
 
     def delete_record(self, upload_id: str) -> None:
-        with storage_errors():
-            self.client.delete_object(Bucket=self.bucket, Key=self.record_key(upload_id))
+        self.remove(self.record_key(upload_id))
 
     # multipart --------------------------------------------------------------
     def create_multipart(self, upload_id: str, content_type: str, checksum_algorithm: str | None = None) -> str:

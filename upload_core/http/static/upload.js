@@ -207,7 +207,10 @@
     });
     if (xhr.status !== 201) throw apiError(xhr);
     ui.progress(1);
-    show(ui, parse(xhr));
+    const upload = parse(xhr);
+    show(ui, upload);
+    // MALWARE_SCANNER=guardduty: an inline upload waits for GuardDuty's verdict like any other.
+    if (upload.status === "pending") await poll(ui, upload.id);
   }
 
   async function sendSingle(file, up, ui) {
