@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
-.PHONY: bench-office bench-pdf bench-promote bench-real clamav-deps checkov newcomer-smoke
+.PHONY: bench-office bench-pdf bench-promote bench-real clamav-deps checkov newcomer-smoke scanner-templates bench-scanners
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,15 @@ SLS := PATH="$(CURDIR)/$(BIN):$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" node_modul
 DEVSTACK := exec $(BIN)/python -m devstack --stop-with-parent
 DATA_DIR ?=
 CLAMD ?=
-DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CLAMD),--clamd) $(if $(AUTH),--auth $(AUTH))
+SCANNER ?=
+DEV_ARGS ?= $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(CLAMD),--clamd) $(if $(SCANNER),--scanner $(SCANNER)) \
+  $(if $(AUTH),--auth $(AUTH))
 
 ## make dev: the whole service locally (S3, API on :8000, validator); DATA_DIR=.local-data keeps data;
-## CLAMD=1 also starts clamd (EICAR-only database) and scans every upload with it;
+## CLAMD=1 (or SCANNER=clamd) also starts clamd (EICAR-only database) and scans every upload with it;
+## SCANNER=guardduty: GuardDuty Malware Protection played by that clamd, results to handler.scan_result;
 ## AUTH=jwt: bearer tokens from a local issuer (a token is printed; /_local/token?sub=NAME mints more)
-dev: $(DEV_STAMP) $(if $(CLAMD),clamav-deps)
+dev: $(DEV_STAMP) $(if $(CLAMD)$(filter clamd guardduty,$(SCANNER)),clamav-deps)
 	$(DEVSTACK) $(DEV_ARGS)
 
 ## make offline: `sls offline` (API on :3000) against the same local S3 and validator
@@ -79,6 +82,25 @@ checkov: package $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint --non-zero-exit-code error .serverless/cloudformation-template-update-stack.json
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
 	  -f .serverless/cloudformation-template-update-stack.json
+
+# The template of each malware scanner (README "Malware scanning"), packaged apart from
+# .serverless/: clamd with example network ids (well-formed; nothing is deployed).
+SCANNER_ENV_guardduty := MALWARE_SCANNER=guardduty
+SCANNER_ENV_clamd := CLAMD_ADDRESS=clamd.internal:3310 CLAMD_VPC_ID=vpc-0a1b2c3d4e5f60718 \
+  CLAMD_SUBNET_IDS=subnet-0a1b2c3d4e5f60718,subnet-1a1b2c3d4e5f60718 CLAMD_SECURITY_GROUP_ID=sg-0a1b2c3d4e5f60718 \
+  CLAMD_ROUTE_TABLE_IDS=rtb-0a1b2c3d4e5f60718
+
+## make scanner-templates: sls package with MALWARE_SCANNER=guardduty and =clamd; each template
+## through cfn-lint, infra/check_template.py (what the scanner needs, nothing else) and checkov
+scanner-templates: scanner-template-guardduty scanner-template-clamd
+
+scanner-template-%: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
+scanner-template-%: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
+	env $(SCANNER_ENV_$*) JWT_ISSUER=$(JWT_ISSUER) JWT_AUDIENCE=$(JWT_AUDIENCE) $(SLS) package --package .serverless-scanners/$*
+	$(BIN)/cfn-lint --non-zero-exit-code error .serverless-scanners/$*/cloudformation-template-update-stack.json
+	env $(SCANNER_ENV_$*) $(BIN)/python infra/check_template.py .serverless-scanners/$*/cloudformation-template-update-stack.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
+	  -f .serverless-scanners/$*/cloudformation-template-update-stack.json
 
 ## make cfn-lint: the generated CloudFormation template has no errors
 cfn-lint: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
@@ -152,6 +174,10 @@ bench-office: $(STAMP)
 ## make bench-promote: writing the served object from the spool vs the old copy in S3 (1 MiB, 100 MiB, 1 GiB, 5 GiB)
 bench-promote: $(STAMP)
 	$(BIN)/python bench/bench_promote.py
+
+## make bench-scanners: S3 requests per decided upload with GuardDuty (either order) vs none; clamd client CPU per GiB
+bench-scanners: $(STAMP) clamav-deps
+	$(BIN)/python bench/bench_scanners.py
 
 ## make bench-large: CLI vs boto3 upload_file for a 1 GiB file, its peak RSS, bytes through handler.api
 bench-large: $(STAMP)
