@@ -1,10 +1,13 @@
 """Every interleaving of a few actors that race on one upload, run deterministically: the
 validator's decision, a second run of its event, a client replacing the object (with an
-MD5 twin: same length, same ETag), a Companion completion, DELETE and a replay. Each actor
-stops before each of its steps (upload_core/steps.py) and moves only when the scheduler says
-so (tests/support/interleave.py). After every step:
+MD5 twin: same length, same ETag), a Companion completion, DELETE and a replay; with
+MALWARE_SCANNER=guardduty (a versioned bucket) also GuardDuty's result for one object version
+(handler.scan_result's run of the decision) and the sweep's run past the result's deadline.
+Each actor stops before each of its steps (upload_core/steps.py) and moves only when the
+scheduler says so (tests/support/interleave.py). After every step:
 - what a record serves is bytes that passed inspection, with the record's SHA-256 and size,
-  and no refused bytes are ever under files/;
+  and no refused bytes are ever under files/; with GuardDuty, only bytes whose own version
+  got a clean result, and never bytes GuardDuty flagged;
 - the owner's usage never undercounts: every accepted upload is counted at least at its
   size, every pending one at least at its declared size, and usage never passes QUOTA_BYTES.
 Once every actor is done (and once more after a replayed event):
@@ -47,6 +50,8 @@ class World:
     honest: dict[str, set[bytes]] = field(default_factory=dict)  # upload id -> bytes it may serve
     refused: set[bytes] = field(default_factory=set)  # bytes that must never be served
     declared: dict[str, int] = field(default_factory=dict)  # upload id -> size it is reserved at
+    clean: dict[str, set[bytes]] = field(default_factory=dict)  # upload id -> bytes GuardDuty passed (so far)
+    flagged: set[bytes] = field(default_factory=set)  # bytes GuardDuty refuses: never served
 
     # actors ------------------------------------------------------------------
     def validate(self, upload_id: str, name: str = "validate") -> Actor:
@@ -67,6 +72,39 @@ class World:
             decide(upload_id, self.store, self.config, DecisionEvents(None), pause)
 
         return Actor(name, body, quiet=QUIET)
+
+    def scan(self, upload_id: str, data: bytes, status: str, name: str = "guardduty") -> Actor:
+        """GuardDuty's result for the version of incoming/ID that holds `data`, as
+        handler.scan_result hands it to the decision; nothing when no such version landed
+        (GuardDuty scans what lands)."""
+        from upload_core.decision import decide
+        from upload_core.notify import DecisionEvents
+        from upload_core.scan.combine import Malware
+
+        def body(pause):
+            pause("scan")
+            version = self.version_holding(upload_id, data)
+            if version is None:
+                return
+            if status == "NO_THREATS_FOUND":
+                self.clean.setdefault(upload_id, set()).add(data)
+            threats = ("EICAR-Test-File (not a virus)",) if status == "THREATS_FOUND" else ()
+            verdict = Malware(version, status, threats)
+            decide(upload_id, self.store, self.config, DecisionEvents(None), pause, scan_result=verdict)
+
+        return Actor(name, body, quiet=QUIET)
+
+    def sweep_past_deadline(self, upload_id: str) -> Actor:
+        """The sweep's run of the validator over incoming/ID once SCAN_RESULT_TIMEOUT_SECONDS
+        have passed since any structure verdict given in this scenario."""
+        from upload_core.decision import decide
+        from upload_core.notify import DecisionEvents
+
+        later = self.store.owners.clock() + self.config.scan_result_timeout_seconds + 1
+        return Actor(
+            "sweep", lambda pause: decide(upload_id, self.store, self.config, DecisionEvents(None), pause, now=later),
+            quiet=QUIET,
+        )  # fmt: skip
 
     def delete(self, upload_id: str) -> Actor:
         from upload_core.errors import NotFound
@@ -138,6 +176,16 @@ class World:
         if same_etag and etag is not None:
             backend.buckets[self.config.bucket].keys[key]._etag = etag
 
+    def version_holding(self, upload_id: str, data: bytes) -> str | None:
+        """The VersionId of the version of incoming/ID whose bytes are `data` (what GuardDuty
+        scanned), read through moto's backend: a read of incoming/ID for the scheduler."""
+        key = f"incoming/{upload_id}"
+        self.recorder.touch("read", key)
+        for version in self._objects().getlist(key, []):
+            if getattr(version, "value", None) == data:
+                return version.version_id
+        return None
+
     # what is in the bucket, read from moto's backend (the checks run after every step;
     # through boto3 they would cost more than the steps themselves)
     def _objects(self) -> dict:
@@ -146,11 +194,18 @@ class World:
         return get_backend("s3")[ACCOUNT]["global"].buckets[self.config.bucket].keys
 
     def keys(self, prefix: str) -> list[str]:
+        """Keys that hold anything, a noncurrent version or a delete marker included."""
         return sorted(k for k in list(self._objects().keys()) if k.startswith(prefix))
 
     def body(self, key: str) -> bytes | None:
+        """The current version's bytes (None: no object, or a delete marker)."""
         stored = self._objects().get(key)
-        return stored.value if stored is not None else None
+        return getattr(stored, "value", None) if stored is not None else None
+
+    def held(self, prefix: str) -> set[bytes]:
+        """The bytes of every version under `prefix`."""
+        objects = self._objects()
+        return {v.value for k in self.keys(prefix) for v in objects.getlist(k, []) if hasattr(v, "value")}
 
     def usage(self) -> dict:
         import json
@@ -182,8 +237,7 @@ class World:
         from upload_core.upload import Status
 
         usage = self.usage()
-        for key in self.keys("files/"):
-            assert self.body(key) not in self.refused, f"refused bytes under {key} after {trace}"
+        assert not self.held("files/") & self.refused, f"refused bytes under files/ after {trace}"
         for upload_id, record in self.records().items():
             if record is None or record.deleted:
                 continue
@@ -191,6 +245,9 @@ class World:
                 served = self.body(record.served_key)
                 assert served is not None, f"{upload_id} is accepted and its object is missing after {trace}"
                 assert served in self.honest[upload_id], f"{upload_id} serves other bytes after {trace}"
+                if self.config.guardduty:
+                    assert served in self.clean.get(upload_id, set()), f"{upload_id} served unscanned after {trace}"
+                    assert served not in self.flagged, f"{upload_id} serves what GuardDuty flagged after {trace}"
                 assert len(served) == record.size
                 assert record.checksum["value"] == base64.b64encode(hashlib.sha256(served).digest()).decode()
                 counted = usage["accepted"].get(upload_id, usage["pending"].get(upload_id, {}).get("bytes", -1))
@@ -218,18 +275,35 @@ class World:
         else:
             assert usage == {"pending": {}, "accepted": {}, "released": {}}
         served = sorted(r.served_key for r in records.values() if r.status == Status.ACCEPTED)
-        assert sorted(self.keys("files/")) == served, f"served objects {self.keys('files/')} after {trace}"
+        kept = sorted(k for r in records.values() if r.status == Status.PENDING for k in _kept_served(r))
+        assert sorted(self.keys("files/")) == sorted(served + kept), (
+            f"served objects {self.keys('files/')} after {trace}"
+        )
+        for key in self.keys("files/"):  # content-addressed: a second run's write is the same bytes
+            assert {getattr(v, "value", None) for v in self._objects().getlist(key)} == {self.body(key)}, trace
         decided_or_gone = [i for i in self.honest if i not in pending]
         assert not [k for k in self.keys("incoming/") if k.split("/")[1] in decided_or_gone], trace
         self.check(trace)
 
 
-def world(s3, **settings) -> World:
+def _kept_served(record) -> list[str]:
+    """The served object a pending record's kept structure verdict names (GuardDuty: written
+    before the other verdict came; served only once both are in)."""
+    from upload_core.scan.combine import recorded
+
+    kept = recorded(record).structure
+    return [kept.served_key] if kept is not None else []
+
+
+def world(s3, guardduty: bool = False, **settings) -> World:
     from upload_core.config import Config
     from upload_core.s3.store import S3Store
 
     bucket = f"race-{next(_buckets)}"
     s3.create_bucket(Bucket=bucket)
+    if guardduty:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        settings.update(malware_scanner="guardduty", scan_result_timeout_seconds=600)
     config = Config(bucket=bucket, auth_mode="jwt", **settings)
     store = S3Store(config, client_factory=lambda: s3)
     store.owners.clock = lambda: 1_800_000_000.0
@@ -429,5 +503,80 @@ def test_without_quotas_nothing_is_counted_and_the_bytes_still_follow_the_record
         w = world(s3, quota_bytes=quota) if quota else world(s3)
         upload_id = presigned(w, "IMG_1.jpg", photo)
         return scenario(w, w.validate(upload_id), w.delete(upload_id))
+
+    explored(make)
+
+
+# MALWARE_SCANNER=guardduty ---------------------------------------------------------------
+def test_guardduty_result_and_two_runs_of_the_event(s3):
+    """The structure verdict (twice: S3 delivers at least once) and GuardDuty's clean result,
+    in every order: accepted exactly once, serving the scanned bytes, counted once."""
+    photo = corpus.jpeg(PHOTO)
+
+    def make():
+        w = world(s3, guardduty=True, quota_bytes=2 * PHOTO)
+        upload_id = presigned(w, "IMG_1.jpg", photo)
+        actors = (w.validate(upload_id, "first"), w.validate(upload_id, "second"))
+        return scenario(w, *actors, w.scan(upload_id, photo, "NO_THREATS_FOUND"), replay=(upload_id,))
+
+    explored(make)
+
+
+@pytest.mark.parametrize("status", ["NO_THREATS_FOUND", "THREATS_FOUND"])
+def test_guardduty_result_validation_and_delete(s3, status):
+    """DELETE at any point of either verdict's run: nothing of the upload stays (no version),
+    no charge stays; a flagged file is never served. With a clean result, another upload of
+    the owner asks for the rest of the quota at every point too (no moment undercounts)."""
+    photo = corpus.jpeg(PHOTO)
+
+    def make():
+        w = world(s3, guardduty=True, quota_bytes=2 * PHOTO)
+        upload_id = presigned(w, "IMG_1.jpg", photo)
+        actors = [w.validate(upload_id), w.scan(upload_id, photo, status), w.delete(upload_id)]
+        if status == "THREATS_FOUND":
+            w.flagged = {photo}
+        else:
+            actors.append(w.create(PHOTO + 1))
+        return scenario(w, *actors, replay=(upload_id,))
+
+    explored(make)
+
+
+@pytest.mark.parametrize("validated_first", [True, False])
+def test_guardduty_result_for_a_replaced_object(s3, validated_first):
+    """An honest photo lands and is replaced through the same URL by one GuardDuty flags; the
+    honest version's clean result and the other's threat arrive in any order with the
+    replacement's validation, and with the honest one's (run before, its structure verdict
+    kept, or racing): the flagged bytes are never served, the honest ones only with their
+    own clean result (or the upload waits: the replacement got no clean result)."""
+    honest, bad = corpus.jpeg(PHOTO, seed=31), corpus.jpeg(PHOTO, seed=32)
+
+    def make():
+        w = world(s3, guardduty=True, quota_bytes=4 * PHOTO)
+        upload_id = presigned(w, "IMG_1.jpg", honest)
+        w.honest[upload_id] = {honest, bad}
+        w.flagged = {bad}
+        swap = w.replace_then_validate(upload_id, bad, same_etag=False, name="swap")
+        clean = w.scan(upload_id, honest, "NO_THREATS_FOUND", name="clean")
+        threat = w.scan(upload_id, bad, "THREATS_FOUND", name="threat")
+        if validated_first:
+            w.validate(upload_id, "first").body(lambda step: None)
+            return scenario(w, swap, clean, threat, replay=(upload_id,))
+        return scenario(w, w.validate(upload_id, "first"), swap, threat, replay=(upload_id,))
+
+    explored(make)
+
+
+def test_guardduty_deadline_against_a_late_result(s3):
+    """The sweep's run past the deadline races the validator and a late clean result: the
+    upload ends accepted (both verdicts in first) or rejected scan_timeout, never both, and
+    the ledger and the bucket settle either way."""
+    photo = corpus.jpeg(PHOTO)
+
+    def make():
+        w = world(s3, guardduty=True, quota_bytes=2 * PHOTO)
+        upload_id = presigned(w, "IMG_1.jpg", photo)
+        actors = (w.validate(upload_id), w.sweep_past_deadline(upload_id), w.scan(upload_id, photo, "NO_THREATS_FOUND"))
+        return scenario(w, *actors, replay=(upload_id,))
 
     explored(make)

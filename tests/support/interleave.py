@@ -57,7 +57,10 @@ class Recorder:
         def record(params: dict, model: Any, **_: Any) -> None:
             if "Key" in params:
                 self.touch("write" if model.name in writes else "read", params["Key"])
-            elif model.name in ("ListObjectsV2", "ListObjects"):
+            elif model.name == "DeleteObjects":  # a batch: every version it names (s3/versions.py)
+                for entry in params.get("Delete", {}).get("Objects", []):
+                    self.touch("write", entry["Key"])
+            elif model.name in ("ListObjectsV2", "ListObjects", "ListObjectVersions"):
                 self.touch("list", params.get("Prefix", ""))
 
         client.meta.events.register("provide-client-params.s3", record)
