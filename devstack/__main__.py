@@ -3,6 +3,7 @@
 python -m devstack [--port 8000] [--s3-port 4569] [--data-dir DIR] [--webhook URL] [--json-logs]
 python -m devstack --api none --run sls offline   # what `make offline` runs
 python -m devstack --auth jwt     # AUTH_MODE=jwt with a local token issuer (make dev AUTH=jwt)
+python -m devstack --scanner guardduty   # GuardDuty played by clamd (make dev SCANNER=guardduty)
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="gateway: serve handler.api at --port; none: S3 and the validator only",
     )
     parser.add_argument(
-        "--clamd",
-        action="store_true",
-        help="also start Debian's clamd with the test signature database (EICAR) and scan with it",
+        "--scanner",
+        choices=("none", "clamd", "guardduty"),
+        default=(os.environ.get("MALWARE_SCANNER") or "").strip().lower() or None,
+        help="MALWARE_SCANNER: clamd starts Debian's clamd with the test signature database (EICAR) and "
+        "scans with it; guardduty plays GuardDuty Malware Protection with that clamd (devstack/guardduty.py)",
     )
+    parser.add_argument("--clamd", action="store_true", help="the same as --scanner clamd")
     parser.add_argument(
         "--auth",
         choices=("none", "jwt"),
@@ -115,11 +119,19 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop(name, None)
     os.environ["UPLOAD_BUCKET"] = args.bucket
     clamd = None
-    if args.clamd:
+    scanner = "clamd" if args.clamd else args.scanner
+    if scanner is None:
+        scanner = "clamd" if os.environ.get("CLAMD_ADDRESS") else "none"
+    os.environ["MALWARE_SCANNER"] = scanner
+    if scanner != "clamd":
+        os.environ.pop("CLAMD_ADDRESS", None)  # GuardDuty's stand-in uses clamd; the service does not
+    # Our own clamd for guardduty's stand-in, and for clamd unless CLAMD_ADDRESS names one.
+    if scanner == "guardduty" or (scanner == "clamd" and (args.clamd or not os.environ.get("CLAMD_ADDRESS"))):
         from .clamd import Clamd
 
         clamd = Clamd().start()
-        os.environ["CLAMD_ADDRESS"] = clamd.address
+        if scanner == "clamd":
+            os.environ["CLAMD_ADDRESS"] = clamd.address
         log.info("clamd on %s (signature database: EICAR only)", clamd.address)
     os.environ["AUTH_MODE"] = args.auth
     # Locally a lost event is made good after a minute, not the deployed 15 (SWEEP_AFTER_SECONDS).
@@ -171,6 +183,18 @@ def main(argv: list[str] | None = None) -> int:
 
     pump = EventPump(s3.client("sqs", server.endpoint), queue_url, handler.validate)
     pump.start()
+    guardduty: list = []  # MALWARE_SCANNER=guardduty: the stand-in and its results' pump
+    local_routes = {}
+    if scanner == "guardduty":
+        from . import guardduty as gd
+
+        clients = [s3.client(name, server.endpoint) for name in ("s3", "sqs", "events")]
+        objects_url, results_url = gd.setup(*clients, args.bucket)
+        stand_in = gd.StandIn(*clients, objects_url, clamd.address)
+        guardduty = [stand_in, EventPump(clients[1], results_url, handler.scan_result, function="scanResult")]
+        for thread in guardduty:
+            thread.start()
+        local_routes["/_local/hold"] = gd.Holds(stand_in, pump)
     from .sweeper import Sweeper
 
     sweeper = Sweeper(handler, args.sweep_every)
@@ -188,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             args.host,
             args.port,
             lambda port: Gateway(
-                handler.api, config.inline_max_bytes, port, issuer, sweeper, config.cors_allowed_origins
+                handler.api, config.inline_max_bytes, port, issuer, sweeper, config.cors_allowed_origins, local_routes
             ),
         )
 
@@ -204,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         child = subprocess.Popen(args.run, env={**os.environ, **env})
         threading.Thread(target=lambda: (child.wait(), stop.set()), daemon=True).start()
-    print_summary(args, server.endpoint, queue_url, api, child, bus, json_log, issuer)
+    print_summary(args, server.endpoint, queue_url, api, child, bus, json_log, issuer, own_clamd=clamd is not None)
 
     parent = ParentWatch() if args.stop_with_parent else None
     while not stop.is_set():
@@ -222,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     pump.stop()
+    for thread in guardduty:
+        thread.stop()
     sweeper.stop()
     status = 0
     watcher.stop()
@@ -315,7 +341,23 @@ def try_it(api_url: str) -> list[str]:
     return (TRY_IT % {"api": api_url}).splitlines()
 
 
-def print_summary(args, s3_endpoint: str, queue_url: str, api, child, bus: str, json_log: Path, issuer=None) -> None:
+def scanner_line(args, scanner: str, own_clamd: bool) -> str:
+    if scanner == "guardduty":
+        return (
+            "  scanner      guardduty, played by clamd (EICAR signature only): results go to handler.scan_result;\n"
+            "               the sweep keeps their deadline (SCAN_RESULT_TIMEOUT_SECONDS);\n"
+            "               POST API/_local/hold?guardduty=1 (or validator=1) holds one verdict back, =0 releases it"
+        )
+    if scanner == "clamd":
+        return f"  scanner      clamd at {os.environ.get('CLAMD_ADDRESS')}" + (
+            " (EICAR signature only)" if own_clamd else ""
+        )
+    return "  scanner      none (--scanner clamd | guardduty; make dev CLAMD=1 or SCANNER=guardduty)"
+
+
+def print_summary(
+    args, s3_endpoint: str, queue_url: str, api, child, bus: str, json_log: Path, issuer=None, own_clamd: bool = False
+) -> None:
     api_url = f"http://{args.host}:{api.server_port}" if api is not None else None
     data = (
         f"{args.data_dir} (saved every {args.save_every:g} s and on exit)"
@@ -337,9 +379,7 @@ def print_summary(args, s3_endpoint: str, queue_url: str, api, child, bus: str, 
         if args.sweep_every > 0
         else "  sweep        off (--sweep-every 0); POST /_local/sweep on the API runs it",
         f"  data         {data}",
-        f"  clamd        {os.environ['CLAMD_ADDRESS']}" + (" (--clamd: EICAR signature only)" if args.clamd else "")
-        if os.environ.get("CLAMD_ADDRESS")
-        else "  clamd        off (--clamd starts one)",
+        scanner_line(args, os.environ.get("MALWARE_SCANNER", "none"), own_clamd),
         f"  decisions    EventBridge bus {bus} -> "
         + (f"POST {args.webhook} (header X-Upload-Webhook-Secret)" if args.webhook else "this console"),
         f"  JSON logs    {json_log}" + (" (and this console)" if args.json_logs else " (readable lines here)"),

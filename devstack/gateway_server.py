@@ -66,6 +66,7 @@ class Gateway:
         issuer=None,
         sweeper=None,
         cors_origins: tuple[str, ...] | None = None,
+        local_routes: dict[str, Callable[[str], dict]] | None = None,
     ):
         self.handler = handler
         self.inline_max_bytes = inline_max_bytes
@@ -75,6 +76,9 @@ class Gateway:
         # None: no gateway CORS (the function's own headers pass through, as without
         # provider.httpApi.cors); the stack passes CORS_ALLOWED_ORIGINS, as deployed.
         self.cors_origins = cors_origins
+        # POST /_local/...: the stack's own controls (query string -> JSON), never the function's
+        # (devstack/guardduty.py's holds).
+        self.local_routes = local_routes or {}
 
     def __call__(self, environ, start_response):
         if self.cors_origins is None:
@@ -118,6 +122,10 @@ class Gateway:
         claims = None
         if method == "POST" and path == "/_local/sweep" and self.sweeper is not None:
             return self._sweep(environ, start_response)
+        if method == "POST" and path in self.local_routes:
+            data = json.dumps(self.local_routes[path](environ.get("QUERY_STRING", ""))).encode("utf-8")
+            start_response("200 OK", [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
+            return [data]
         if self.issuer is not None:
             if method == "GET" and path == "/_local/token":
                 return self._mint(environ, start_response)

@@ -39,18 +39,43 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def release(sqs, queue_url: str, messages: list[dict]) -> None:
+    """Make received messages visible again at once (held: devstack/guardduty.py's holds)."""
+    if messages:
+        sqs.change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for n, m in enumerate(messages)
+            ],
+        )
+
+
 class EventPump(threading.Thread):
-    def __init__(self, sqs_client, queue_url: str, handler: Callable[[dict, Any], Any], wait_seconds: int = 1):
-        super().__init__(name="event-pump", daemon=True)
+    def __init__(
+        self,
+        sqs_client,
+        queue_url: str,
+        handler: Callable[[dict, Any], Any],
+        wait_seconds: int = 1,
+        function: str = "validate",
+    ):
+        super().__init__(name=f"event-pump-{function}", daemon=True)
         self.sqs = sqs_client
         self.queue_url = queue_url
         self.handler = handler
         self.wait_seconds = wait_seconds
+        self.function = function  # the Lambda function it stands for (logs, the context's name)
         self.stopping = threading.Event()
+        # Set: events stay in the queue until it is cleared (devstack/guardduty.py's holds).
+        self.paused = threading.Event()
         self.handled = 0
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            if self.paused.is_set():
+                self.stopping.wait(0.1)
+                continue
             try:
                 messages = self.sqs.receive_message(
                     QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds
@@ -59,6 +84,9 @@ class EventPump(threading.Thread):
                 if self.stopping.wait(0.5):
                     return
                 log.warning("receiving from the event queue failed", exc_info=True)
+                continue
+            if self.paused.is_set():  # held while this receive waited: give them back
+                release(self.sqs, self.queue_url, messages)
                 continue
             for message in messages:
                 self.deliver(message)
@@ -69,12 +97,12 @@ class EventPump(threading.Thread):
             log.info("S3 test event (sent when notifications are configured): not delivered")
         else:
             try:
-                result = self.handler(event, LambdaContext("validate", timeout_seconds=300, memory_mb=256))
+                result = self.handler(event, LambdaContext(self.function, timeout_seconds=300, memory_mb=256))
             except Exception:  # noqa: BLE001 - a failed invocation: leave the message for a retry
-                log.exception("validate failed; the event will be delivered again")
+                log.exception("%s failed; the event will be delivered again", self.function)
                 return
             self.handled += 1
-            log.info("validate: %s", result)
+            log.info("%s: %s", self.function, result)
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def stop(self) -> None:
