@@ -15,6 +15,8 @@ same isolated interpreter): against a local S3 (devstack's, as strict as S3) it 
 inline upload, a presigned upload that handler.validate decides, its download, a sweep, and
 imports every module the packaged code imports anywhere (on first use too: inspectors,
 telemetry, scanners, tracing). A package that imports here but not from the zip fails.
+Last, with MALWARE_SCANNER=clamd and nothing listening at CLAMD_ADDRESS, an inline upload
+through handler.api from the zip answers 503 scanner_unavailable, never 500 (issue 21).
 """
 
 from __future__ import annotations
@@ -55,6 +57,57 @@ maps = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libmagic
 print(json.dumps({"python": sys.version.split()[0], "libmagic": libmagic_version(), "types": found,
                   "libmagic_mapped": maps, "magic_module": __import__("magic").__file__}))
 """
+
+
+# An inline upload through handler.api with MALWARE_SCANNER=clamd and nothing listening at
+# CLAMD_ADDRESS: the clamd client must load from the slimmed zip and answer 503
+# scanner_unavailable (clamav-client read its version from stripped package metadata: 500).
+SCANNER_PROBE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import handler
+answer = handler.api(json.load(open(sys.argv[2])), None)
+print(json.dumps({"status": answer["statusCode"], "body": json.loads(answer["body"])}))
+"""
+
+
+def check_scanner_from_artifact(task: Path, python: str) -> list[str]:
+    """With clamd chosen and unreachable, an inline upload from the artifact answers 503
+    scanner_unavailable, never 500 (README "Malware scanning")."""
+    import socket
+
+    from tests.support import samples
+    from tests.support.helpers import form_body, v2_post
+
+    with socket.socket() as probe:  # a free port: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    event = task.parent / "inline-upload-event.json"
+    event.write_text(json.dumps(v2_post(*form_body("photo.png", samples.png()))))
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "UPLOAD_BUCKET": "artifact-check",
+        "AWS_REGION": "us-east-1",
+        "MALWARE_SCANNER": "clamd",
+        "CLAMD_ADDRESS": address,
+    }
+    run = subprocess.run(
+        [python, "-I", "-S", "-c", SCANNER_PROBE, str(task), str(event)],
+        capture_output=True,
+        text=True,
+        cwd=task.parent,
+        env=env,
+        timeout=120,
+    )
+    if run.returncode != 0:
+        return [f"an inline upload with clamd unreachable failed in the artifact:\n{run.stderr[-3000:]}"]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    code = result["body"].get("error", {}).get("code")
+    print(f"  clamd unreachable at {address}: inline upload answers {result['status']} {code}")
+    if (result["status"], code) != (503, "scanner_unavailable"):
+        return [f"clamd unreachable: an inline upload answered {result['status']} {code}, not 503 scanner_unavailable"]
+    return []
 
 
 def lambda_python() -> str:
@@ -185,6 +238,7 @@ def main(zip_path: str) -> int:
             if result["types"] != {"photo.png": "image/png", "report.docx": KNOWN_DOCX, "paper.pdf": "application/pdf"}:
                 problems.append(f"unexpected types: {result['types']}")
         problems += run_as_lambda(python, work, files)
+        problems += check_scanner_from_artifact(work / "task", python)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for problem in problems:
