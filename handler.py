@@ -16,7 +16,6 @@ from upload_core import telemetry
 from upload_core.config import Config
 from upload_core.notify import DecisionEvents
 from upload_core.s3.store import S3Store
-from upload_core.scan.entry import make_scan_result_handler
 from upload_core.sweep import make_sweep_handler
 from upload_core.validator import make_validate_handler
 
@@ -29,12 +28,17 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
 validate = observe.wrap(make_validate_handler(store, config, events), "validate")
 # On a schedule: uploads whose object landed but whose S3 event never came (sweep.py).
 sweep = observe.wrap(make_sweep_handler(store, config, events), "sweep")
-# MALWARE_SCANNER=guardduty: GuardDuty's result for one object version (upload_core/scan/entry.py).
-scan_result = observe.wrap(make_scan_result_handler(store, config, events), "scan_result")
 
 
 def __getattr__(name: str) -> Any:
-    """`api` and `app`, built on first use (PEP 562)."""
+    """`api` and `app`, and `scan_result` (MALWARE_SCANNER=guardduty: GuardDuty's result for
+    one object version, upload_core/scan/entry.py), built on first use (PEP 562), so the
+    other functions never load them."""
+    if name == "scan_result":
+        from upload_core.scan.entry import make_scan_result_handler
+
+        globals()["scan_result"] = observe.wrap(make_scan_result_handler(store, config, events), "scan_result")
+        return globals()["scan_result"]
     if name not in ("api", "app"):
         raise AttributeError(f"module 'handler' has no attribute {name!r}")
     from upload_core.http import create_app

@@ -164,8 +164,7 @@ class Served:
         is a success in S3, so files/ID of older records is always named). On a versioned
         bucket (MALWARE_SCANNER=guardduty) every version of them goes too."""
         if self.store.versioned:
-            self.store.versions.purge_under(self.prefix(upload_id), keep=keep)
-            self.store.remove(self.store.file_key(upload_id))
+            self.store.versions.purge_under(self.prefix(upload_id), also=self.store.file_key(upload_id), keep=keep)
             return
         with storage_errors():
             for key in self.keys(upload_id):

@@ -60,11 +60,11 @@ class VersionedObjects:
         """Remove `key` and every version and delete marker of it."""
         self._purge(key, lambda found: found == key)
 
-    def purge_under(self, prefix: str, keep: str | None = None) -> None:
-        """Remove every version of every key under `prefix` but `keep` (its versions too: a
-        key whose current version is a delete marker is found here, where a listing of
-        current objects would miss it)."""
-        self._purge(prefix, lambda found: found != keep)
+    def purge_under(self, folder: str, also: str, keep: str | None = None) -> None:
+        """Remove every version of every key under `folder` ("a/b/") and of `also` ("a/b"),
+        but `keep`, in one listing (a key whose current version is a delete marker is found
+        here, where a listing of current objects would miss it)."""
+        self._purge(also, lambda found: found != keep and (found == also or found.startswith(folder)))
 
     def _purge(self, prefix: str, doomed: Any) -> None:
         with storage_errors():
