@@ -10,10 +10,11 @@ validator never loads Flask, and the app is built by upload_core.http.create_app
     flows/        one Flask-free function per operation: inline, presign, multipart, deletion, quota
     http/         the Flask app: routes, identity, errors as JSON, CORS, the page, the gateway adapter
     validator.py  S3 event -> one decision per record; imports no Flask
-    decision.py   the decision on one upload, as one sequence, and why no interleaving breaks it
-    verdicts.py   every verdict on a file's bytes (inspection, malware scan) in one place
+    decision.py   the decision on one upload, as one sequence for every scanner, and why no
+                  interleaving breaks it
+    scan/         the scanning room: structure, clamd, GuardDuty side by side; the verdicts paired once
+    sweep.py      on a schedule: what landed but was never decided (lost events, GuardDuty's deadline)
     steps.py      the pause hook the sequences that race call before each step
-    malware.py    the optional clamd scan (CLAMD_ADDRESS); clamd.py speaks its protocol
     notify.py     decision events on EventBridge (API.md "Events"), client made on first use
     telemetry/    JSON logs, EMF metrics, optional tracer around both entry points (Powertools)
 """

@@ -95,7 +95,9 @@ def document(base_path: str = "") -> dict[str, Any]:
                         "operationId": "createUpload",
                         "description": (
                             "multipart/form-data: one or more parts named `file`, validated at once and stored "
-                            "(status accepted). With one part the body is the upload; with several it is "
+                            "(status accepted; with MALWARE_SCANNER=guardduty pending until GuardDuty's verdict on "
+                            "its bytes is in too, which arrives on its own: follow GET /uploads/{id}). "
+                            "With one part the body is the upload; with several it is "
                             "{results: [...]}, one entry per part in order, each an upload or {filename, error}; "
                             "201 when at least one was accepted, else the status of the first error.\n\n"
                             "application/json {filename, size, content_type?, method?}: every check that can be made "
