@@ -17,15 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from bench_core import start_moto  # the same moto_server the other benchmarks start
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -68,28 +68,6 @@ elif mode == 'sha256':
 print(json.dumps({'cpu': time.process_time() - cpu, 'wall': time.perf_counter() - wall,
                   'rss_mib': peak_rss_kib() / 1024, 'floor_mib': base / 1024}))
 """ % (UPLOAD_ID, UPLOAD_ID, UPLOAD_ID)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_moto() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(PY).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("moto_server did not start")
 
 
 def cpu_of(pid: int) -> float:

@@ -333,7 +333,7 @@ CONTENT_TYPE=$(field '["upload"]["headers"]["Content-Type"]')
 curl -sS -T "$FILE" -H "Content-Type: $CONTENT_TYPE" "$UPLOAD_URL"   # S3 answers 200, no body
 for i in $(seq 120); do STATUS=$(curl -sS "$API/uploads/$UPLOAD_ID")   # until decided (2 minutes at most)
   case $STATUS in *'"pending"'*) sleep 1;; *) break;; esac; done
-echo "$STATUS"   # accepted | rejected, once the validator has decided (a 6.5 MB PDF: about 15 s)
+echo "$STATUS"   # accepted | rejected, once the validator has decided (a 6.5 MB PDF: under a second)
 curl -sS -L -o "copy-$FILE" "$API/uploads/$UPLOAD_ID/content" && cmp "$FILE" "copy-$FILE" && echo same bytes"""
 
 

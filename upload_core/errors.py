@@ -31,9 +31,10 @@ CODES: dict[str, Code] = {
     "not_multipart": Code(409, "a multipart route on an upload that is not multipart"),
     "not_pending": Code(409, "a multipart route on an upload that is already decided"),
     "too_large_for_inline": Code(413, "the inline body is over INLINE_MAX_BYTES (carries max_inline_bytes)"),
-    "too_large": Code(413, "over MAX_UPLOAD_BYTES (carries max_upload_bytes)"),
-    "too_large_for_type": Code(
-        413, "over the largest file of its type the validator inspects in time (carries max_upload_bytes, extension)"
+    "too_large": Code(
+        413,
+        "over MAX_UPLOAD_BYTES, or over the largest file of its type the validator inspects in time "
+        "(carries max_upload_bytes: the limit that applies; and extension when it is the type's)",
     ),
     "request_too_large": Code(
         413, "a JSON body, a form text field or the number of form parts is over its limit (carries limit)"

@@ -159,14 +159,14 @@ def test_settings_the_time_budget_cannot_hold_fail_at_start(settings, variable):
 
 
 def test_each_types_inline_limit_is_what_the_api_decides_in_its_timeout():
-    """At 256 MB and a 5 s timeout a dense PDF of INLINE_MAX_BYTES is not decided in time: its
+    """At 256 MB and a 4 s timeout a dense PDF of INLINE_MAX_BYTES is not decided in time: its
     inline limit is lower (larger ones go presigned), photos keep INLINE_MAX_BYTES, the page
     routes by the least."""
     config = Config.from_env(
-        {"UPLOAD_BUCKET": "b", "API_MEMORY_MB": "256", "API_TIMEOUT_SECONDS": "5", "ALLOWED_EXTENSIONS": "png,jpg,pdf"}
+        {"UPLOAD_BUCKET": "b", "API_MEMORY_MB": "256", "API_TIMEOUT_SECONDS": "4", "ALLOWED_EXTENSIONS": "png,jpg,pdf"}
     )
     pdf = config.inline_max_for("pdf")
     assert pdf < config.inline_max_bytes == config.inline_max_for("png")
     api = config.api_function
-    assert api.decide_seconds("pdf", pdf, False) <= 5 * 0.8 < api.decide_seconds("pdf", pdf + 100_000, False)
+    assert api.decide_seconds("pdf", pdf, False) <= 4 * 0.8 < api.decide_seconds("pdf", pdf + 100_000, False)
     assert config.inline_max_any == min(config.inline_max_for(ext) for ext in config.allowed_extensions) <= pdf

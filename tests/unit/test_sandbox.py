@@ -63,7 +63,7 @@ def _raise(err: Exception):
     "err",
     [
         Unsafe("unsafe_content", "The document carries macros", found="macro"),
-        TooLarge("too_large_for_type", "too big for a PDF", max_upload_bytes=10, extension="pdf"),
+        TooLarge("too_large", "too big for a PDF", max_upload_bytes=10, extension="pdf"),
         QuotaExceeded("bytes", 100, 90, "over the quota"),
         StorageUnavailable(),
         UploadError("size_mismatch", "3 bytes arrived but 4 were declared"),

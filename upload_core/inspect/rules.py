@@ -85,8 +85,10 @@ def check_size(size: int, config: Config, extension: str | None = None) -> None:
             max_upload_bytes=config.max_upload_bytes,
         )
     if extension is not None and size > (limit := config.max_bytes_for(extension)):
+        # The contract's too_large: for this type the largest accepted file is lower than
+        # MAX_UPLOAD_BYTES (the most the validator inspects in time), and says which it is.
         raise TooLarge(
-            "too_large_for_type",
+            "too_large",
             f"The file is {size} bytes; a .{extension} is accepted up to {limit} bytes, the most the validator "
             "inspects in time",
             max_upload_bytes=limit,
