@@ -238,3 +238,33 @@ def test_a_child_filling_the_heap_its_parent_freed_is_still_held_to_its_ceiling(
     assert ended == "memory"
     # Without that the child got the ceiling plus the ~30 MB its parent had freed.
     assert int(got) < 96 * MB + 12 * MB
+
+
+def test_a_bug_in_a_child_of_a_fat_process_is_still_the_bug_not_memory():
+    """A parent with 2 GB mapped (a long test run, the dev stack) whose child raises a plain
+    bug after using 150 MB of its 250 MB: the bug is raised (Lambda retries it), not read as
+    the child running out of memory, which would refuse a file that may be good. Fresh
+    interpreter, so the parent's size is the one set here."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import mmap\n"
+        "from upload_core.inspect import sandbox\n"
+        "MB = 1_000_000\n"
+        "mapped = mmap.mmap(-1, 2000 * MB)  # address space, never touched\n"
+        "def bug():\n"
+        "    held = bytearray(150 * MB)\n"
+        "    raise KeyError('missing /Root')\n"
+        "try:\n"
+        "    sandbox.run(bug, sandbox.Ceiling(256 * MB, 20, 60))\n"
+        "except sandbox.InspectionCrashed as err:\n"
+        "    print('crashed', 'KeyError' in str(err))\n"
+        "except Exception as err:\n"
+        "    print('refused', getattr(err, 'extra', err))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["crashed", "True"], done.stdout

@@ -292,7 +292,7 @@ def _child(fd: int, target: Callable[[], Inspected], ceiling: Ceiling, parent: i
         cpu = _cpu_limit(ceiling)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         before = set(sys.modules)
-        verdict = _verdict(target, address_space)
+        verdict = _verdict(target, address_space, _vm_bytes())
         verdict["imported"] = sorted(set(sys.modules) - before)
         data = json.dumps(verdict, default=str).encode()
         view = memoryview(data)
@@ -308,7 +308,7 @@ def _cpu_limit(ceiling: Ceiling) -> int:
     return max(1, math.ceil(ceiling.cpu_seconds))
 
 
-def _verdict(target: Callable[[], Inspected], address_space: int) -> dict[str, Any]:
+def _verdict(target: Callable[[], Inspected], address_space: int, started: int) -> dict[str, Any]:
     try:
         return {"inspected": dataclasses.asdict(target())}
     except UploadError as err:
@@ -328,8 +328,12 @@ def _verdict(target: Callable[[], Inspected], address_space: int) -> dict[str, A
     except RecursionError:
         return {"too_complex": "nesting"}
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it there
-        if _vm_peak_bytes() >= address_space * 0.95:
-            return {"too_complex": "memory"}  # a C library's own error for a failed allocation
+        # A C library's own error for a failed allocation: the child grew to near its limit.
+        # Near is a share of what it could add, not of its whole address space: a child of a
+        # fat process (2 GB mapped) would otherwise be "near" 100 MB before its limit, and a
+        # bug there would be a refusal instead of a failure Lambda retries.
+        if _vm_peak_bytes() - started >= (address_space - started) * 0.9:
+            return {"too_complex": "memory"}
         import traceback  # only a bug pays for it
 
         return {"crash": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()[-4000:]}}
