@@ -131,8 +131,8 @@ offline-smoke: $(STAMP) $(NODE_STAMP)
 newcomer-smoke: $(STAMP)
 	$(BIN)/python infra/newcomer_smoke.py
 
-## make ci: what CI runs: package + artifact check, cfn-lint, invoke local, sls offline, then the tests
-ci: cfn-lint invoke-local offline-smoke newcomer-smoke test
+## make ci: what CI (.ci/run) runs: lint, package + artifact check, cfn-lint, checkov, the scanner templates, invoke local, sls offline, the newcomer smoke, then the tests
+ci: lint cfn-lint checkov scanner-templates invoke-local offline-smoke newcomer-smoke test
 
 ## make test: install into .venv (and what the browser tests need), then run the whole test suite
 test: $(STAMP) browser-deps clamav-deps
