@@ -74,33 +74,34 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
-## make checkov: cfn-lint and checkov on the template with its optional resources (webhook, alarm e-mail)
-checkov: export WEBHOOK_URL ?= https://hooks.example.com/uploads
-checkov: export WEBHOOK_SECRET_ARN ?= arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbCdEf
-checkov: export ALARM_EMAIL ?= ops@example.com
-checkov: package $(CHECKOV_STAMP)
-	$(BIN)/cfn-lint --non-zero-exit-code error .serverless/cloudformation-template-update-stack.json
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
-	  -f .serverless/cloudformation-template-update-stack.json
-
-# The template of each malware scanner (README "Malware scanning"), packaged apart from
-# .serverless/: clamd with example network ids (well-formed; nothing is deployed).
-SCANNER_ENV_guardduty := MALWARE_SCANNER=guardduty
-SCANNER_ENV_clamd := CLAMD_ADDRESS=clamd.internal:3310 CLAMD_VPC_ID=vpc-0a1b2c3d4e5f60718 \
+# Template variants, each packaged apart from .serverless/ (nothing is deployed):
+# full: every optional resource (webhook, alarm e-mail); guardduty and clamd: the template of
+# each malware scanner (README "Malware scanning"), clamd with example network ids.
+VARIANT_ENV_full := WEBHOOK_URL=https://hooks.example.com/uploads \
+  WEBHOOK_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbCdEf ALARM_EMAIL=ops@example.com
+VARIANT_ENV_guardduty := MALWARE_SCANNER=guardduty
+VARIANT_ENV_clamd := CLAMD_ADDRESS=clamd.internal:3310 CLAMD_VPC_ID=vpc-0a1b2c3d4e5f60718 \
   CLAMD_SUBNET_IDS=subnet-0a1b2c3d4e5f60718,subnet-1a1b2c3d4e5f60718 CLAMD_SECURITY_GROUP_ID=sg-0a1b2c3d4e5f60718 \
   CLAMD_ROUTE_TABLE_IDS=rtb-0a1b2c3d4e5f60718
+VARIANT_TEMPLATE = .serverless-variants/$(1)/cloudformation-template-update-stack.json
 
-## make scanner-templates: sls package with MALWARE_SCANNER=guardduty and =clamd; each template
-## through cfn-lint, infra/check_template.py (what the scanner needs, nothing else) and checkov
-scanner-templates: scanner-template-guardduty scanner-template-clamd
+# One variant: sls package, cfn-lint, infra/check_template.py (what its scanner needs, nothing else).
+variant-%: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
+variant-%: $(STAMP) $(NODE_STAMP)
+	env $(VARIANT_ENV_$*) JWT_ISSUER=$(JWT_ISSUER) JWT_AUDIENCE=$(JWT_AUDIENCE) $(SLS) package --package .serverless-variants/$*
+	$(BIN)/cfn-lint --non-zero-exit-code error $(call VARIANT_TEMPLATE,$*)
+	env $(VARIANT_ENV_$*) $(BIN)/python infra/check_template.py $(call VARIANT_TEMPLATE,$*)
 
-scanner-template-%: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
-scanner-template-%: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
-	env $(SCANNER_ENV_$*) JWT_ISSUER=$(JWT_ISSUER) JWT_AUDIENCE=$(JWT_AUDIENCE) $(SLS) package --package .serverless-scanners/$*
-	$(BIN)/cfn-lint --non-zero-exit-code error .serverless-scanners/$*/cloudformation-template-update-stack.json
-	env $(SCANNER_ENV_$*) $(BIN)/python infra/check_template.py .serverless-scanners/$*/cloudformation-template-update-stack.json
+## make checkov: the template with every optional resource and those of both malware scanners
+## (MALWARE_SCANNER=guardduty, =clamd): each through cfn-lint and check_template, then one checkov run
+checkov: variant-full variant-guardduty variant-clamd $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
-	  -f .serverless-scanners/$*/cloudformation-template-update-stack.json
+	  $(foreach v,full guardduty clamd,-f $(call VARIANT_TEMPLATE,$(v)))
+
+## make scanner-templates: only the two scanners' templates, as `make checkov` checks them
+scanner-templates: variant-guardduty variant-clamd $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
+	  $(foreach v,guardduty clamd,-f $(call VARIANT_TEMPLATE,$(v)))
 
 ## make cfn-lint: the generated CloudFormation template has no errors
 cfn-lint: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
@@ -131,12 +132,14 @@ offline-smoke: $(STAMP) $(NODE_STAMP)
 newcomer-smoke: $(STAMP)
 	$(BIN)/python infra/newcomer_smoke.py
 
-## make ci: what CI (.ci/run) runs: lint, package + artifact check, cfn-lint, checkov, the scanner templates, invoke local, sls offline, the newcomer smoke, then the tests
-ci: lint cfn-lint checkov scanner-templates invoke-local offline-smoke newcomer-smoke test
+## make ci: what CI (.ci/run) runs: lint, package + artifact check, cfn-lint, the template variants + checkov, invoke local, sls offline, the newcomer smoke, then the tests
+ci: lint cfn-lint checkov invoke-local offline-smoke newcomer-smoke test
 
 ## make test: install into .venv (and what the browser tests need), then run the whole test suite
+## in TEST_WORKERS processes (pytest-xdist; default: the cores, at most 4; TEST_WORKERS=0 runs it in one)
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 test: $(STAMP) browser-deps clamav-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## make unit: the pure rules and inspection only (no server, no browser): seconds
 unit: $(STAMP)

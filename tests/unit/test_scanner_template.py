@@ -3,7 +3,7 @@ scanner it cannot wire, infra/scanner_plugin.js adds exactly the chosen scanner'
 and infra/check_template.py names what is missing or extra.
 
 The plugin runs under Node on a template skeleton shaped as osls compiles serverless.yml (the
-bucket, the three functions with their roles, the sweep's schedule); `make scanner-templates`
+bucket, the three functions with their roles, the sweep's schedule); `make checkov`
 packages the real thing for each scanner and runs cfn-lint, check_template and checkov on it."""
 
 from __future__ import annotations
