@@ -24,12 +24,11 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import threading
 from typing import Any
 from urllib.parse import parse_qs
 
 from . import REPO
-from .pump import EventPump, release
+from .pump import EventPump, QueuePoller
 
 log = logging.getLogger("devstack.guardduty")
 
@@ -114,43 +113,23 @@ def scan_result(bucket: str, key: str, version: str, etag: str, status: str, thr
     }
 
 
-class StandIn(threading.Thread):
+class StandIn(QueuePoller):
     """Scans each new object version with clamd and puts GuardDuty's result on the default bus."""
 
     def __init__(self, s3, sqs, events, queue_url: str, clamd_address: str, wait_seconds: int = 1):
-        super().__init__(name="guardduty-stand-in", daemon=True)
-        self.s3, self.sqs, self.events = s3, sqs, events
-        self.queue_url = queue_url
+        super().__init__("guardduty-stand-in", sqs, queue_url, wait_seconds)
+        self.s3, self.events = s3, events
         host, _, port = clamd_address.rpartition(":")
         self.clamd = (host, int(port))
-        self.wait_seconds = wait_seconds
-        self.stopping = threading.Event()
-        self.paused = threading.Event()
         self.scanned = 0
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            if self.paused.is_set():
-                self.stopping.wait(0.1)
-                continue
-            try:
-                messages = self.sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds
-                ).get("Messages", [])
-            except Exception:  # noqa: BLE001 - the server is going away, or hiccuped
-                if self.stopping.wait(0.5):
-                    return
-                continue
-            if self.paused.is_set():  # held while this receive waited: give them back
-                release(self.sqs, self.queue_url, messages)
-                continue
-            for message in messages:
-                try:
-                    self.handle(json.loads(message["Body"]))
-                except Exception:  # noqa: BLE001 - leave it for another try
-                    log.exception("scanning failed; the object will be scanned again")
-                    continue
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    def deliver(self, message: dict) -> None:
+        try:
+            self.handle(json.loads(message["Body"]))
+        except Exception:  # noqa: BLE001 - leave it for another try
+            log.exception("scanning failed; the object will be scanned again")
+            return
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def handle(self, landed: dict) -> None:
         bucket = landed["detail"]["bucket"]["name"]
@@ -197,10 +176,6 @@ class StandIn(threading.Thread):
         return {"clean": ("NO_THREATS_FOUND", []), "found": ("THREATS_FOUND", [detail])}.get(
             verdict, ("UNSUPPORTED", [])
         )
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=self.wait_seconds + 5)
 
 
 class Holds:

@@ -51,25 +51,18 @@ def release(sqs, queue_url: str, messages: list[dict]) -> None:
         )
 
 
-class EventPump(threading.Thread):
-    def __init__(
-        self,
-        sqs_client,
-        queue_url: str,
-        handler: Callable[[dict, Any], Any],
-        wait_seconds: int = 1,
-        function: str = "validate",
-    ):
-        super().__init__(name=f"event-pump-{function}", daemon=True)
+class QueuePoller(threading.Thread):
+    """Long-polls an SQS queue and hands each message to `deliver`, which deletes it once
+    handled. `paused` set: messages stay in the queue (those a waiting receive got are made
+    visible again) until it is cleared."""
+
+    def __init__(self, name: str, sqs_client, queue_url: str, wait_seconds: int = 1):
+        super().__init__(name=name, daemon=True)
         self.sqs = sqs_client
         self.queue_url = queue_url
-        self.handler = handler
         self.wait_seconds = wait_seconds
-        self.function = function  # the Lambda function it stands for (logs, the context's name)
         self.stopping = threading.Event()
-        # Set: events stay in the queue until it is cleared (devstack/guardduty.py's holds).
         self.paused = threading.Event()
-        self.handled = 0
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -83,13 +76,35 @@ class EventPump(threading.Thread):
             except Exception:  # noqa: BLE001 - the server is going away, or hiccuped
                 if self.stopping.wait(0.5):
                     return
-                log.warning("receiving from the event queue failed", exc_info=True)
+                log.warning("receiving from %s failed", self.name, exc_info=True)
                 continue
             if self.paused.is_set():  # held while this receive waited: give them back
                 release(self.sqs, self.queue_url, messages)
                 continue
             for message in messages:
                 self.deliver(message)
+
+    def deliver(self, message: dict) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=self.wait_seconds + 5)
+
+
+class EventPump(QueuePoller):
+    def __init__(
+        self,
+        sqs_client,
+        queue_url: str,
+        handler: Callable[[dict, Any], Any],
+        wait_seconds: int = 1,
+        function: str = "validate",
+    ):
+        super().__init__(f"event-pump-{function}", sqs_client, queue_url, wait_seconds)
+        self.handler = handler
+        self.function = function  # the Lambda function it stands for (logs, the context's name)
+        self.handled = 0
 
     def deliver(self, message: dict) -> None:
         event = json.loads(message["Body"])
@@ -104,7 +119,3 @@ class EventPump(threading.Thread):
             self.handled += 1
             log.info("%s: %s", self.function, result)
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=self.wait_seconds + 5)
