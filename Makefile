@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test unit lint typecheck bench bench-large browser-deps clean dev offline package cfn-lint invoke-local offline-smoke ci
 .PHONY: bench-office bench-pdf bench-promote bench-real clamav-deps checkov newcomer-smoke scanner-templates bench-scanners
+.PHONY: chromium-deps system-deps checkov-venv
 
 $(STAMP): requirements.txt requirements-devstack.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -85,23 +86,27 @@ VARIANT_ENV_clamd := CLAMD_ADDRESS=clamd.internal:3310 CLAMD_VPC_ID=vpc-0a1b2c3d
   CLAMD_ROUTE_TABLE_IDS=rtb-0a1b2c3d4e5f60718
 VARIANT_TEMPLATE = .serverless-variants/$(1)/cloudformation-template-update-stack.json
 
-# One variant: sls package, cfn-lint, infra/check_template.py (what its scanner needs, nothing else).
+# One variant: sls package, then infra/check_template.py (what its scanner needs, nothing else).
 variant-%: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
 variant-%: $(STAMP) $(NODE_STAMP)
 	env $(VARIANT_ENV_$*) JWT_ISSUER=$(JWT_ISSUER) JWT_AUDIENCE=$(JWT_AUDIENCE) $(SLS) package --package .serverless-variants/$*
-	$(BIN)/cfn-lint --non-zero-exit-code error $(call VARIANT_TEMPLATE,$*)
 	env $(VARIANT_ENV_$*) $(BIN)/python infra/check_template.py $(call VARIANT_TEMPLATE,$*)
 
+# cfn-lint, then checkov, on the templates of the variants named in $(1)
+lint-variants = $(BIN)/cfn-lint --non-zero-exit-code error $(foreach v,$(1),$(call VARIANT_TEMPLATE,$(v))) && \
+  $(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
+  $(foreach v,$(1),-f $(call VARIANT_TEMPLATE,$(v)))
+
 ## make checkov: the template with every optional resource and those of both malware scanners
-## (MALWARE_SCANNER=guardduty, =clamd): each through cfn-lint and check_template, then one checkov run
+## (MALWARE_SCANNER=guardduty, =clamd): each through check_template, then cfn-lint and checkov on all three
 checkov: variant-full variant-guardduty variant-clamd $(CHECKOV_STAMP)
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
-	  $(foreach v,full guardduty clamd,-f $(call VARIANT_TEMPLATE,$(v)))
+	$(call lint-variants,full guardduty clamd)
 
 ## make scanner-templates: only the two scanners' templates, as `make checkov` checks them
 scanner-templates: variant-guardduty variant-clamd $(CHECKOV_STAMP)
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
-	  $(foreach v,guardduty clamd,-f $(call VARIANT_TEMPLATE,$(v)))
+	$(call lint-variants,guardduty clamd)
+
+checkov-venv: $(CHECKOV_STAMP)
 
 ## make cfn-lint: the generated CloudFormation template has no errors
 cfn-lint: export CORS_ALLOWED_ORIGINS ?= https://app.example.com
@@ -188,13 +193,18 @@ bench-large: $(STAMP)
 
 ## make browser-deps: Debian's chromium (apt, as root), Playwright for Python (in .venv),
 ## @uppy/core, @uppy/aws-s3 and esbuild (npm ci); each step is skipped once done
-browser-deps: $(STAMP) node_modules/.package-lock.json
+browser-deps: $(STAMP) node_modules/.package-lock.json chromium-deps
+
+chromium-deps:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else \
 	    echo "The browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; \
 	  fi; }
+
+## make system-deps: the Debian packages the tests use (chromium, clamd), one apt at a time
+system-deps: chromium-deps clamav-deps
 
 ## make clamav-deps: Debian's clamd (apt, as root) for the malware-scanning tests, which run
 ## it with their own signature database (no freshclam); skipped once installed
