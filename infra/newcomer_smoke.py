@@ -55,6 +55,7 @@ def run(cmd: str, cwd: Path, env: dict, timeout: float = 300) -> str:
 def main() -> int:
     sys.path.insert(0, str(REPO))
     from tests.support import corpus
+    from tests.support.helpers import as_typed_at_a_terminal
 
     work = Path(tempfile.mkdtemp(prefix="newcomer-"))
     clone = work / "clone"
@@ -73,6 +74,7 @@ def main() -> int:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=as_typed_at_a_terminal,  # CI runs this smoke as a background job
         )
     try:
         while True:

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.support import samples
-from tests.support.helpers import free_port
+from tests.support.helpers import as_typed_at_a_terminal, free_port
 
 from .conftest import ROOT
 
@@ -28,6 +28,7 @@ def test_a_signal_to_makes_pid_stops_the_stack_with_its_data_saved(tmp_path, sig
             ["make", "-o", ".venv/.installed-devstack", "dev",
              f"DEV_ARGS=--port {api_port} --s3-port {s3_port} --data-dir {data}"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=as_typed_at_a_terminal,
         )  # fmt: skip
     try:
         stops_cleanly(make, sig, f"http://127.0.0.1:{api_port}", log)

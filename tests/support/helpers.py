@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import socket
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,13 @@ def served_bytes(s3_client, upload_id: str, bucket: str = BUCKET) -> bytes:
     listing = s3_client.list_objects_v2(Bucket=bucket, Prefix=f"files/{upload_id}/")
     [obj] = listing.get("Contents", [])
     return s3_client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+
+
+def as_typed_at_a_terminal() -> None:
+    """preexec_fn for a command whose Ctrl-C handling is under test: a command typed at a
+    terminal starts with SIGINT at its default, but a background job of a script (CI's
+    steps that run beside others) inherits it ignored (POSIX), and make and Python keep it so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:
