@@ -27,8 +27,22 @@ def env(monkeypatch):
     return monkeypatch
 
 
+@pytest.fixture(scope="session")
+def moto_s3_urls_once():
+    """moto re-imports moto.s3.urls on every in-process S3 request, to pick up
+    MOTO_S3_CUSTOM_ENDPOINTS, which this suite never sets: a sixth of each call's time
+    (the race tests make thousands). Imported once instead."""
+    from moto.s3 import urls
+    from moto.s3.models import S3Backend
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(S3Backend, "_url_module", property(lambda self: urls))
+    yield
+    patch.undo()
+
+
 @pytest.fixture
-def aws(env):
+def aws(env, moto_s3_urls_once):
     """moto in-process, as strict as S3 where the service's paths meet S3's rules
     (devstack/strict_s3.py: ranged copies, copy sizes, the default checksum)."""
     from moto import mock_aws
