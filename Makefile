@@ -146,7 +146,7 @@ ci: lint cfn-lint checkov invoke-local offline-smoke newcomer-smoke test
 ## in TEST_WORKERS processes (pytest-xdist; default: the cores, at most 4; TEST_WORKERS=0 runs it in one)
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 test: $(STAMP) browser-deps clamav-deps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## make unit: the pure rules and inspection only (no server, no browser): seconds
 unit: $(STAMP)

@@ -196,3 +196,10 @@ def clock():
             return self.now
 
     return Clock()
+
+
+def pytest_collection_modifyitems(items):
+    """The race tests (test_interleavings) take a third of the suite's time in a few tests:
+    they start first, so pytest-xdist's workers share the rest around them instead of one
+    worker running them alone at the end."""
+    items.sort(key=lambda item: "test_interleavings.py" not in item.nodeid)
