@@ -8,6 +8,7 @@ import errno
 import os
 import signal
 import tempfile
+import threading
 import time
 
 import pytest
@@ -127,6 +128,36 @@ def test_a_child_past_a_ceiling_or_dead_is_too_complex(target, ceiling, expected
         expected,
     )
     assert time.monotonic() - started < 30
+
+
+def test_a_fork_while_another_thread_is_in_libmagic_gives_a_child_that_can_sniff():
+    """The dev server's threads inspect concurrent uploads: a fork while another thread was
+    inside libmagic (python-magic's lock held) left a child waiting forever on that lock, and
+    a tiny PNG was refused as too_complex after the whole wall-clock ceiling. The fork now
+    waits for the sniff in flight, and the child inspects as usual."""
+    from upload_core.inspect import sniff
+
+    photo = samples.png()
+    sniff.detect_mime(photo)  # libmagic loaded, as in a process that has served a request
+    sniffing, done = threading.Event(), threading.Event()
+
+    def another_request() -> None:
+        with sniff._magic.lock:  # where from_buffer holds it while libmagic reads
+            sniffing.set()
+            done.wait(5)
+
+    other = threading.Thread(target=another_request)
+    other.start()
+    sniffing.wait(5)
+    threading.Timer(0.3, done.set).start()
+    try:
+        run = sandbox.execute(
+            lambda: inspect_content("photo.png", Sample.of_bytes(photo), CONFIG), sandbox.Ceiling(64 * MB, 5, 8)
+        )
+    finally:
+        done.set()
+        other.join()
+    assert (run.ended, run.result().mime) == ("verdict", "image/png")
 
 
 def test_the_memory_ceiling_bounds_the_childs_own_growth_not_the_parents():

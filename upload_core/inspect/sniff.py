@@ -25,7 +25,19 @@ def _load() -> Any:
             # isort: on
 
             _magic = magic.Magic(mime=True)
+            _hold_across_fork(_magic.lock)
     return _magic
+
+
+def _hold_across_fork(lock: Any) -> None:
+    """python-magic holds `lock` while libmagic reads a buffer. A fork while another thread
+    held it (the dev server's threads, each inspecting an upload in a child) gave a child
+    whose first sniff waited forever on a lock no thread of its own would release: a tiny PNG
+    refused as too_complex after the whole wall-clock ceiling. Every fork now takes the lock
+    first (no sniff in flight, so libmagic's state is whole too) and both sides release it."""
+    import os
+
+    os.register_at_fork(before=lock.acquire, after_in_parent=lock.release, after_in_child=lock.release)
 
 
 def detect_mime(head: bytes) -> str:
