@@ -96,7 +96,7 @@ variant-%: $(STAMP) $(NODE_STAMP)
 
 # cfn-lint, then checkov, on the templates of the variants named in $(1)
 lint-variants = $(BIN)/cfn-lint --non-zero-exit-code error $(foreach v,$(1),$(call VARIANT_TEMPLATE,$(v))) && \
-  $(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-check $(CHECKOV_SKIP) \
+  $(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --skip-check $(CHECKOV_SKIP) \
   $(foreach v,$(1),-f $(call VARIANT_TEMPLATE,$(v)))
 
 ## make checkov: the template with every optional resource and those of both malware scanners
