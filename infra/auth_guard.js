@@ -1,7 +1,8 @@
 // A local plugin: `sls deploy` refuses to run until the deployment has chosen who may call
 // it (JWT_ISSUER + JWT_AUDIENCE, or AUTH_MODE=none set explicitly), and refuses an artifact
-// packaged without requirements.txt (PACKAGE_REQUIREMENTS, for template checks only). Packaging, offline and
-// invoke-local need no choice (they build the AUTH_MODE=none shape unless told otherwise).
+// packaged without requirements.txt (PACKAGE_REQUIREMENTS, for template checks only).
+// Packaging, offline and invoke-local need no choice (they build the AUTH_MODE=none shape
+// unless told otherwise).
 'use strict';
 
 const { decide } = require('./api_auth');
